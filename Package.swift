@@ -1,0 +1,66 @@
+// swift-tools-version:6.0
+//
+// Tributary: customer-data unification pipeline.
+//
+// Targets, with one-way dependencies (a target only imports those listed before it):
+//
+//   TributaryCore        vocabulary: diagnostics, config nodes, component specs, columnar batches,
+//                        row accounting, component and writer protocols. No I/O.
+//   TributaryConfig      YAML -> located config tree, ${VAR} interpolation, validation passes,
+//                        the typed PipelineDefinition. The only target that imports Yams.
+//   TributaryComponents  extractors / transforms (one file each) and the explicit registry.
+//                        The CSV extractor parses with libcsv (CCSV).
+//   TributaryRuntime     planner, parallel runner, SQLite writer, atomic publish, lock, ledger.
+//   pipeline             the thin CLI (swift-argument-parser).
+//   tributary-bench      benchmarks run side by side with the peers (DuckDB).
+import PackageDescription
+
+let package = Package(
+    name: "Tributary",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "pipeline", targets: ["pipeline"]),
+        .executable(name: "tributary-bench", targets: ["tributary-bench"]),
+        .library(name: "TributaryRuntime", targets: ["TributaryRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", exact: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(name: "CCSV", path: "Sources/CCSV",
+                       providers: [.apt(["libcsv-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+
+        .target(name: "TributaryCore"),
+        .target(name: "TributaryConfig",
+                dependencies: ["TributaryCore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "TributaryComponents",
+                dependencies: ["TributaryCore", "CCSV"]),
+        .target(name: "TributaryRuntime",
+                dependencies: [
+                    "TributaryCore", "TributaryConfig", "TributaryComponents", "CSQLite",
+                    .product(name: "Logging", package: "swift-log"),
+                    .product(name: "Crypto", package: "swift-crypto"),
+                ]),
+        .executableTarget(name: "pipeline",
+                          dependencies: [
+                              "TributaryRuntime",
+                              .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                              .product(name: "Logging", package: "swift-log"),
+                          ]),
+        .executableTarget(name: "tributary-bench",
+                          dependencies: [
+                              "TributaryRuntime",
+                              .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                          ]),
+
+        .testTarget(name: "TributaryConfigTests", dependencies: ["TributaryConfig", "TributaryComponents"]),
+        .testTarget(name: "TributaryComponentsTests", dependencies: ["TributaryComponents"]),
+        .testTarget(name: "TributaryRuntimeTests", dependencies: ["TributaryRuntime", "CSQLite"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,252 @@
+import Foundation
+import TributaryCore
+
+/// Loads a pipeline file: YAML, interpolation, structural validation against the component specs,
+/// then semantic passes (references between sources and fields, input paths). Every problem is
+/// collected; a definition is returned only when there is no error.
+public struct PipelineLoader {
+    public enum Mode: Sendable {
+        /// `pipeline validate`: input paths that match nothing are warnings.
+        case validate
+        /// `pipeline run`: they are errors.
+        case run
+    }
+
+    public var catalog: ComponentCatalog
+    public var environment: [String: String]
+    public var mode: Mode
+
+    public init(catalog: ComponentCatalog, environment: [String: String] = ProcessInfo.processInfo.environment,
+                mode: Mode) {
+        self.catalog = catalog
+        self.environment = environment
+        self.mode = mode
+    }
+
+    /// Supported values of `version:`.
+    public static let supportedVersions = ["1"]
+
+    public func load(path: String) -> (PipelineDefinition?, DiagnosticBag) {
+        var diagnostics = DiagnosticBag()
+        guard let data = FileManager.default.contents(atPath: path) else {
+            diagnostics.add(.error(.unreadableFile, at: SourceLocation(file: path, line: 1, column: 1),
+                                   "cannot read the pipeline file", hint: "check the path and its permissions"))
+            return (nil, diagnostics)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            diagnostics.add(.error(.unreadableFile, at: SourceLocation(file: path, line: 1, column: 1),
+                                   "the pipeline file is not UTF-8 text", hint: "save it as UTF-8"))
+            return (nil, diagnostics)
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return load(text: text, file: path, baseDirectory: directory)
+    }
+
+    /// Loads from text; relative paths in the file are resolved against `baseDirectory`.
+    public func load(text: String, file: String, baseDirectory: String) -> (PipelineDefinition?, DiagnosticBag) {
+        var diagnostics = DiagnosticBag()
+        guard let parsed = YAMLReader.read(text, file: file, diagnostics: &diagnostics) else {
+            return (nil, diagnostics)
+        }
+        let root = Interpolation.apply(parsed, environment: environment, diagnostics: &diagnostics)
+        let definition = build(root, file: file, baseDirectory: baseDirectory, diagnostics: &diagnostics)
+        return (diagnostics.hasErrors ? nil : definition, diagnostics)
+    }
+
+    // MARK: - The pipeline file's own keys
+
+    static let topLevel: [Property] = [
+        Property("version", .choice(supportedVersions), required: true, doc: "the pipeline file format version"),
+        Property("name", .custom(summary: "a name of letters, digits, '-' and '_'", check: { node in
+            Naming.checkName(node, what: "pipeline name", allowDash: true)
+        }), required: true, doc: "the pipeline's name, recorded in the run ledger"),
+        Property("description", .string, doc: "free text for readers"),
+        Property("output", .object([
+            Property("sqlite", .string, required: true, doc: "path of the SQLite database to publish"),
+        ]), required: true, doc: "where the run publishes its results"),
+        Property("quarantine", quarantineShape,
+                 doc: "data gate on rejected records, for every source unless a source sets its own"),
+        Property("sources", .map(.object([])), required: true, doc: "the inputs, by source name"),
+    ]
+
+    static let quarantineShape = Shape.object([
+        Property("max_rejected", .custom(summary: "a count (`250`) or a percentage (`1.5%`)", check: { node in
+            RejectionLimit(node.scalar ?? "") == nil
+                ? [.error(.invalidValue, at: node.location,
+                          "max_rejected must be a record count like 250 or a percentage like 1.5%, found \(node.safeDescription)")]
+                : []
+        }), doc: "over this many rejected records the run fails (exit 1) and the previous output stays published"),
+    ])
+
+    /// Keys every source has, whatever its format.
+    public static let commonSourceProperties: [Property] = [
+        Property("format", .string, required: true, doc: "the extractor that reads the files"),
+        Property("path", .oneOf([.string, .list(.string)]), required: true,
+                 doc: "a glob or a list of globs, relative to the pipeline file"),
+        Property("description", .string, doc: "free text for readers"),
+        Property("quarantine", quarantineShape, doc: "this source's own data gate on rejected records"),
+        Property("transforms", .list(.checkedElsewhere(summary: "`- name: argument`")),
+                 doc: "steps applied to every record, in order; see the transform reference"),
+    ]
+
+    private func build(_ root: ConfigNode, file: String, baseDirectory: String,
+                       diagnostics: inout DiagnosticBag) -> PipelineDefinition? {
+        // Structure of the top level; `sources` is checked source by source below.
+        guard root.entries != nil else {
+            diagnostics.add(.error(.wrongType, at: root.location, "the pipeline file must be a mapping of keys",
+                                   hint: "start with `version: 1`"))
+            return nil
+        }
+        ShapeValidator.validateObject(root, Self.topLevel.filter { $0.name != "sources" }, context: "the pipeline",
+                                      allowing: ["sources"], diagnostics: &diagnostics)
+
+        let defaultGate = root["quarantine"]?["max_rejected"]?.scalar.flatMap(RejectionLimit.init)
+        let outputPath = root["output"]?["sqlite"]?.scalar.map { absolute($0, baseDirectory) }
+
+        var sources: [SourceDefinition] = []
+        if let sourcesNode = root["sources"] {
+            if let entries = sourcesNode.entries {
+                if entries.isEmpty {
+                    diagnostics.add(.error(.missingKey, at: sourcesNode.location, "the pipeline has no sources",
+                                           hint: "declare at least one source under `sources:`"))
+                }
+                for entry in entries {
+                    if let source = buildSource(entry, baseDirectory: baseDirectory, defaultGate: defaultGate,
+                                                diagnostics: &diagnostics) {
+                        sources.append(source)
+                    }
+                }
+            } else {
+                diagnostics.add(.error(.wrongType, at: sourcesNode.location,
+                                       "'sources' must be a mapping of source names to sources, found \(sourcesNode.kindName)"))
+            }
+        }
+        guard let name = root["name"]?.scalar, let outputPath, !diagnostics.hasErrors else { return nil }
+        return PipelineDefinition(name: name, file: file, outputPath: outputPath, sources: sources)
+    }
+
+    private func buildSource(_ entry: ConfigEntry, baseDirectory: String, defaultGate: RejectionLimit?,
+                             diagnostics: inout DiagnosticBag) -> SourceDefinition? {
+        let node = entry.value
+        let errorsBefore = diagnostics.errorCount
+        diagnostics.add(contentsOf: Naming.checkName(ConfigNode(.scalar(entry.key), at: entry.keyLocation),
+                                                     what: "source name", allowDash: false))
+        guard node.entries != nil else {
+            diagnostics.add(.error(.wrongType, at: node.location,
+                                   "source '\(entry.key)' must be a mapping with `format:` and `path:`, found \(node.kindName)"))
+            return nil
+        }
+
+        // The format decides which other keys are valid.
+        let formats = catalog.extractors.map(\.format)
+        var component: (any ExtractorComponent.Type)?
+        if let formatNode = node["format"] {
+            if let format = formatNode.scalar, let found = catalog.extractor(format) {
+                component = found
+            } else {
+                let hint = formatNode.scalar.flatMap { Suggestions.didYouMean($0, in: formats) }
+                    ?? "supported formats: " + formats.joined(separator: ", ")
+                diagnostics.add(.error(.invalidEnumValue, at: formatNode.location,
+                                       "unknown format \(formatNode.safeDescription) for source '\(entry.key)'", hint: hint))
+            }
+        }
+        let context = "source '\(entry.key)'"
+        if let component, case .object(let own) = component.spec.shape {
+            ShapeValidator.validateObject(node, Self.commonSourceProperties + own, context: context,
+                                          diagnostics: &diagnostics)
+        } else {
+            // Without a known format only the common keys can be judged.
+            let anyFormatKeys = Set(catalog.extractors.flatMap { item -> [String] in
+                if case .object(let props) = item.component.spec.shape { return props.map(\.name) }
+                return []
+            })
+            ShapeValidator.validateObject(node, Self.commonSourceProperties, context: context,
+                                          allowing: anyFormatKeys, diagnostics: &diagnostics)
+        }
+
+        // Input paths.
+        var patterns: [String] = []
+        for pathNode in node["path"]?.scalarList ?? [] {
+            guard let pattern = pathNode.scalar else { continue }
+            let full = absolute(pattern, baseDirectory)
+            patterns.append(full)
+            if Glob.expand(full).isEmpty {
+                let message = "input path \(pathNode.safeDescription) of source '\(entry.key)' matches no file"
+                let hint = "paths are relative to the pipeline file's folder (\(baseDirectory))"
+                diagnostics.add(mode == .run
+                    ? .error(.globMatchesNothing, at: pathNode.location, message, hint: hint)
+                    : .warning(.globMatchesNothing, at: pathNode.location, message, hint: hint))
+            }
+        }
+
+        guard let component, diagnostics.errorCount == errorsBefore,
+              let extractor = component.make(source: node, diagnostics: &diagnostics) else {
+            // Still check the transforms' own structure, so that one run reports everything.
+            if let list = node["transforms"]?.sequence {
+                var scope = FieldScope(fields: [])
+                _ = buildTransforms(list, scope: &scope, checkFields: false, diagnostics: &diagnostics)
+            }
+            return nil
+        }
+
+        var scope = FieldScope(fields: extractor.fieldNames)
+        let transforms = buildTransforms(node["transforms"]?.sequence ?? [], scope: &scope, checkFields: true,
+                                         diagnostics: &diagnostics)
+        let gate = node["quarantine"]?["max_rejected"]?.scalar.flatMap(RejectionLimit.init) ?? defaultGate
+        guard diagnostics.errorCount == errorsBefore else { return nil }
+        return SourceDefinition(name: entry.key, format: component.spec.name, extractor: extractor,
+                                patterns: patterns, transforms: transforms, layout: scope.layout, maxRejected: gate)
+    }
+
+    private func buildTransforms(_ steps: [ConfigNode], scope: inout FieldScope, checkFields: Bool,
+                                 diagnostics: inout DiagnosticBag) -> [any Transform] {
+        var transforms: [any Transform] = []
+        let names = catalog.transforms.map(\.name)
+        for step in steps {
+            guard let entries = step.entries, entries.count == 1, let only = entries.first else {
+                diagnostics.add(.error(.wrongType, at: step.location,
+                                       "each transform is a mapping with one key, the transform's name",
+                                       hint: "e.g. `- trim: all` or `- rename: { Email: email }`"))
+                continue
+            }
+            guard let component = catalog.transform(only.key) else {
+                let hint = Suggestions.didYouMean(only.key, in: names) ?? "transforms: " + names.joined(separator: ", ")
+                diagnostics.add(.error(.unknownComponent, at: only.keyLocation, "unknown transform '\(only.key)'", hint: hint))
+                continue
+            }
+            let before = diagnostics.errorCount
+            ShapeValidator.validate(only.value, against: component.spec.shape, context: "transform '\(only.key)'",
+                                    diagnostics: &diagnostics)
+            guard checkFields, diagnostics.errorCount == before else { continue }
+            if let transform = component.make(only.value, scope: &scope, diagnostics: &diagnostics) {
+                transforms.append(transform)
+            }
+        }
+        return transforms
+    }
+
+    private func absolute(_ path: String, _ base: String) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: base).appendingPathComponent(path).standardized.path
+    }
+}
+
+/// Rules for names that become SQL identifiers (sources, fields).
+public enum Naming {
+    public static func isIdentifier(_ name: String, allowDash: Bool = false) -> Bool {
+        guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else {
+            return false
+        }
+        return name.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || (allowDash && $0 == "-"))
+        }
+    }
+
+    public static func checkName(_ node: ConfigNode, what: String, allowDash: Bool) -> [Diagnostic] {
+        guard let name = node.scalar else { return [] }
+        if isIdentifier(name, allowDash: allowDash) { return [] }
+        let suggestion = String(name.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
+        return [.error(.invalidValue, at: node.location,
+                       "\(what) \(node.safeDescription) must start with a letter and use only letters, digits and '_'\(allowDash ? " or '-'" : "")",
+                       hint: "e.g. '\(suggestion)'")]
+    }
+}

@@ -1,0 +1,164 @@
+/// One input file of a source, as resolved from the source's `path` globs.
+public struct InputFile: Sendable, Hashable {
+    /// Position of the file in the run's file list; quarantine and ledger rows refer to it.
+    public var index: Int
+    public var source: String
+    public var path: String
+    public var size: Int
+
+    public init(index: Int, source: String, path: String, size: Int) {
+        self.index = index
+        self.source = source
+        self.path = path
+        self.size = size
+    }
+}
+
+/// A contiguous piece of one input file that can be extracted on its own, in parallel with the
+/// others. Pieces are cut by the extractor at record boundaries, independently of the job count,
+/// so a run produces the same output on 1 job and on 16.
+public struct ExtractionPiece: Sendable {
+    public var file: InputFile
+    public var ordinal: Int
+    public var startOffset: Int
+    public var endOffset: Int
+    /// The physical line number of the piece's first byte.
+    public var firstLine: Int
+    /// Extractor-specific state shared by the file's pieces (e.g. the CSV header mapping).
+    public var context: any Sendable
+
+    public init(file: InputFile, ordinal: Int, startOffset: Int, endOffset: Int, firstLine: Int,
+                context: any Sendable) {
+        self.file = file
+        self.ordinal = ordinal
+        self.startOffset = startOffset
+        self.endOffset = endOffset
+        self.firstLine = firstLine
+        self.context = context
+    }
+}
+
+/// What extracting one piece produced.
+public struct ExtractionOutput: Sendable {
+    public var batch: RecordBatch
+    public var quarantined: [QuarantinedRecord]
+    public var counts: RowCounts
+
+    public init(batch: RecordBatch, quarantined: [QuarantinedRecord], counts: RowCounts) {
+        self.batch = batch
+        self.quarantined = quarantined
+        self.counts = counts
+    }
+}
+
+/// Read-only bytes of an input file (memory-mapped by the runtime).
+public struct FileBytes: @unchecked Sendable {
+    public let base: UnsafeRawBufferPointer
+
+    public init(_ base: UnsafeRawBufferPointer) { self.base = base }
+
+    public var count: Int { base.count }
+}
+
+/// Reads one format of input into columnar batches.
+public protocol Extractor: Sendable {
+    /// The fields this extractor produces, in column order.
+    var fieldNames: [String] { get }
+    /// Splits a file into pieces. Header and file-level problems are recorded in the pieces'
+    /// context and reported per record by `extract`, so nothing is lost.
+    func plan(_ file: InputFile, bytes: FileBytes, targetPieceSize: Int) -> [ExtractionPiece]
+    /// Extracts one piece. Never throws: bad records go to `quarantined` with their reason.
+    func extract(_ piece: ExtractionPiece, bytes: FileBytes) -> ExtractionOutput
+}
+
+/// A registered extractor: its spec and a factory from a validated source node.
+public protocol ExtractorComponent {
+    static var spec: ComponentSpec { get }
+    /// Builds the extractor. `source` is the whole source mapping; its `fields` are declared in
+    /// the spec's shape. Problems are added to `diagnostics` and make the result nil.
+    static func make(source: ConfigNode, diagnostics: inout DiagnosticBag) -> (any Extractor)?
+}
+
+/// The fields visible at one point of a source's transform chain, mapped to batch columns.
+/// Transforms resolve names through the scope when they are built, so a typo is a `validate`
+/// error with a position, and the hot path only uses column indices.
+public struct FieldScope: Sendable {
+    public private(set) var names: [String]
+    private var columns: [String: Int]
+    public private(set) var columnCount: Int
+
+    public init(fields: [String]) {
+        names = fields
+        columns = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1, $0) })
+        columnCount = fields.count
+    }
+
+    public func column(of name: String) -> Int? { columns[name] }
+
+    /// Resolves a field reference, reporting an unknown name with a suggestion.
+    public func resolve(_ node: ConfigNode, diagnostics: inout DiagnosticBag) -> Int? {
+        guard let name = node.scalar else { return nil }
+        if let index = columns[name] { return index }
+        let hint = Suggestions.didYouMean(name, in: names)
+            ?? "fields available here: " + names.joined(separator: ", ")
+        diagnostics.add(.error(.unknownField, at: node.location, "unknown field '\(name)'", hint: hint))
+        return nil
+    }
+
+    public mutating func rename(_ old: String, to new: String) {
+        guard let index = columns.removeValue(forKey: old), let position = names.firstIndex(of: old) else { return }
+        columns[new] = index
+        names[position] = new
+    }
+
+    public mutating func drop(_ name: String) {
+        columns.removeValue(forKey: name)
+        names.removeAll { $0 == name }
+    }
+
+    /// Adds a new field, backed by a new column, and returns its column index.
+    public mutating func add(_ name: String) -> Int {
+        let index = columnCount
+        columnCount += 1
+        columns[name] = index
+        names.append(name)
+        return index
+    }
+
+    /// The visible fields and their columns, in order: what the loader writes.
+    public var layout: [(name: String, column: Int)] { names.map { ($0, columns[$0]!) } }
+}
+
+/// A step of a source's transform chain, applied to each batch in place.
+public protocol Transform: Sendable {
+    /// Applies the transform; returns how many records it filtered out.
+    func apply(to batch: inout RecordBatch) -> Int
+}
+
+/// A registered transform: its spec and a factory from its validated configuration.
+public protocol TransformComponent {
+    static var spec: ComponentSpec { get }
+    /// Builds the transform from the value under its key (`- trim: all` passes `all`), resolving
+    /// field references through `scope` and updating it (rename, drop, new fields).
+    static func make(_ node: ConfigNode, scope: inout FieldScope, diagnostics: inout DiagnosticBag) -> (any Transform)?
+}
+
+/// The components a pipeline file may name: the explicit registry, passed to the config layer
+/// so that it can validate `format:` values and transform names without depending on them.
+public struct ComponentCatalog: @unchecked Sendable {  // immutable metatypes
+    public var extractors: [(format: String, component: any ExtractorComponent.Type)]
+    public var transforms: [(name: String, component: any TransformComponent.Type)]
+
+    public init(extractors: [any ExtractorComponent.Type], transforms: [any TransformComponent.Type]) {
+        self.extractors = extractors.map { ($0.spec.name, $0) }
+        self.transforms = transforms.map { ($0.spec.name, $0) }
+    }
+
+    public func extractor(_ format: String) -> (any ExtractorComponent.Type)? {
+        extractors.first { $0.format == format }?.component
+    }
+
+    public func transform(_ name: String) -> (any TransformComponent.Type)? {
+        transforms.first { $0.name == name }?.component
+    }
+}

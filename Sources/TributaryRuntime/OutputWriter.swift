@@ -1,0 +1,24 @@
+import TributaryCore
+
+/// The table layout of one source's loaded records.
+public struct SourceTable: Sendable {
+    public var source: String
+    public var fields: [String]
+
+    public var tableName: String { "src_" + source }
+}
+
+/// Where a run's results go. The SQLite writer is the embedded default; a PostgreSQL writer
+/// implements the same protocol. A writer stages everything and makes it visible only in
+/// `publish()`; `abort()` leaves the previously published output as it was.
+protocol OutputWriter: AnyObject {
+    /// Creates the schema for this run's sources.
+    func begin(tables: [SourceTable]) throws(RunError)
+    /// Appends a batch of loaded records; `layout` gives the batch column of each table field.
+    func write(_ table: SourceTable, batch: RecordBatch, layout: [Int], fileID: Int) throws(RunError)
+    func writeQuarantine(source: String, records: [QuarantinedRecord], files: [InputFile]) throws(RunError)
+    /// Writes the ledger and builds indexes; after this only `publish` or `abort` may follow.
+    func finish(_ ledger: RunLedger) throws(RunError)
+    func publish() throws(RunError)
+    func abort()
+}

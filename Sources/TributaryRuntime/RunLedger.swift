@@ -1,0 +1,49 @@
+import Foundation
+import TributaryCore
+
+/// What a run did, for the `runs`, `run_inputs` and `run_stages` tables and the CLI summary.
+public struct RunLedger: Sendable {
+    public var runID = 0
+    public var pipeline: String
+    public var pipelineFile: String
+    public var pipelineSHA256: String
+    public var version: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var status = "running"
+    public var jobs: Int
+    public var inputs: [InputLedger] = []
+    public var stages: [StageTiming] = []
+
+    /// Totals over every input of a source.
+    public func counts(source: String) -> RowCounts {
+        var total = RowCounts()
+        for input in inputs where input.file.source == source { total += input.counts }
+        return total
+    }
+
+    public var totals: RowCounts {
+        var total = RowCounts()
+        for input in inputs { total += input.counts }
+        return total
+    }
+}
+
+/// One input file of a run: its fingerprint and its row accounting.
+public struct InputLedger: Sendable {
+    public var file: InputFile
+    public var sha256: String = ""
+    public var modifiedAt: Date?
+    public var counts = RowCounts()
+    public var quarantinedByReason: [QuarantineReason: Int] = [:]
+}
+
+/// Wall and CPU time of one stage of the run.
+public struct StageTiming: Sendable {
+    public var stage: String
+    public var startedAt: Date
+    public var wallSeconds: Double
+    public var cpuSeconds: Double
+    public var recordsIn: Int
+    public var recordsOut: Int
+}

@@ -1,0 +1,43 @@
+import Foundation
+import TributaryConfig
+import TributaryCore
+
+/// The human summary printed after a run: per source, where every record went.
+public enum RunSummary {
+    public static func render(_ ledger: RunLedger, definition: PipelineDefinition, seconds: Double) -> String {
+        var lines: [String] = []
+        let bytes = ledger.inputs.reduce(0) { $0 + $1.file.size }
+        lines.append("run \(ledger.runID) of '\(ledger.pipeline)' succeeded in \(String(format: "%.2f", seconds)) s "
+                     + "(\(ledger.inputs.count) files, \(formatBytes(bytes)), \(ledger.jobs) jobs)")
+        let header = ["source", "files", "records", "loaded", "quarantined", "filtered"]
+        var rows: [[String]] = [header]
+        for source in definition.sources {
+            let c = ledger.counts(source: source.name)
+            let files = ledger.inputs.count { $0.file.source == source.name }
+            rows.append([source.name, "\(files)", "\(c.records)", "\(c.loaded)", "\(c.quarantined)", "\(c.filtered)"])
+        }
+        let widths = header.indices.map { i in rows.map { $0[i].count }.max()! }
+        for row in rows {
+            lines.append("  " + row.enumerated().map { i, cell in
+                i == 0 ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                       : String(repeating: " ", count: widths[i] - cell.count) + cell
+            }.joined(separator: "  "))
+        }
+        var reasons: [QuarantineReason: Int] = [:]
+        for input in ledger.inputs { reasons.merge(input.quarantinedByReason, uniquingKeysWith: +) }
+        if !reasons.isEmpty {
+            lines.append("  quarantined by reason: " + reasons.sorted { $0.key.rawValue < $1.key.rawValue }
+                .map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))
+        }
+        lines.append("output: \(definition.outputPath)")
+        return lines.joined(separator: "\n")
+    }
+
+    static func formatBytes(_ n: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(n)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
+        return unit == 0 ? "\(n) B" : String(format: "%.1f %@", value, units[unit])
+    }
+}

@@ -1,0 +1,214 @@
+import Crypto
+import Foundation
+import Logging
+import TributaryConfig
+import TributaryCore
+
+/// Options of one run, from the CLI or a test.
+public struct RunOptions: Sendable {
+    /// Worker threads for data-parallel stages.
+    public var jobs: Int
+    /// Target size of the pieces input files are cut into (bytes).
+    public var pieceSize: Int
+
+    public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, pieceSize: Int = 4 << 20) {
+        self.jobs = max(1, jobs)
+        self.pieceSize = max(1, pieceSize)
+    }
+}
+
+/// Executes a validated pipeline: the stages below form a graph in which sources are independent
+/// until the load, and every file piece is extracted and transformed in parallel.
+///
+///     lock ─▶ resolve inputs ─▶ plan pieces ∥ fingerprint inputs
+///          ─▶ extract + transform (parallel, per piece) ─▶ load (ordered, one SQLite transaction)
+///          ─▶ reconcile counts ─▶ data gates ─▶ index ─▶ atomic publish
+public final class Runner {
+    public let definition: PipelineDefinition
+    public let options: RunOptions
+    let logger: Logger
+    let pipelineSHA256: String
+
+    public init(definition: PipelineDefinition, pipelineText: String, options: RunOptions, logger: Logger) {
+        self.definition = definition
+        self.options = options
+        self.logger = logger
+        pipelineSHA256 = SHA256.hash(data: Data(pipelineText.utf8)).hexString
+    }
+
+    public static let version = "0.1.0"
+
+    public func run() throws(RunError) -> RunLedger {
+        let location = OutputLocation(target: definition.outputPath)
+        try location.prepareDirectory()
+        let lock = try RunLock(path: location.lockPath)
+        defer { withExtendedLifetime(lock) {} }
+        for leftover in location.removeLeftovers() {
+            logger.info("removed a leftover of an interrupted run", metadata: ["path": "\(leftover)"])
+        }
+
+        var ledger = RunLedger(pipeline: definition.name, pipelineFile: definition.file, pipelineSHA256: pipelineSHA256,
+                               version: Self.version, startedAt: Date(), jobs: options.jobs)
+        var stopwatch = Stopwatch()
+
+        // Resolve inputs.
+        let files = try resolveInputs()
+        ledger.inputs = files.map { InputLedger(file: $0, modifiedAt: Self.modificationDate($0.path)) }
+        logger.info("inputs resolved", metadata: ["files": "\(files.count)",
+                                                  "bytes": "\(files.reduce(0) { $0 + $1.size })"])
+
+        // Plan pieces and fingerprint inputs, in parallel over files.
+        let mapped = try files.map { file throws(RunError) in try MappedFile(path: file.path) }
+        let extractors = Dictionary(uniqueKeysWithValues: definition.sources.map { ($0.name, $0.extractor) })
+        let pieceSize = options.pieceSize
+        let planned = parallelMap(files.count * 2, jobs: options.jobs) { task -> PlanResult in
+            let file = files[task / 2]
+            let bytes = mapped[task / 2].bytes
+            if task % 2 == 0 {
+                return .pieces(extractors[file.source]!.plan(file, bytes: bytes, targetPieceSize: pieceSize))
+            }
+            return .digest(SHA256.hash(data: bytes.base).hexString)
+        }
+        var planList: [ExtractionPiece] = []
+        for (task, result) in planned.enumerated() {
+            switch result {
+            case .pieces(let list): planList += list
+            case .digest(let hex): ledger.inputs[task / 2].sha256 = hex
+            }
+        }
+        let pieces = planList
+        ledger.stages.append(stopwatch.lap("plan", recordsIn: 0, recordsOut: pieces.count))
+
+        // Extract, transform and load.
+        let writer: OutputWriter = try SQLiteWriter(location: location)
+        var published = false
+        defer { if !published { writer.abort() } }
+        let sources = Dictionary(uniqueKeysWithValues: definition.sources.map { ($0.name, $0) })
+        let tables = definition.sources.map { SourceTable(source: $0.name, fields: $0.layout.map(\.name)) }
+        try writer.begin(tables: tables)
+        ledger.runID = (writer as? SQLiteWriter).map { $0.previousRunID + 1 } ?? 1
+
+        let tableBySource = Dictionary(uniqueKeysWithValues: tables.map { ($0.source, $0) })
+        let layouts = Dictionary(uniqueKeysWithValues: definition.sources.map { ($0.name, $0.layout.map(\.column)) })
+        let extraction = Stopwatch()
+        var loadSeconds = 0.0
+        try OrderedParallelMap(jobs: options.jobs).run(count: pieces.count, produce: { index in
+            let piece = pieces[index]
+            let source = sources[piece.file.source]!
+            var output = source.extractor.extract(piece, bytes: mapped[piece.file.index].bytes)
+            for transform in source.transforms {
+                let removed = transform.apply(to: &output.batch)
+                output.counts.loaded -= removed
+                output.counts.filtered += removed
+            }
+            return output
+        }, consume: { index, output throws(RunError) in
+            let piece = pieces[index]
+            let started = Date()
+            let source = piece.file.source
+            try writer.write(tableBySource[source]!, batch: output.batch, layout: layouts[source]!, fileID: piece.file.index + 1)
+            try writer.writeQuarantine(source: source, records: output.quarantined, files: files)
+            loadSeconds += Date().timeIntervalSince(started)
+            ledger.inputs[piece.file.index].counts += output.counts
+            for record in output.quarantined {
+                ledger.inputs[piece.file.index].quarantinedByReason[record.reason, default: 0] += 1
+            }
+        })
+        let totals = ledger.totals
+        var timing = extraction.timing("extract+transform+load", recordsIn: totals.records, recordsOut: totals.loaded)
+        timing.stage = "extract+transform+load"
+        ledger.stages.append(timing)
+        stopwatch.reset()
+        logger.info("loaded", metadata: ["records": "\(totals.records)", "loaded": "\(totals.loaded)",
+                                         "quarantined": "\(totals.quarantined)", "filtered": "\(totals.filtered)",
+                                         "load_seconds": "\(String(format: "%.2f", loadSeconds))"])
+
+        // Reconcile: every record of every file is loaded, quarantined or filtered.
+        var broken: [String] = []
+        for input in ledger.inputs {
+            broken += input.counts.violations.map { "\(input.file.path): \($0)" }
+        }
+        guard broken.isEmpty else { throw RunError.internalError("row accounting does not reconcile: " + broken.joined(separator: "; ")) }
+
+        // Data gates.
+        var gateFailures: [String] = []
+        for source in definition.sources {
+            let counts = ledger.counts(source: source.name)
+            if let limit = source.maxRejected, limit.isExceeded(rejected: counts.quarantined, total: counts.records) {
+                gateFailures.append("source '\(source.name)': \(counts.quarantined) of \(counts.records) records rejected, over the limit of \(limit) (quarantine.max_rejected)")
+            }
+        }
+        if !gateFailures.isEmpty { throw RunError.gateFailed(gateFailures) }
+
+        ledger.status = "succeeded"
+        ledger.finishedAt = Date()
+        try writer.finish(ledger)
+        ledger.stages.append(stopwatch.lap("index+finish", recordsIn: totals.loaded, recordsOut: totals.loaded))
+        try writer.publish()
+        published = true
+        ledger.stages.append(stopwatch.lap("publish", recordsIn: 0, recordsOut: 0))
+        return ledger
+    }
+
+    private enum PlanResult: Sendable {
+        case pieces([ExtractionPiece])
+        case digest(String)
+    }
+
+    private func resolveInputs() throws(RunError) -> [InputFile] {
+        var files: [InputFile] = []
+        for source in definition.sources {
+            var seen = Set<String>()
+            for pattern in source.patterns {
+                let matches = Glob.expand(pattern)
+                if matches.isEmpty {
+                    throw RunError.input("input path \(pattern) of source '\(source.name)' matches no file")
+                }
+                for path in matches where seen.insert(path).inserted {
+                    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                    files.append(InputFile(index: files.count, source: source.name, path: path, size: size))
+                }
+            }
+        }
+        return files
+    }
+
+    private static func modificationDate(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+}
+
+/// Wall and CPU time between laps.
+struct Stopwatch {
+    var startedAt = Date()
+    var cpu = processCPUSeconds()
+
+    mutating func reset() {
+        startedAt = Date()
+        cpu = processCPUSeconds()
+    }
+
+    func timing(_ stage: String, recordsIn: Int, recordsOut: Int) -> StageTiming {
+        StageTiming(stage: stage, startedAt: startedAt, wallSeconds: Date().timeIntervalSince(startedAt),
+                    cpuSeconds: processCPUSeconds() - cpu, recordsIn: recordsIn, recordsOut: recordsOut)
+    }
+
+    mutating func lap(_ stage: String, recordsIn: Int, recordsOut: Int) -> StageTiming {
+        let t = timing(stage, recordsIn: recordsIn, recordsOut: recordsOut)
+        reset()
+        return t
+    }
+}
+
+extension Sequence where Element == UInt8 {
+    var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in self { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xF)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension Digest {
+    var hexString: String { Array(self).hexString }
+}

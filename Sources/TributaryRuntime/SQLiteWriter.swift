@@ -1,0 +1,287 @@
+import CSQLite
+import Foundation
+import TributaryCore
+
+/// Writes a run into a new SQLite database beside the target and swaps it in atomically.
+///
+/// Bulk load: one transaction, one prepared statement per table, text bound straight from the
+/// batch arenas (no copy), journal off (the file is private to the run until published), and
+/// indexes built after the load. The run history (`runs`, `run_inputs`, `run_stages`) of the
+/// previously published database is carried over, so the ledger survives the swap.
+final class SQLiteWriter: OutputWriter {
+    let location: OutputLocation
+    let temporaryPath: String
+    private let db: SQLiteDatabase
+    private var inserts: [String: SQLiteDatabase.Statement] = [:]
+    private var quarantineInsert: SQLiteDatabase.Statement?
+    private var tables: [SourceTable] = []
+    private(set) var previousRunID = 0
+    private var finished = false
+
+    init(location: OutputLocation) throws(RunError) {
+        self.location = location
+        temporaryPath = location.newTemporaryPath()
+        try location.createPrivateFile(temporaryPath)
+        InterruptCleanup.register(temporaryPath)
+        do {
+            db = try SQLiteDatabase(path: temporaryPath)
+            try db.execute("""
+                PRAGMA journal_mode = OFF;
+                PRAGMA synchronous = OFF;
+                PRAGMA locking_mode = EXCLUSIVE;
+                PRAGMA temp_store = MEMORY;
+                PRAGMA cache_size = -262144;
+                """)
+        } catch {
+            unlink(temporaryPath)
+            throw error
+        }
+    }
+
+    static func quote(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    func begin(tables: [SourceTable]) throws(RunError) {
+        self.tables = tables
+        try db.execute(Self.ledgerSchema)
+        try carryOverHistory()
+        try db.execute("BEGIN")
+        for table in tables {
+            let name = Self.quote(table.tableName)
+            let columns = table.fields.map { Self.quote($0) + " TEXT" }
+            try db.execute("""
+                CREATE TABLE \(name) (
+                  _record_id INTEGER PRIMARY KEY,
+                  _file_id INTEGER NOT NULL REFERENCES run_inputs(file_id),
+                  _line INTEGER NOT NULL\(columns.isEmpty ? "" : ",\n  " + columns.joined(separator: ",\n  "))
+                )
+                """)
+            let placeholders = Array(repeating: "?", count: table.fields.count + 2).joined(separator: ", ")
+            let columnList = (["_file_id", "_line"] + table.fields.map(Self.quote)).joined(separator: ", ")
+            inserts[table.source] = try db.prepare("INSERT INTO \(name) (\(columnList)) VALUES (\(placeholders))")
+        }
+        quarantineInsert = try db.prepare("""
+            INSERT INTO quarantine (run_id, source, file_id, file, line, reason, detail, raw)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+    }
+
+    static let ledgerSchema = """
+        CREATE TABLE runs (
+          run_id INTEGER PRIMARY KEY,
+          pipeline TEXT NOT NULL,
+          pipeline_file TEXT NOT NULL,
+          pipeline_sha256 TEXT NOT NULL,
+          tributary_version TEXT NOT NULL,
+          started_at TEXT NOT NULL,
+          finished_at TEXT,
+          status TEXT NOT NULL,
+          jobs INTEGER NOT NULL,
+          records_read INTEGER, records_loaded INTEGER, records_quarantined INTEGER, records_filtered INTEGER
+        );
+        CREATE TABLE run_inputs (
+          file_id INTEGER NOT NULL,
+          run_id INTEGER NOT NULL REFERENCES runs(run_id),
+          source TEXT NOT NULL,
+          path TEXT NOT NULL,
+          size_bytes INTEGER NOT NULL,
+          sha256 TEXT NOT NULL,
+          modified_at TEXT,
+          physical_lines INTEGER NOT NULL, header_lines INTEGER NOT NULL, blank_lines INTEGER NOT NULL,
+          records INTEGER NOT NULL, loaded INTEGER NOT NULL, quarantined INTEGER NOT NULL, filtered INTEGER NOT NULL,
+          PRIMARY KEY (run_id, file_id)
+        );
+        CREATE TABLE run_stages (
+          run_id INTEGER NOT NULL REFERENCES runs(run_id),
+          stage TEXT NOT NULL,
+          started_at TEXT NOT NULL,
+          wall_ms REAL NOT NULL,
+          cpu_ms REAL NOT NULL,
+          records_in INTEGER NOT NULL,
+          records_out INTEGER NOT NULL
+        );
+        CREATE TABLE quarantine (
+          quarantine_id INTEGER PRIMARY KEY,
+          run_id INTEGER NOT NULL,
+          source TEXT NOT NULL,
+          file_id INTEGER NOT NULL,
+          file TEXT NOT NULL,
+          line INTEGER NOT NULL,
+          reason TEXT NOT NULL,
+          detail TEXT NOT NULL,
+          raw BLOB
+        );
+        """
+
+    /// Copies the ledger of the currently published output, if there is a readable one.
+    private func carryOverHistory() throws(RunError) {
+        guard FileManager.default.fileExists(atPath: location.target) else { return }
+        let uri = "file:" + location.target.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)! + "?mode=ro"
+        do {
+            try db.execute("ATTACH DATABASE '\(uri.replacingOccurrences(of: "'", with: "''"))' AS previous")
+        } catch {
+            return  // unreadable previous output: start a new history
+        }
+        defer { try? db.execute("DETACH DATABASE previous") }
+        do {
+            try db.execute("""
+                INSERT INTO runs SELECT * FROM previous.runs;
+                INSERT INTO run_inputs SELECT * FROM previous.run_inputs;
+                INSERT INTO run_stages SELECT * FROM previous.run_stages;
+                """)
+        } catch {
+            try? db.execute("DELETE FROM runs; DELETE FROM run_inputs; DELETE FROM run_stages;")
+        }
+        let max = try db.prepare("SELECT coalesce(max(run_id), 0) FROM runs")
+        if try max.next() { previousRunID = max.int(0) }
+    }
+
+    func write(_ table: SourceTable, batch: RecordBatch, layout: [Int], fileID: Int) throws(RunError) {
+        guard let insert = inserts[table.source] else { return }
+        let count = batch.count
+        // Pin every column's arena for the duration of the batch: binds point into them.
+        var pinned: [UnsafeBufferPointer<UInt8>] = []
+        pinned.reserveCapacity(layout.count)
+        var failure: RunError?
+        withPinned(batch, layout, 0, &pinned) { arenas in
+            for row in 0..<count {
+                insert.bind(1, fileID)
+                insert.bind(2, batch.lines[row])
+                for (i, column) in layout.enumerated() {
+                    let span = batch.columns[column].spans[row]
+                    let index = Int32(i + 3)
+                    if span.isNull {
+                        insert.bindNull(index)
+                    } else {
+                        insert.bindText(index, arenas[i].baseAddress! + Int(span.offset), Int(span.length))
+                    }
+                }
+                do throws(RunError) { try insert.run() } catch { failure = error; return }
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Recursively pins the arenas of the laid-out columns (nested withUnsafeBufferPointer).
+    private func withPinned(_ batch: RecordBatch, _ layout: [Int], _ i: Int, _ pinned: inout [UnsafeBufferPointer<UInt8>],
+                            _ body: ([UnsafeBufferPointer<UInt8>]) -> Void) {
+        if i == layout.count { body(pinned); return }
+        batch.columns[layout[i]].bytes.withUnsafeBufferPointer { buffer in
+            // An empty arena has no base address; give it a valid one (no value points into it).
+            pinned.append(buffer.baseAddress == nil ? UnsafeBufferPointer(start: Self.emptyByte, count: 0) : buffer)
+            withPinned(batch, layout, i + 1, &pinned, body)
+        }
+    }
+
+    nonisolated(unsafe) private static let emptyByte: UnsafePointer<UInt8> = {
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return UnsafePointer(p)
+    }()
+
+    func writeQuarantine(source: String, records: [QuarantinedRecord], files: [InputFile]) throws(RunError) {
+        guard let insert = quarantineInsert else { return }
+        let runID = previousRunID + 1
+        for record in records {
+            insert.bind(1, runID)
+            insert.bind(2, source)
+            insert.bind(3, record.fileIndex + 1)
+            insert.bind(4, files[record.fileIndex].path)
+            insert.bind(5, record.line)
+            insert.bind(6, record.reason.rawValue)
+            insert.bind(7, record.detail)
+            if UTF8Validation.isValid(record.raw) {
+                insert.bind(8, String(decoding: record.raw, as: UTF8.self))
+            } else {
+                insert.bindBlob(8, record.raw)
+            }
+            try insert.run()
+        }
+    }
+
+    func finish(_ ledger: RunLedger) throws(RunError) {
+        let runID = ledger.runID
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let run = try db.prepare("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        let totals = ledger.totals
+        run.bind(1, runID)
+        run.bind(2, ledger.pipeline)
+        run.bind(3, ledger.pipelineFile)
+        run.bind(4, ledger.pipelineSHA256)
+        run.bind(5, ledger.version)
+        run.bind(6, iso.string(from: ledger.startedAt))
+        run.bind(7, ledger.finishedAt.map(iso.string(from:)))
+        run.bind(8, ledger.status)
+        run.bind(9, ledger.jobs)
+        run.bind(10, totals.records)
+        run.bind(11, totals.loaded)
+        run.bind(12, totals.quarantined)
+        run.bind(13, totals.filtered)
+        try run.run()
+
+        let input = try db.prepare("INSERT INTO run_inputs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        for item in ledger.inputs {
+            let c = item.counts
+            input.bind(1, item.file.index + 1)
+            input.bind(2, runID)
+            input.bind(3, item.file.source)
+            input.bind(4, item.file.path)
+            input.bind(5, item.file.size)
+            input.bind(6, item.sha256)
+            input.bind(7, item.modifiedAt.map(iso.string(from:)))
+            for (i, value) in [c.physicalLines, c.headerLines, c.blankLines, c.records, c.loaded, c.quarantined,
+                               c.filtered].enumerated() {
+                input.bind(Int32(8 + i), value)
+            }
+            try input.run()
+        }
+        let stage = try db.prepare("INSERT INTO run_stages VALUES (?, ?, ?, ?, ?, ?, ?)")
+        for s in ledger.stages {
+            stage.bind(1, runID)
+            stage.bind(2, s.stage)
+            stage.bind(3, iso.string(from: s.startedAt))
+            stage.bind(4, s.wallSeconds * 1000)
+            stage.bind(5, s.cpuSeconds * 1000)
+            stage.bind(6, s.recordsIn)
+            stage.bind(7, s.recordsOut)
+            try stage.run()
+        }
+        var indexes = """
+            CREATE INDEX quarantine_by_source_reason ON quarantine(source, reason);
+            CREATE INDEX quarantine_by_file_line ON quarantine(file_id, line);
+            CREATE INDEX run_stages_by_run ON run_stages(run_id);
+            CREATE VIEW IF NOT EXISTS quarantine_summary AS
+              SELECT source, reason, count(*) AS records FROM quarantine GROUP BY source, reason;
+            CREATE VIEW IF NOT EXISTS latest_run_inputs AS
+              SELECT * FROM run_inputs WHERE run_id = (SELECT max(run_id) FROM runs);
+
+            """
+        for table in tables {
+            let name = Self.quote(table.tableName)
+            indexes += "CREATE INDEX \(Self.quote(table.tableName + "_by_file_line")) ON \(name)(_file_id, _line);\n"
+        }
+        try db.execute(indexes)
+        try db.execute("COMMIT")
+        inserts.removeAll()
+        quarantineInsert = nil
+        try db.execute("PRAGMA journal_mode = DELETE")
+        db.close()
+        finished = true
+    }
+
+    func publish() throws(RunError) {
+        guard finished else { throw RunError.internalError("publish before finish") }
+        try location.publish(temporaryPath)
+        InterruptCleanup.unregister(temporaryPath)
+    }
+
+    func abort() {
+        inserts.removeAll()
+        quarantineInsert = nil
+        db.close()
+        unlink(temporaryPath)
+        InterruptCleanup.unregister(temporaryPath)
+    }
+}
