@@ -19,6 +19,11 @@ public struct CSVExtractor: Extractor {
         public var name: String
         /// Candidate header names; the first non-empty value wins.
         public var columns: [String]
+
+        public init(name: String, columns: [String]) {
+            self.name = name
+            self.columns = columns
+        }
     }
 
     public var fields: [Field]
@@ -58,12 +63,12 @@ public struct CSVExtractor: Extractor {
         if base.count >= 3, base[0] == 0xEF, base[1] == 0xBB, base[2] == 0xBF { start = 3 }
 
         // The header is the first non-blank record.
-        var parser = LineFedParser(extractor: self, layout: nil)
+        let parser = LineFedParser(extractor: self, layout: nil)
         let header = parser.parseHeader(base, from: start)
         let layout = makeLayout(header: header.names)
 
         var pieces: [ExtractionPiece] = []
-        var scan = BoundaryScanner(quote: quote, maxRecordLines: maxRecordLines)
+        let scan = BoundaryScanner(quote: quote, maxRecordLines: maxRecordLines)
         scan.cut(base, from: header.endOffset, firstLine: header.endLine, target: max(1, targetPieceSize)) { from, to, line in
             pieces.append(ExtractionPiece(file: file, ordinal: pieces.count, startOffset: from, endOffset: to,
                                           firstLine: line, context: layout))
@@ -145,7 +150,10 @@ struct BoundaryScanner {
              emit: (_ from: Int, _ to: Int, _ firstLine: Int) -> Void) {
         let end = p.count
         guard start < end, let base = p.baseAddress else { return }
+        let raw = UnsafeRawPointer(base)
         let lf = UInt8(ascii: "\n")
+        let quotes = 0x0101_0101_0101_0101 &* UInt64(quote)
+        let newlines = 0x0101_0101_0101_0101 &* UInt64(lf)
         var pos = start
         var line = firstLine
         var inQuote = false
@@ -153,19 +161,22 @@ struct BoundaryScanner {
         var recordLine = firstLine
         var pieceStart = start
         var pieceLine = firstLine
-        while pos < end {
-            let b = base[pos]
+
+        /// Handles one byte; returns false when the scan jumped back (resync) and must restart at `pos`.
+        @inline(__always)
+        func step(_ i: Int) -> Bool {
+            let b = base[i]
             if b == quote {
                 inQuote.toggle()
             } else if b == lf {
                 line += 1
                 if !inQuote {
-                    if pos + 1 - pieceStart >= target {
-                        emit(pieceStart, pos + 1, pieceLine)
-                        pieceStart = pos + 1
+                    if i + 1 - pieceStart >= target {
+                        emit(pieceStart, i + 1, pieceLine)
+                        pieceStart = i + 1
                         pieceLine = line
                     }
-                    recordStart = pos + 1
+                    recordStart = i + 1
                     recordLine = line
                 } else if line - recordLine >= maxRecordLines {
                     // The parser gives up on this record and resumes at its second line.
@@ -176,13 +187,41 @@ struct BoundaryScanner {
                     inQuote = false
                     recordStart = pos
                     recordLine = line
-                    continue
+                    return false
                 }
             }
-            pos += 1
+            return true
+        }
+
+        scan: while pos < end {
+            if pos + 8 <= end {
+                // Eight bytes at a time: without a line feed, only the quote parity changes.
+                let word = raw.loadUnaligned(fromByteOffset: pos, as: UInt64.self)
+                if zeroBytes(word ^ newlines) == 0 {
+                    if zeroBytes(word ^ quotes).nonzeroBitCount & 1 == 1 { inQuote.toggle() }
+                    pos += 8
+                    continue
+                }
+                let blockEnd = pos + 8
+                var i = pos
+                while i < blockEnd {
+                    if !step(i) { continue scan }
+                    i += 1
+                }
+                pos = blockEnd
+            } else {
+                if step(pos) { pos += 1 }
+            }
         }
         if pieceStart < end { emit(pieceStart, end, pieceLine) }
     }
+}
+
+/// The high bit of each byte of `x` that is zero, and no other bit.
+@inline(__always)
+func zeroBytes(_ x: UInt64) -> UInt64 {
+    let low7 = 0x7F7F_7F7F_7F7F_7F7F as UInt64
+    return ~(((x & low7) &+ low7) | x) & ~low7
 }
 
 // MARK: - The libcsv driver
@@ -234,8 +273,8 @@ struct LineFedParser {
         var lines = 0
         let context = Unmanaged.passUnretained(names).toOpaque()
         while pos < p.count, !names.done {
-            let next = nextLineStart(p, pos)
-            if names.list.isEmpty, parser.pstate == ROW_NOT_BEGUN, isBlank(p, pos, next) {
+            let next = nextLineStart(p.baseAddress!, pos, p.count)
+            if names.list.isEmpty, parser.pstate == ROW_NOT_BEGUN, isBlank(p.baseAddress!, pos, next) {
                 blank += 1
             } else {
                 lines += 1
@@ -262,218 +301,331 @@ struct LineFedParser {
         return Header(names: names.list, endOffset: pos, endLine: line, lines: lines, blankLines: blank)
     }
 
-    /// State reached from the C callbacks.
-    final class Sink {
-        var batch: RecordBatch
-        var quarantined: [QuarantinedRecord] = []
-        var counts: RowCounts
-        let target: [Int32]
-        let rank: [UInt8]
-        let headerFieldCount: Int
-        let missing: [String]
-        let fieldCount: Int
-        let fileIndex: Int
-        // The record being parsed.
-        var column = 0
-        var pending: [Span]
-        var pendingRank: [UInt8]
-        var nonASCII = false
-        var recordStart = 0
-        var recordLine = 0
-        var lineEnd = 0
-        let base: UnsafePointer<UInt8>
-
-        init(layout: CSVExtractor.FileLayout, fieldCount: Int, fileIndex: Int, counts: RowCounts,
-             base: UnsafePointer<UInt8>, estimatedRows: Int) {
-            target = layout.target
-            rank = layout.rank
-            headerFieldCount = layout.headerFieldCount
-            missing = layout.missing
-            self.fieldCount = fieldCount
-            self.fileIndex = fileIndex
-            self.counts = counts
-            self.base = base
-            batch = RecordBatch(columnCount: fieldCount, reservingRows: estimatedRows, bytesPerColumn: estimatedRows * 12)
-            pending = Array(repeating: .null, count: fieldCount)
-            pendingRank = Array(repeating: .max, count: fieldCount)
-        }
-
-        @inline(__always)
-        func field(_ data: UnsafeMutableRawPointer?, _ length: Int) {
-            let c = column
-            column = c + 1
-            guard c < target.count, length > 0, let data else { return }
-            let f = Int(target[c])
-            guard f >= 0 else { return }
-            let r = rank[c]
-            guard pending[f].isNull || r < pendingRank[f] else { return }
-            let bytes = UnsafeRawBufferPointer(start: data, count: length)
-            if !nonASCII {
-                for b in bytes where b >= 0x80 { nonASCII = true; break }
-            }
-            let offset = UInt32(truncatingIfNeeded: batch.columns[f].bytes.count)
-            batch.columns[f].bytes.append(contentsOf: bytes)
-            pending[f] = Span(offset: offset, length: UInt32(truncatingIfNeeded: length))
-            pendingRank[f] = r
-        }
-
-        func recordEnded() {
-            counts.records += 1
-            defer {
-                column = 0
-                nonASCII = false
-                for f in 0..<fieldCount { pending[f] = .null; pendingRank[f] = .max }
-            }
-            if !missing.isEmpty {
-                reject(.missingColumn, "the file's header has no column " + missing.map { "'\($0)'" }.joined(separator: ", "))
-                return
-            }
-            if column != headerFieldCount {
-                reject(.wrongFieldCount, "expected \(headerFieldCount) fields, found \(column)")
-                return
-            }
-            if nonASCII, !pendingIsValidUTF8() {
-                reject(.invalidUTF8, "a field is not valid UTF-8")
-                return
-            }
-            for f in 0..<fieldCount { batch.columns[f].spans.append(pending[f]) }
-            batch.lines.append(recordLine)
-            counts.loaded += 1
-        }
-
-        func pendingIsValidUTF8() -> Bool {
-            for f in 0..<fieldCount where !pending[f].isNull {
-                let span = pending[f]
-                let ok = batch.columns[f].bytes.withUnsafeBufferPointer { all in
-                    UTF8Validation.isValid(UnsafeBufferPointer(rebasing: all[Int(span.offset)..<Int(span.offset + span.length)]))
-                }
-                if !ok { return false }
-            }
-            return true
-        }
-
-        /// Quarantines the current record, with the physical lines it spans so far.
-        func reject(_ reason: QuarantineReason, _ detail: String, through end: Int? = nil) {
-            var stop = end ?? lineEnd
-            while stop > recordStart, base[stop - 1] == 0x0A || base[stop - 1] == 0x0D { stop -= 1 }
-            let raw = Array(UnsafeBufferPointer(start: base + recordStart, count: max(0, stop - recordStart)))
-            quarantined.append(QuarantinedRecord(fileIndex: fileIndex, line: recordLine, reason: reason,
-                                                 detail: detail, raw: raw))
-            counts.quarantined += 1
-        }
-
-        func resetRecord() {
-            column = 0
-            nonASCII = false
-            for f in 0..<fieldCount { pending[f] = .null; pendingRank[f] = .max }
-        }
-    }
-
     mutating func run(_ p: UnsafeBufferPointer<UInt8>, piece: ExtractionPiece, counts initial: RowCounts) -> ExtractionOutput {
-        let layout = layout!
-        let base = p.baseAddress!
-        let end = piece.endOffset
-        let sink = Sink(layout: layout, fieldCount: extractor.fields.count, fileIndex: piece.file.index,
-                        counts: initial, base: base, estimatedRows: max(16, (end - piece.startOffset) / 120))
-        let context = Unmanaged.passUnretained(sink).toOpaque()
-        var parser = makeParser()
-        defer { csv_free(&parser) }
-
-        let onField: @convention(c) (UnsafeMutableRawPointer?, Int, UnsafeMutableRawPointer?) -> Void = { data, len, ctx in
-            Unmanaged<Sink>.fromOpaque(ctx!).takeUnretainedValue().field(data, len)
+        let state = UnsafeMutablePointer<PieceParse>.allocate(capacity: 1)
+        state.initialize(to: PieceParse(extractor: extractor, layout: layout!, piece: piece, bytes: p, counts: initial))
+        defer {
+            state.deinitialize(count: 1)
+            state.deallocate()
         }
-        let onRecord: @convention(c) (Int32, UnsafeMutableRawPointer?) -> Void = { _, ctx in
-            Unmanaged<Sink>.fromOpaque(ctx!).takeUnretainedValue().recordEnded()
-        }
-
-        var pos = piece.startOffset
-        var line = piece.firstLine
-        var inRecord = false
-        var recordLines = 0
-        var physicalLines = 0
-
-        /// Gives up on the current record and resumes parsing at its second physical line.
-        func resync(_ reason: QuarantineReason, _ detail: String) {
-            sink.reject(reason, detail)
-            csv_free(&parser)
-            parser = makeParser()
-            sink.resetRecord()
-            sink.counts.records += 1
-            sink.counts.recordLines += 1
-            physicalLines -= recordLines - 1
-            pos = nextLineStart(p, sink.recordStart, limit: end)
-            line = sink.recordLine + 1
-            inRecord = false
-        }
-
-        while true {
-            if pos >= end {
-                guard inRecord else { break }
-                // The piece ended inside a quoted field; the lines after the record's first one
-                // are parsed again as records.
-                resync(.unterminatedQuote, "a quoted field is not closed before the end of the file")
-                continue
-            }
-            let next = nextLineStart(p, pos, limit: end)
-            if !inRecord {
-                if isBlank(p, pos, next) {
-                    sink.counts.blankLines += 1
-                    physicalLines += 1
-                    pos = next
-                    line += 1
-                    continue
-                }
-                inRecord = true
-                recordLines = 0
-                sink.recordStart = pos
-                sink.recordLine = line
-            }
-            recordLines += 1
-            physicalLines += 1
-            sink.lineEnd = next
-            let length = next - pos
-            let used = csv_parse(&parser, base + pos, length, onField, onRecord, context)
-            if used < length {
-                resync(.malformedQuotes, "a quote character where the CSV format does not allow one")
-                continue
-            }
-            pos = next
-            line += 1
-            if parser.pstate == ROW_NOT_BEGUN {
-                sink.counts.recordLines += recordLines
-                inRecord = false
-            } else if base[next - 1] != 0x0A {
-                // The file's last line has no line break: flush the record.
-                if csv_fini(&parser, onField, onRecord, context) != 0 {
-                    resync(.unterminatedQuote, "a quoted field is not closed before the end of the file")
-                    continue
-                }
-                sink.counts.recordLines += recordLines
-                inRecord = false
-            } else if recordLines >= extractor.maxRecordLines {
-                resync(.unterminatedQuote, "a quoted field is not closed within \(extractor.maxRecordLines) lines")
-            }
-        }
-        sink.counts.physicalLines += physicalLines + sink.counts.headerLines + initial.blankLines
-        return ExtractionOutput(batch: sink.batch, quarantined: sink.quarantined, counts: sink.counts)
+        state.pointee.parser.initialize(to: makeParser())
+        state.pointee.parseAll(self, context: UnsafeMutableRawPointer(state))
+        csv_free(state.pointee.parser)
+        state.pointee.parser.deallocate()
+        return state.pointee.output()
     }
 }
 
+/// A growable column under construction, in manually managed memory: appending in the libcsv
+/// callback costs a bounds check and a memcpy, with no reference counting or exclusivity checks.
+struct ColumnBuilder {
+    var bytes: UnsafeMutablePointer<UInt8>
+    var byteCount = 0
+    var byteCapacity: Int
+    var spans: UnsafeMutablePointer<Span>
+    var spanCount = 0
+    var spanCapacity: Int
+
+    init(rows: Int, bytes: Int) {
+        byteCapacity = max(64, bytes)
+        spanCapacity = max(16, rows)
+        self.bytes = .allocate(capacity: byteCapacity)
+        spans = .allocate(capacity: spanCapacity)
+    }
+
+    @inline(__always)
+    mutating func appendBytes(_ source: UnsafeRawPointer, _ count: Int) -> Span {
+        if byteCount + count > byteCapacity {
+            var capacity = byteCapacity * 2
+            while capacity < byteCount + count { capacity *= 2 }
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+            grown.update(from: bytes, count: byteCount)
+            bytes.deallocate()
+            bytes = grown
+            byteCapacity = capacity
+        }
+        (bytes + byteCount).update(from: source.assumingMemoryBound(to: UInt8.self), count: count)
+        let span = Span(offset: UInt32(truncatingIfNeeded: byteCount), length: UInt32(truncatingIfNeeded: count))
+        byteCount += count
+        return span
+    }
+
+    @inline(__always)
+    mutating func appendSpan(_ span: Span) {
+        if spanCount == spanCapacity {
+            let grown = UnsafeMutablePointer<Span>.allocate(capacity: spanCapacity * 2)
+            grown.update(from: spans, count: spanCount)
+            spans.deallocate()
+            spans = grown
+            spanCapacity *= 2
+        }
+        spans[spanCount] = span
+        spanCount += 1
+    }
+
+    /// Moves the contents into an immutable column and frees the builder's memory.
+    mutating func finish() -> TextColumn {
+        var column = TextColumn()
+        column.bytes = Array(UnsafeBufferPointer(start: bytes, count: byteCount))
+        column.spans = Array(UnsafeBufferPointer(start: spans, count: spanCount))
+        bytes.deallocate()
+        spans.deallocate()
+        return column
+    }
+}
+
+/// The whole mutable state of parsing one piece. It lives in manually allocated memory and is
+/// reached from libcsv's callbacks through a raw pointer, so the per-field path has no class,
+/// no closure captures and therefore no dynamic exclusivity checks.
+struct PieceParse {
+    let base: UnsafePointer<UInt8>
+    let start: Int
+    let end: Int
+    let firstLine: Int
+    let fileIndex: Int
+    let target: [Int32]
+    let rank: [UInt8]
+    let headerFieldCount: Int
+    let missing: [String]
+    let fieldCount: Int
+    let maxRecordLines: Int
+    let initial: RowCounts
+
+    /// libcsv's state, in its own allocation (the callbacks mutate this struct during csv_parse).
+    let parser = UnsafeMutablePointer<csv_parser>.allocate(capacity: 1)
+    var columns: UnsafeMutablePointer<ColumnBuilder>
+    var pending: UnsafeMutablePointer<Span>
+    var pendingRank: UnsafeMutablePointer<UInt8>
+    var lines: [Int] = []
+    var quarantined: [QuarantinedRecord] = []
+    var counts: RowCounts
+
+    // The record being parsed.
+    var column = 0
+    var nonASCII = false
+    var recordStart = 0
+    var recordLine = 0
+    var lineEnd = 0
+    // The scan.
+    var pos = 0
+    var line = 0
+    var inRecord = false
+    var recordLines = 0
+    var physicalLines = 0
+
+    init(extractor: CSVExtractor, layout: CSVExtractor.FileLayout, piece: ExtractionPiece,
+         bytes: UnsafeBufferPointer<UInt8>, counts: RowCounts) {
+        base = bytes.baseAddress!
+        start = piece.startOffset
+        end = piece.endOffset
+        firstLine = piece.firstLine
+        fileIndex = piece.file.index
+        target = layout.target
+        rank = layout.rank
+        headerFieldCount = layout.headerFieldCount
+        missing = layout.missing
+        fieldCount = extractor.fields.count
+        maxRecordLines = extractor.maxRecordLines
+        initial = counts
+        self.counts = counts
+        let rows = max(16, (end - start) / 100)
+        let bytesPerColumn = (end - start) / max(1, headerFieldCount) + 64
+        columns = .allocate(capacity: max(1, fieldCount))
+        for f in 0..<fieldCount { (columns + f).initialize(to: ColumnBuilder(rows: rows, bytes: bytesPerColumn)) }
+        pending = .allocate(capacity: max(1, fieldCount))
+        pending.initialize(repeating: .null, count: max(1, fieldCount))
+        pendingRank = .allocate(capacity: max(1, fieldCount))
+        pendingRank.initialize(repeating: .max, count: max(1, fieldCount))
+        lines.reserveCapacity(rows)
+        pos = start
+        line = firstLine
+    }
+
+    /// Called by libcsv for every field.
+    @inline(__always)
+    mutating func field(_ data: UnsafeMutableRawPointer?, _ length: Int) {
+        let c = column
+        column = c + 1
+        guard c < target.count, length > 0, let data else { return }
+        let f = Int(target[c])
+        guard f >= 0 else { return }
+        let r = rank[c]
+        guard pending[f].isNull || r < pendingRank[f] else { return }
+        if !nonASCII, !isASCII(data, length) { nonASCII = true }
+        pending[f] = columns[f].appendBytes(data, length)
+        pendingRank[f] = r
+    }
+
+    /// Called by libcsv at the end of every record.
+    mutating func recordEnded() {
+        counts.records += 1
+        defer { resetRecord() }
+        if !missing.isEmpty {
+            reject(.missingColumn, "the file's header has no column " + missing.map { "'\($0)'" }.joined(separator: ", "))
+        } else if column != headerFieldCount {
+            reject(.wrongFieldCount, "expected \(headerFieldCount) fields, found \(column)")
+        } else if nonASCII, !pendingIsValidUTF8() {
+            reject(.invalidUTF8, "a field is not valid UTF-8")
+        } else {
+            for f in 0..<fieldCount { columns[f].appendSpan(pending[f]) }
+            lines.append(recordLine)
+            counts.loaded += 1
+        }
+    }
+
+    @inline(__always)
+    mutating func resetRecord() {
+        column = 0
+        nonASCII = false
+        for f in 0..<fieldCount {
+            pending[f] = .null
+            pendingRank[f] = .max
+        }
+    }
+
+    func pendingIsValidUTF8() -> Bool {
+        for f in 0..<fieldCount where !pending[f].isNull {
+            let span = pending[f]
+            let value = UnsafeBufferPointer(start: columns[f].bytes + Int(span.offset), count: Int(span.length))
+            if !UTF8Validation.isValid(value) { return false }
+        }
+        return true
+    }
+
+    /// Quarantines the current record, with the physical lines it spans so far.
+    mutating func reject(_ reason: QuarantineReason, _ detail: String) {
+        var stop = lineEnd
+        while stop > recordStart, base[stop - 1] == 0x0A || base[stop - 1] == 0x0D { stop -= 1 }
+        let raw = Array(UnsafeBufferPointer(start: base + recordStart, count: max(0, stop - recordStart)))
+        quarantined.append(QuarantinedRecord(fileIndex: fileIndex, line: recordLine, reason: reason,
+                                             detail: detail, raw: raw))
+        counts.quarantined += 1
+    }
+
+    /// Gives up on the current record and resumes parsing at its second physical line.
+    mutating func resync(_ driver: LineFedParser, _ reason: QuarantineReason, _ detail: String) {
+        reject(reason, detail)
+        csv_free(parser)
+        parser.pointee = driver.makeParser()
+        resetRecord()
+        counts.records += 1
+        counts.recordLines += 1
+        physicalLines -= recordLines - 1
+        var next = recordStart
+        while next < end, base[next] != 0x0A { next += 1 }
+        pos = min(end, next + 1)
+        line = recordLine + 1
+        inRecord = false
+    }
+
+    /// Feeds libcsv one physical line at a time (see `LineFedParser`).
+    mutating func parseAll(_ driver: LineFedParser, context: UnsafeMutableRawPointer) {
+        let onField: @convention(c) (UnsafeMutableRawPointer?, Int, UnsafeMutableRawPointer?) -> Void = { data, len, ctx in
+            ctx.unsafelyUnwrapped.assumingMemoryBound(to: PieceParse.self).pointee.field(data, len)
+        }
+        let onRecord: @convention(c) (Int32, UnsafeMutableRawPointer?) -> Void = { _, ctx in
+            ctx.unsafelyUnwrapped.assumingMemoryBound(to: PieceParse.self).pointee.recordEnded()
+        }
+        // libcsv's callbacks mutate this struct through `context` while `csv_parse` runs; this
+        // method only touches its own fields between those calls.
+        let me = context.assumingMemoryBound(to: PieceParse.self)
+        while true {
+            if me.pointee.pos >= end {
+                guard me.pointee.inRecord else { break }
+                // The piece ended inside a quoted field; the lines after the record's first one
+                // are parsed again as records.
+                me.pointee.resync(driver, .unterminatedQuote, "a quoted field is not closed before the end of the file")
+                continue
+            }
+            let pos = me.pointee.pos
+            let next = nextLineStart(base, pos, end)
+            if !me.pointee.inRecord {
+                if isBlank(base, pos, next) {
+                    me.pointee.counts.blankLines += 1
+                    me.pointee.physicalLines += 1
+                    me.pointee.pos = next
+                    me.pointee.line += 1
+                    continue
+                }
+                me.pointee.inRecord = true
+                me.pointee.recordLines = 0
+                me.pointee.recordStart = pos
+                me.pointee.recordLine = me.pointee.line
+            }
+            me.pointee.recordLines += 1
+            me.pointee.physicalLines += 1
+            me.pointee.lineEnd = next
+            let length = next - pos
+            let used = csv_parse(parser, base + pos, length, onField, onRecord, context)
+            if used < length {
+                me.pointee.resync(driver, .malformedQuotes, "a quote character where the CSV format does not allow one")
+                continue
+            }
+            me.pointee.pos = next
+            me.pointee.line += 1
+            if parser.pointee.pstate == ROW_NOT_BEGUN {
+                me.pointee.counts.recordLines += me.pointee.recordLines
+                me.pointee.inRecord = false
+            } else if base[next - 1] != 0x0A {
+                // The file's last line has no line break: flush the record.
+                if csv_fini(parser, onField, onRecord, context) != 0 {
+                    me.pointee.resync(driver, .unterminatedQuote, "a quoted field is not closed before the end of the file")
+                    continue
+                }
+                me.pointee.counts.recordLines += me.pointee.recordLines
+                me.pointee.inRecord = false
+            } else if me.pointee.recordLines >= maxRecordLines {
+                me.pointee.resync(driver, .unterminatedQuote, "a quoted field is not closed within \(maxRecordLines) lines")
+            }
+        }
+    }
+
+    /// The batch, quarantine and counts of the piece; frees the builders.
+    mutating func output() -> ExtractionOutput {
+        var batch = RecordBatch(columnCount: 0)
+        batch.columns = (0..<fieldCount).map { columns[$0].finish() }
+        batch.lines = lines
+        columns.deinitialize(count: fieldCount)
+        columns.deallocate()
+        pending.deallocate()
+        pendingRank.deallocate()
+        counts.physicalLines += physicalLines + initial.headerLines + initial.blankLines
+        return ExtractionOutput(batch: batch, quarantined: quarantined, counts: counts)
+    }
+}
+
+/// Whether `count` bytes are all ASCII, eight at a time.
 @inline(__always)
-func nextLineStart(_ p: UnsafeBufferPointer<UInt8>, _ pos: Int, limit: Int? = nil) -> Int {
-    let end = limit ?? p.count
+func isASCII(_ p: UnsafeRawPointer, _ count: Int) -> Bool {
+    var i = 0
+    var acc: UInt64 = 0
+    while i + 8 <= count {
+        acc |= p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        i += 8
+    }
+    while i < count {
+        acc |= UInt64(p.load(fromByteOffset: i, as: UInt8.self))
+        i += 1
+    }
+    return acc & 0x8080_8080_8080_8080 == 0
+}
+
+/// The offset just past the next line feed at or after `pos`, or `end`.
+@inline(__always)
+func nextLineStart(_ base: UnsafePointer<UInt8>, _ pos: Int, _ end: Int) -> Int {
     guard pos < end else { return end }
-    if let found = memchr(p.baseAddress! + pos, 0x0A, end - pos) {
-        return UnsafeRawPointer(found) - UnsafeRawPointer(p.baseAddress!) + 1
+    if let found = memchr(base + pos, 0x0A, end - pos) {
+        return UnsafeRawPointer(found) - UnsafeRawPointer(base) + 1
     }
     return end
 }
 
+/// Whether the bytes hold only white space and line ends.
 @inline(__always)
-func isBlank(_ p: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Bool {
+func isBlank(_ base: UnsafePointer<UInt8>, _ from: Int, _ to: Int) -> Bool {
     var i = from
     while i < to {
-        let b = p[i]
+        let b = base[i]
         if b != 0x0A && b != 0x0D && b != 0x20 && b != 0x09 { return false }
         i += 1
     }

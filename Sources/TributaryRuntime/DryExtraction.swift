@@ -1,0 +1,38 @@
+import Foundation
+import TributaryCore
+
+/// Extracts files into batches in parallel and only counts the result: the extraction stage of a
+/// run on its own, for benchmarks and for measuring a new export before writing a pipeline.
+public enum DryExtraction {
+    public struct Result: Sendable {
+        public var bytes = 0
+        public var pieces = 0
+        public var counts = RowCounts()
+        public var seconds = 0.0
+        public var cpuSeconds = 0.0
+
+        public init() {}
+    }
+
+    public static func run(_ extractor: any Extractor, paths: [String], jobs: Int, pieceSize: Int = 4 << 20) throws(RunError) -> Result {
+        var result = Result()
+        let started = Date()
+        let cpu = processCPUSeconds()
+        let mapped = try paths.map { path throws(RunError) in try MappedFile(path: path) }
+        let files = paths.enumerated().map { InputFile(index: $0, source: "bench", path: $1, size: mapped[$0].bytes.count) }
+        let planned = parallelMap(files.count, jobs: jobs) { i in
+            extractor.plan(files[i], bytes: mapped[i].bytes, targetPieceSize: pieceSize)
+        }
+        let pieces = planned.flatMap { $0 }
+        var counts = RowCounts()
+        try OrderedParallelMap(jobs: jobs).run(count: pieces.count, produce: { i in
+            extractor.extract(pieces[i], bytes: mapped[pieces[i].file.index].bytes).counts
+        }, consume: { _, c in counts += c })
+        result.bytes = files.reduce(0) { $0 + $1.size }
+        result.pieces = pieces.count
+        result.counts = counts
+        result.seconds = Date().timeIntervalSince(started)
+        result.cpuSeconds = processCPUSeconds() - cpu
+        return result
+    }
+}
