@@ -170,7 +170,8 @@ public struct PipelineLoader {
             guard let pattern = pathNode.scalar else { continue }
             let full = absolute(pattern, baseDirectory)
             patterns.append(full)
-            if Glob.expand(full).isEmpty {
+            let alreadyWrong = diagnostics.items.contains { $0.location == pathNode.location && $0.severity == .error }
+            if !alreadyWrong, Glob.expand(full).isEmpty {
                 let message = "input path \(pathNode.safeDescription) of source '\(entry.key)' matches no file"
                 let hint = "paths are relative to the pipeline file's folder (\(baseDirectory))"
                 diagnostics.add(mode == .run
@@ -179,21 +180,16 @@ public struct PipelineLoader {
             }
         }
 
-        guard let component, diagnostics.errorCount == errorsBefore,
-              let extractor = component.make(source: node, diagnostics: &diagnostics) else {
-            // Still check the transforms' own structure, so that one run reports everything.
-            if let list = node["transforms"]?.sequence {
-                var scope = FieldScope(fields: [])
-                _ = buildTransforms(list, scope: &scope, checkFields: false, diagnostics: &diagnostics)
-            }
-            return nil
-        }
-
-        var scope = FieldScope(fields: extractor.fieldNames)
-        let transforms = buildTransforms(node["transforms"]?.sequence ?? [], scope: &scope, checkFields: true,
-                                         diagnostics: &diagnostics)
+        // The extractor reports its own problems (field names, options) even when other keys are
+        // wrong; the transforms are then checked against the mapped field names, so that one
+        // `validate` reports everything.
+        let extractor = component?.make(source: node, diagnostics: &diagnostics)
+        let mappedNames = (node["fields"]?.entries ?? []).map(\.key)
+        var scope = FieldScope(fields: extractor?.fieldNames ?? mappedNames)
+        let transforms = buildTransforms(node["transforms"]?.sequence ?? [], scope: &scope,
+                                         checkFields: node["fields"]?.entries != nil, diagnostics: &diagnostics)
+        guard let component, let extractor, diagnostics.errorCount == errorsBefore else { return nil }
         let gate = node["quarantine"]?["max_rejected"]?.scalar.flatMap(RejectionLimit.init) ?? defaultGate
-        guard diagnostics.errorCount == errorsBefore else { return nil }
         return SourceDefinition(name: entry.key, format: component.spec.name, extractor: extractor,
                                 patterns: patterns, transforms: transforms, layout: scope.layout, maxRejected: gate)
     }

@@ -143,7 +143,7 @@ public final class Runner {
         ledger.status = "succeeded"
         ledger.finishedAt = Date()
         try writer.finish(ledger)
-        ledger.stages.append(stopwatch.lap("index+finish", recordsIn: totals.loaded, recordsOut: totals.loaded))
+        ledger.stages.append(stopwatch.lap("index+ledger", recordsIn: totals.loaded, recordsOut: totals.loaded))
         try writer.publish()
         published = true
         ledger.stages.append(stopwatch.lap("publish", recordsIn: 0, recordsOut: 0))

@@ -201,6 +201,10 @@ final class SQLiteWriter: OutputWriter {
     }
 
     func finish(_ ledger: RunLedger) throws(RunError) {
+        var ledger = ledger
+        var stopwatch = Stopwatch()
+        try createIndexes()
+        ledger.stages.append(stopwatch.lap("index", recordsIn: ledger.totals.loaded, recordsOut: ledger.totals.loaded))
         let runID = ledger.runID
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
@@ -248,6 +252,15 @@ final class SQLiteWriter: OutputWriter {
             stage.bind(7, s.recordsOut)
             try stage.run()
         }
+        try db.execute("COMMIT")
+        inserts.removeAll()
+        quarantineInsert = nil
+        try db.execute("PRAGMA journal_mode = DELETE")
+        db.close()
+        finished = true
+    }
+
+    private func createIndexes() throws(RunError) {
         var indexes = """
             CREATE INDEX quarantine_by_source_reason ON quarantine(source, reason);
             CREATE INDEX quarantine_by_file_line ON quarantine(file_id, line);
@@ -263,12 +276,6 @@ final class SQLiteWriter: OutputWriter {
             indexes += "CREATE INDEX \(Self.quote(table.tableName + "_by_file_line")) ON \(name)(_file_id, _line);\n"
         }
         try db.execute(indexes)
-        try db.execute("COMMIT")
-        inserts.removeAll()
-        quarantineInsert = nil
-        try db.execute("PRAGMA journal_mode = DELETE")
-        db.close()
-        finished = true
     }
 
     func publish() throws(RunError) {
