@@ -7,6 +7,12 @@ public enum QuarantineReason: String, Sendable, CaseIterable, Codable {
     case missingColumn = "missing_column"
     case invalidUTF8 = "invalid_utf8"
     case recordTooLong = "record_too_long"
+    case invalidJSON = "invalid_json"
+    case truncatedJSON = "truncated_json"
+    case invalidValue = "invalid_value"
+    case ruleFailed = "rule_failed"
+    case badRecordLength = "bad_record_length"
+    case unknownRecordType = "unknown_record_type"
 
     public var summary: String {
         switch self {
@@ -16,6 +22,12 @@ public enum QuarantineReason: String, Sendable, CaseIterable, Codable {
         case .missingColumn: "the file lacks a column that the pipeline maps"
         case .invalidUTF8: "the bytes are not valid UTF-8 text"
         case .recordTooLong: "the record exceeds the maximum record size"
+        case .invalidJSON: "the line is not a valid JSON object"
+        case .truncatedJSON: "the JSON object ends before it is complete"
+        case .invalidValue: "a typed field's value cannot be read as its type"
+        case .ruleFailed: "the record breaks one of the source's validity rules"
+        case .badRecordLength: "a fixed-width line is shorter than its layout"
+        case .unknownRecordType: "a fixed-width line's record type is not declared"
         }
     }
 }
@@ -40,10 +52,11 @@ public struct QuarantinedRecord: Sendable {
 }
 
 /// Line and record counts of one piece of one file. Pieces add up to the file's totals, which
-/// must reconcile: `records == loaded + quarantined + filtered` and
+/// must reconcile: `records == loaded + quarantined + filtered + duplicates` and
 /// `physicalLines == headerLines + blankLines + recordLines`.
 public struct RowCounts: Sendable, Equatable, Codable {
     public var physicalLines = 0
+    /// Header lines, repeated header lines, and header / trailer records of fixed-width blocks.
     public var headerLines = 0
     public var blankLines = 0
     /// Physical lines spanned by records (a quoted field may span several lines).
@@ -52,6 +65,8 @@ public struct RowCounts: Sendable, Equatable, Codable {
     public var loaded = 0
     public var quarantined = 0
     public var filtered = 0
+    /// Records dropped because an earlier record had the same key.
+    public var duplicates = 0
 
     public init() {}
 
@@ -64,17 +79,41 @@ public struct RowCounts: Sendable, Equatable, Codable {
         a.loaded += b.loaded
         a.quarantined += b.quarantined
         a.filtered += b.filtered
+        a.duplicates += b.duplicates
     }
 
     /// The accounting identities; a non-empty result means records were lost or double counted.
     public var violations: [String] {
         var problems: [String] = []
-        if records != loaded + quarantined + filtered {
-            problems.append("records read (\(records)) ≠ loaded (\(loaded)) + quarantined (\(quarantined)) + filtered (\(filtered))")
+        if records != loaded + quarantined + filtered + duplicates {
+            problems.append("records read (\(records)) ≠ loaded (\(loaded)) + quarantined (\(quarantined)) + filtered (\(filtered)) + duplicates (\(duplicates))")
         }
         if physicalLines != headerLines + blankLines + recordLines {
             problems.append("physical lines (\(physicalLines)) ≠ header (\(headerLines)) + blank (\(blankLines)) + record lines (\(recordLines))")
         }
         return problems
+    }
+}
+
+/// The outcome of a reconciliation inside an input (e.g. a fixed-width trailer's record count
+/// and amount total against the block's valid detail records). Stored in `reconciliations`;
+/// a source can make a failed check a data gate.
+public struct ReconciliationCheck: Sendable {
+    public var fileIndex: Int
+    /// The line of the record that states the expected value (e.g. the trailer).
+    public var line: Int
+    /// What was checked, e.g. "trailer record count" or "trailer amount total".
+    public var check: String
+    public var expected: String
+    public var actual: String
+
+    public var passed: Bool { expected == actual }
+
+    public init(fileIndex: Int, line: Int, check: String, expected: String, actual: String) {
+        self.fileIndex = fileIndex
+        self.line = line
+        self.check = check
+        self.expected = expected
+        self.actual = actual
     }
 }

@@ -43,11 +43,32 @@ public struct ExtractionOutput: Sendable {
     public var batch: RecordBatch
     public var quarantined: [QuarantinedRecord]
     public var counts: RowCounts
+    /// The bytes `batch.rawRanges` point into (the mapped file, or a decoded buffer).
+    public var raw: FileBytes
+    /// Keeps `raw` alive when it is not the mapped input file (e.g. inflated gzip, transcoded text).
+    public var rawOwner: (any AnyObject & Sendable)?
+    /// Reconciliations found in the piece (fixed-width trailers, ...).
+    public var checks: [ReconciliationCheck]
 
-    public init(batch: RecordBatch, quarantined: [QuarantinedRecord], counts: RowCounts) {
+    public init(batch: RecordBatch, quarantined: [QuarantinedRecord], counts: RowCounts,
+                raw: FileBytes = FileBytes(UnsafeRawBufferPointer(start: nil, count: 0)),
+                rawOwner: (any AnyObject & Sendable)? = nil, checks: [ReconciliationCheck] = []) {
         self.batch = batch
         self.quarantined = quarantined
         self.counts = counts
+        self.raw = raw
+        self.rawOwner = rawOwner
+        self.checks = checks
+    }
+
+    /// The raw bytes of one record of the batch (for quarantine).
+    public func rawBytes(row: Int) -> [UInt8] {
+        guard row < batch.rawRanges.count, let base = raw.base.baseAddress else { return [] }
+        let range = batch.rawRanges[row]
+        var end = range.upperBound
+        let bytes = base.assumingMemoryBound(to: UInt8.self)
+        while end > range.lowerBound, bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D { end -= 1 }
+        return Array(UnsafeBufferPointer(start: bytes + range.lowerBound, count: end - range.lowerBound))
     }
 }
 
@@ -60,15 +81,20 @@ public struct FileBytes: @unchecked Sendable {
     public var count: Int { base.count }
 }
 
-/// Reads one format of input into columnar batches.
+/// Reads one format of input into columnar batches of raw text. Typing and validity rules are
+/// applied afterwards by shared steps, from `fieldDefinitions`, the same way for every format.
 public protocol Extractor: Sendable {
-    /// The fields this extractor produces, in column order.
-    var fieldNames: [String] { get }
+    /// The fields this extractor produces, in column order, with their declared types.
+    var fieldDefinitions: [FieldDefinition] { get }
     /// Splits a file into pieces. Header and file-level problems are recorded in the pieces'
     /// context and reported per record by `extract`, so nothing is lost.
     func plan(_ file: InputFile, bytes: FileBytes, targetPieceSize: Int) -> [ExtractionPiece]
     /// Extracts one piece. Never throws: bad records go to `quarantined` with their reason.
     func extract(_ piece: ExtractionPiece, bytes: FileBytes) -> ExtractionOutput
+}
+
+extension Extractor {
+    public var fieldNames: [String] { fieldDefinitions.map(\.name) }
 }
 
 /// A registered extractor: its spec and a factory from a validated source node.

@@ -72,11 +72,16 @@ public struct RecordBatch: Sendable {
     public var columns: [TextColumn]
     /// The physical line (1-based) on which each record starts in its file.
     public var lines: [Int]
+    /// Where each record's raw bytes are in the extraction output's `raw` buffer, so that a later
+    /// step that rejects a record (a bad typed value, a broken rule) can quarantine its raw text.
+    public var rawRanges: [Range<Int>]
 
     public init(columnCount: Int, reservingRows rows: Int = 0, bytesPerColumn: Int = 0) {
         columns = (0..<columnCount).map { _ in TextColumn(reservingBytes: bytesPerColumn, rows: rows) }
         lines = []
         lines.reserveCapacity(rows)
+        rawRanges = []
+        rawRanges.reserveCapacity(rows)
     }
 
     public var count: Int { lines.count }
@@ -85,6 +90,7 @@ public struct RecordBatch: Sendable {
     public mutating func select(_ keep: [Int]) {
         for c in columns.indices { columns[c].select(keep) }
         lines = keep.map { lines[$0] }
+        if !rawRanges.isEmpty { rawRanges = keep.map { rawRanges[$0] } }
     }
 
     /// Adds an empty column (all NULL) and returns its index.

@@ -10,15 +10,9 @@ extension CSVExtractor: ExtractorComponent {
             number of fields, stray or unclosed quotes, or invalid UTF-8 are quarantined with their line number.
             """,
         shape: .object([
-            Property("fields", .map(.oneOf([
-                .string,
-                .list(.string),
-                .object([
-                    Property("column", .oneOf([.string, .list(.string)]), required: true,
-                             doc: "header name, or several: the first non-empty value wins"),
-                ]),
-            ])), required: true,
-                     doc: "output field name → header column (`email: Email`), a list of columns to coalesce, or `{ column: ... }`"),
+            Property("fields", FieldSpec.shape(locatorKey: "column", locatorDoc: "header name, or several: the first non-empty value wins"),
+                     required: true,
+                     doc: "output field name → header column (`email: Email`), a list of columns to coalesce, or `{ column: ..., type: ... }`"),
             Property("delimiter", singleByte("delimiter"), default: ",",
                      doc: "the field separator: one ASCII character, or `tab`"),
             Property("quote", singleByte("quote"), default: "\"", doc: "the quote character"),
@@ -58,14 +52,8 @@ extension CSVExtractor: ExtractorComponent {
         let before = diagnostics.errorCount
         var fields: [Field] = []
         for entry in source["fields"]?.entries ?? [] {
-            diagnostics.add(contentsOf: FieldNames.check(entry))
-            let columnsNode = entry.value.entries != nil ? entry.value["column"] : entry.value
-            let columns = (columnsNode?.scalarList ?? []).compactMap(\.scalar)
-            if columns.isEmpty {
-                diagnostics.add(.error(.invalidValue, at: entry.value.location,
-                                       "field '\(entry.key)' names no column", hint: "e.g. `\(entry.key): Email`"))
-            }
-            fields.append(Field(name: entry.key, columns: columns))
+            let (definition, columns) = FieldSpec.parse(entry, locatorKey: "column", diagnostics: &diagnostics)
+            fields.append(Field(definition, columns: columns))
         }
         if source["fields"]?.entries?.isEmpty == true {
             diagnostics.add(.error(.missingKey, at: source["fields"]!.location, "the source maps no fields",

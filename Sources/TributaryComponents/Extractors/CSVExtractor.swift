@@ -16,12 +16,19 @@ import Glibc
 /// malformed record be skipped without losing the records after it.
 public struct CSVExtractor: Extractor {
     public struct Field: Sendable {
-        public var name: String
+        public var definition: FieldDefinition
         /// Candidate header names; the first non-empty value wins.
         public var columns: [String]
 
-        public init(name: String, columns: [String]) {
-            self.name = name
+        public var name: String { definition.name }
+
+        public init(name: String, columns: [String], type: FieldType = .string) {
+            definition = FieldDefinition(name: name, type: type)
+            self.columns = columns
+        }
+
+        public init(_ definition: FieldDefinition, columns: [String]) {
+            self.definition = definition
             self.columns = columns
         }
     }
@@ -42,7 +49,7 @@ public struct CSVExtractor: Extractor {
         self.maxRecordLines = maxRecordLines
     }
 
-    public var fieldNames: [String] { fields.map(\.name) }
+    public var fieldDefinitions: [FieldDefinition] { fields.map(\.definition) }
 
     // MARK: - Planning
 
@@ -397,6 +404,7 @@ struct PieceParse {
     var pending: UnsafeMutablePointer<Span>
     var pendingRank: UnsafeMutablePointer<UInt8>
     var lines: [Int] = []
+    var rawRanges: [Range<Int>] = []
     var quarantined: [QuarantinedRecord] = []
     var counts: RowCounts
 
@@ -437,6 +445,7 @@ struct PieceParse {
         pendingRank = .allocate(capacity: max(1, fieldCount))
         pendingRank.initialize(repeating: .max, count: max(1, fieldCount))
         lines.reserveCapacity(rows)
+        rawRanges.reserveCapacity(rows)
         pos = start
         line = firstLine
     }
@@ -469,6 +478,7 @@ struct PieceParse {
         } else {
             for f in 0..<fieldCount { columns[f].appendSpan(pending[f]) }
             lines.append(recordLine)
+            rawRanges.append(recordStart..<lineEnd)
             counts.loaded += 1
         }
     }
@@ -585,12 +595,14 @@ struct PieceParse {
         var batch = RecordBatch(columnCount: 0)
         batch.columns = (0..<fieldCount).map { columns[$0].finish() }
         batch.lines = lines
+        batch.rawRanges = rawRanges
         columns.deinitialize(count: fieldCount)
         columns.deallocate()
         pending.deallocate()
         pendingRank.deallocate()
         counts.physicalLines += physicalLines + initial.headerLines + initial.blankLines
-        return ExtractionOutput(batch: batch, quarantined: quarantined, counts: counts)
+        return ExtractionOutput(batch: batch, quarantined: quarantined, counts: counts,
+                                raw: FileBytes(UnsafeRawBufferPointer(start: base, count: end)))
     }
 }
 
