@@ -14,5 +14,6 @@ public enum Registry {
             Rename.self,
             Drop.self,
             Filter.self,
-        ])
+        ],
+        rules: ValidityRules.self)
 }

@@ -7,6 +7,8 @@ public struct PipelineDefinition: Sendable {
     public var file: String
     /// The SQLite database the run publishes (absolute).
     public var outputPath: String
+    /// The pipeline file's folder: relative paths in the file are resolved against it.
+    public var baseDirectory: String
     public var sources: [SourceDefinition]
 }
 
@@ -17,11 +19,26 @@ public struct SourceDefinition: Sendable {
     public var extractor: any Extractor
     /// Absolute glob patterns, in the order given.
     public var patterns: [String]
+    /// `group_line`: number the records within runs of equal `groupBy` values into `into`.
+    public var groupLine: GroupLine?
+    /// `rules:`, applied after typing and before transforms.
+    public var rules: (any RecordStep)?
     public var transforms: [any Transform]
-    /// The fields written to the output, and the batch column of each.
+    /// `key:`: the columns whose values identify a record; later records with the same key are
+    /// dropped as duplicates (across all files of the source). Empty: no deduplication.
+    public var keyColumns: [Int]
+    /// The fields written to the output, the batch column and the SQL type of each.
     public var layout: [(name: String, column: Int)]
+    public var columnTypes: [FieldType]
     /// The data gate on rejected records; nil means no limit.
     public var maxRejected: RejectionLimit?
+    /// Whether a failed reconciliation (e.g. a fixed-width trailer total) fails the run.
+    public var failOnReconciliationMismatch: Bool
+
+    public struct GroupLine: Sendable {
+        public var groupBy: [Int]
+        public var into: Int
+    }
 }
 
 /// `max_rejected: 250` (records) or `max_rejected: 1.5%` (of records read).

@@ -85,6 +85,18 @@ public struct PipelineLoader {
                  doc: "a glob or a list of globs, relative to the pipeline file"),
         Property("description", .string, doc: "free text for readers"),
         Property("quarantine", quarantineShape, doc: "this source's own data gate on rejected records"),
+        Property("key", .oneOf([.string, .list(.string)]),
+                 doc: "field(s) identifying a record: a later record with the same key (in any file of the source) is dropped as a duplicate and counted"),
+        Property("group_line", .object([
+            Property("into", .string, required: true, doc: "name of the new integer field"),
+            Property("group_by", .oneOf([.string, .list(.string)]), required: true, doc: "the field(s) whose consecutive equal values form a group"),
+        ]), doc: "number records 1, 2, ... within runs of consecutive records sharing `group_by` (e.g. the line within a transaction), usable in `key`"),
+        Property("rules", .list(.checkedElsewhere(summary: "a rule")),
+                 doc: "validity rules; a record that breaks one is quarantined (see `rules` in the reference)"),
+        Property("reconciliation", .object([
+            Property("on_mismatch", .choice(["warn", "fail"]), default: "warn",
+                     doc: "`fail` makes a failed reconciliation (e.g. a trailer's totals) a data gate"),
+        ]), doc: "what a failed in-file reconciliation does"),
         Property("transforms", .list(.checkedElsewhere(summary: "`- name: argument`")),
                  doc: "steps applied to every record, in order; see the transform reference"),
     ]
@@ -122,7 +134,8 @@ public struct PipelineLoader {
             }
         }
         guard let name = root["name"]?.scalar, let outputPath, !diagnostics.hasErrors else { return nil }
-        return PipelineDefinition(name: name, file: file, outputPath: outputPath, sources: sources)
+        return PipelineDefinition(name: name, file: file, outputPath: outputPath, baseDirectory: baseDirectory,
+                                  sources: sources)
     }
 
     private func buildSource(_ entry: ConfigEntry, baseDirectory: String, defaultGate: RejectionLimit?,
@@ -185,13 +198,60 @@ public struct PipelineLoader {
         // `validate` reports everything.
         let extractor = component?.make(source: node, diagnostics: &diagnostics)
         let mappedNames = (node["fields"]?.entries ?? []).map(\.key)
-        var scope = FieldScope(fields: extractor?.fieldNames ?? mappedNames)
+        let definitions = extractor?.fieldDefinitions ?? mappedNames.map { FieldDefinition(name: $0) }
+        var scope = FieldScope(fields: definitions.map(\.name))
+        let checkFields = node["fields"]?.entries != nil
+
+        // Time zones looked up per record name a field of the source.
+        for definition in definitions {
+            if case .lookup(let table, let keyField, _, _)? = definition.timezone {
+                if checkFields, scope.column(of: keyField) == nil, let location = definition.location {
+                    diagnostics.add(.error(.unknownField, at: location,
+                                           "field '\(definition.name)' looks up its time zone by '\(keyField)', which is not a field of the source",
+                                           hint: Suggestions.didYouMean(keyField, in: scope.names)))
+                }
+                if !FileManager.default.fileExists(atPath: absolute(table, baseDirectory)), let location = definition.location {
+                    diagnostics.add(.warning(.globMatchesNothing, at: location, "time zone table '\(table)' does not exist",
+                                             hint: "paths are relative to the pipeline file's folder (\(baseDirectory))"))
+                }
+            }
+        }
+
+        // group_line adds a field, before rules, key and transforms see the scope.
+        var groupLine: SourceDefinition.GroupLine?
+        var types = definitions.map(\.type)
+        if let group = node["group_line"], let intoNode = group["into"], let into = intoNode.scalar {
+            let groupBy = (group["group_by"]?.scalarList ?? []).compactMap { scope.resolve($0, diagnostics: &diagnostics) }
+            diagnostics.add(contentsOf: Naming.checkName(intoNode, what: "field name", allowDash: false))
+            if scope.column(of: into) != nil {
+                diagnostics.add(.error(.duplicateField, at: intoNode.location, "a field named '\(into)' already exists",
+                                       hint: "choose another name for the numbered line"))
+            } else if checkFields {
+                groupLine = .init(groupBy: groupBy, into: scope.add(into))
+                types.append(.integer)
+            }
+        }
+        var keyColumns: [Int] = []
+        for keyNode in node["key"]?.scalarList ?? [] where checkFields {
+            if let column = scope.resolve(keyNode, diagnostics: &diagnostics) { keyColumns.append(column) }
+        }
+        var rules: (any RecordStep)?
+        if let rulesNode = node["rules"] {
+            ShapeValidator.validate(rulesNode, against: catalog.rules.spec.shape, context: "'rules'", diagnostics: &diagnostics)
+            if checkFields { rules = catalog.rules.make(rulesNode, scope: scope, diagnostics: &diagnostics) }
+        }
+
         let transforms = buildTransforms(node["transforms"]?.sequence ?? [], scope: &scope,
-                                         checkFields: node["fields"]?.entries != nil, diagnostics: &diagnostics)
+                                         checkFields: checkFields, diagnostics: &diagnostics)
         guard let component, let extractor, diagnostics.errorCount == errorsBefore else { return nil }
         let gate = node["quarantine"]?["max_rejected"]?.scalar.flatMap(RejectionLimit.init) ?? defaultGate
-        return SourceDefinition(name: entry.key, format: component.spec.name, extractor: extractor,
-                                patterns: patterns, transforms: transforms, layout: scope.layout, maxRejected: gate)
+        let layout = scope.layout
+        return SourceDefinition(
+            name: entry.key, format: component.spec.name, extractor: extractor, patterns: patterns,
+            groupLine: groupLine, rules: rules, transforms: transforms, keyColumns: keyColumns, layout: layout,
+            columnTypes: layout.map { $0.column < types.count ? types[$0.column] : .string },
+            maxRejected: gate,
+            failOnReconciliationMismatch: node["reconciliation"]?["on_mismatch"]?.scalar == "fail")
     }
 
     private func buildTransforms(_ steps: [ConfigNode], scope: inout FieldScope, checkFields: Bool,
@@ -221,7 +281,7 @@ public struct PipelineLoader {
         return transforms
     }
 
-    private func absolute(_ path: String, _ base: String) -> String {
+    func absolute(_ path: String, _ base: String) -> String {
         path.hasPrefix("/") ? path : URL(fileURLWithPath: base).appendingPathComponent(path).standardized.path
     }
 }

@@ -174,10 +174,14 @@ public protocol TransformComponent {
 public struct ComponentCatalog: @unchecked Sendable {  // immutable metatypes
     public var extractors: [(format: String, component: any ExtractorComponent.Type)]
     public var transforms: [(name: String, component: any TransformComponent.Type)]
+    /// The component behind a source's `rules:`.
+    public var rules: any RecordStepComponent.Type
 
-    public init(extractors: [any ExtractorComponent.Type], transforms: [any TransformComponent.Type]) {
+    public init(extractors: [any ExtractorComponent.Type], transforms: [any TransformComponent.Type],
+                rules: any RecordStepComponent.Type) {
         self.extractors = extractors.map { ($0.spec.name, $0) }
         self.transforms = transforms.map { ($0.spec.name, $0) }
+        self.rules = rules
     }
 
     public func extractor(_ format: String) -> (any ExtractorComponent.Type)? {
@@ -187,4 +191,31 @@ public struct ComponentCatalog: @unchecked Sendable {  // immutable metatypes
     public func transform(_ name: String) -> (any TransformComponent.Type)? {
         transforms.first { $0.name == name }?.component
     }
+}
+
+/// A record the shaping steps reject, by row of the batch they were given.
+public struct Rejection: Sendable {
+    public var row: Int
+    public var reason: QuarantineReason
+    /// Names the field or rule; never contains the value.
+    public var detail: String
+
+    public init(row: Int, reason: QuarantineReason, detail: String) {
+        self.row = row
+        self.reason = reason
+        self.detail = detail
+    }
+}
+
+/// A step that reads every record and may reject some: typing of declared fields, validity
+/// rules. Steps rewrite columns in place and return the rejected rows (ascending, unique);
+/// the runtime quarantines them with their raw text and removes them from the batch.
+public protocol RecordStep: Sendable {
+    func apply(to batch: inout RecordBatch) -> [Rejection]
+}
+
+/// A registered record step built from a source key (e.g. `rules:`).
+public protocol RecordStepComponent {
+    static var spec: ComponentSpec { get }
+    static func make(_ node: ConfigNode, scope: FieldScope, diagnostics: inout DiagnosticBag) -> (any RecordStep)?
 }

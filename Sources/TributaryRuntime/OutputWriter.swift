@@ -4,6 +4,7 @@ import TributaryCore
 public struct SourceTable: Sendable {
     public var source: String
     public var fields: [String]
+    public var types: [FieldType]
 
     public var tableName: String { "src_" + source }
 }
@@ -17,6 +18,7 @@ protocol OutputWriter: AnyObject {
     /// Appends a batch of loaded records; `layout` gives the batch column of each table field.
     func write(_ table: SourceTable, batch: RecordBatch, layout: [Int], fileID: Int) throws(RunError)
     func writeQuarantine(source: String, records: [QuarantinedRecord], files: [InputFile]) throws(RunError)
+    func writeReconciliations(_ checks: [ReconciliationCheck], files: [InputFile]) throws(RunError)
     /// Writes the ledger and builds indexes; after this only `publish` or `abort` may follow.
     func finish(_ ledger: RunLedger) throws(RunError)
     func publish() throws(RunError)

@@ -79,41 +79,50 @@ public final class Runner {
         let pieces = planList
         ledger.stages.append(stopwatch.lap("plan", recordsIn: 0, recordsOut: pieces.count))
 
-        // Extract, transform and load.
+        // Extract, shape, transform and load.
         let writer: OutputWriter = try SQLiteWriter(location: location)
         var published = false
         defer { if !published { writer.abort() } }
-        let sources = Dictionary(uniqueKeysWithValues: definition.sources.map { ($0.name, $0) })
-        let tables = definition.sources.map { SourceTable(source: $0.name, fields: $0.layout.map(\.name)) }
+        let stages = try Dictionary(uniqueKeysWithValues: definition.sources.map { source throws(RunError) in
+            (source.name, try SourceStages(source, baseDirectory: definition.baseDirectory))
+        })
+        let tables = definition.sources.map {
+            SourceTable(source: $0.name, fields: $0.layout.map(\.name), types: $0.columnTypes)
+        }
         try writer.begin(tables: tables)
         ledger.runID = (writer as? SQLiteWriter).map { $0.previousRunID + 1 } ?? 1
 
         let tableBySource = Dictionary(uniqueKeysWithValues: tables.map { ($0.source, $0) })
-        let layouts = Dictionary(uniqueKeysWithValues: definition.sources.map { ($0.name, $0.layout.map(\.column)) })
+        var continuations = definition.sources.reduce(into: [String: GroupContinuation]()) { map, source in
+            if let group = source.groupLine { map[source.name] = GroupContinuation(into: group.into) }
+        }
+        var dedupers = Dictionary(uniqueKeysWithValues: definition.sources.map { ($0.name, Deduplicator(keyColumns: $0.keyColumns)) })
+        var checks: [ReconciliationCheck] = []
         let extraction = Stopwatch()
         var loadSeconds = 0.0
         try OrderedParallelMap(jobs: options.jobs).run(count: pieces.count, produce: { index in
             let piece = pieces[index]
-            let source = sources[piece.file.source]!
-            var output = source.extractor.extract(piece, bytes: mapped[piece.file.index].bytes)
-            for transform in source.transforms {
-                let removed = transform.apply(to: &output.batch)
-                output.counts.loaded -= removed
-                output.counts.filtered += removed
-            }
-            return output
-        }, consume: { index, output throws(RunError) in
+            return stages[piece.file.source]!.process(piece, bytes: mapped[piece.file.index].bytes)
+        }, consume: { index, processed throws(RunError) in
+            var output = processed.output
             let piece = pieces[index]
             let started = Date()
             let source = piece.file.source
-            try writer.write(tableBySource[source]!, batch: output.batch, layout: layouts[source]!, fileID: piece.file.index + 1)
+            if let runs = processed.runs { continuations[source]!.fix(&output.batch, runs: runs) }
+            let duplicates = dedupers[source]!.apply(to: &output.batch)
+            output.counts.loaded -= duplicates
+            output.counts.duplicates += duplicates
+            let table = tableBySource[source]!
+            try writer.write(table, batch: output.batch, layout: stages[source]!.layout, fileID: piece.file.index + 1)
             try writer.writeQuarantine(source: source, records: output.quarantined, files: files)
+            checks += output.checks
             loadSeconds += Date().timeIntervalSince(started)
             ledger.inputs[piece.file.index].counts += output.counts
             for record in output.quarantined {
                 ledger.inputs[piece.file.index].quarantinedByReason[record.reason, default: 0] += 1
             }
         })
+        try writer.writeReconciliations(checks, files: files)
         let totals = ledger.totals
         var timing = extraction.timing("extract+transform+load", recordsIn: totals.records, recordsOut: totals.loaded)
         timing.stage = "extract+transform+load"
@@ -137,6 +146,13 @@ public final class Runner {
             if let limit = source.maxRejected, limit.isExceeded(rejected: counts.quarantined, total: counts.records) {
                 gateFailures.append("source '\(source.name)': \(counts.quarantined) of \(counts.records) records rejected, over the limit of \(limit) (quarantine.max_rejected)")
             }
+        }
+        for source in definition.sources where source.failOnReconciliationMismatch {
+            let failed = checks.filter { !$0.passed && files[$0.fileIndex].source == source.name }
+            for check in failed.prefix(5) {
+                gateFailures.append("source '\(source.name)': \(check.check) at \(files[check.fileIndex].path):\(check.line) is \(check.actual), the file says \(check.expected) (reconciliation.on_mismatch: fail)")
+            }
+            if failed.count > 5 { gateFailures.append("source '\(source.name)': \(failed.count - 5) more failed reconciliations") }
         }
         if !gateFailures.isEmpty { throw RunError.gateFailed(gateFailures) }
 

@@ -49,7 +49,7 @@ final class SQLiteWriter: OutputWriter {
         try db.execute("BEGIN")
         for table in tables {
             let name = Self.quote(table.tableName)
-            let columns = table.fields.map { Self.quote($0) + " TEXT" }
+            let columns = zip(table.fields, table.types).map { Self.quote($0) + " " + $1.sqlType }
             try db.execute("""
                 CREATE TABLE \(name) (
                   _record_id INTEGER PRIMARY KEY,
@@ -78,7 +78,8 @@ final class SQLiteWriter: OutputWriter {
           finished_at TEXT,
           status TEXT NOT NULL,
           jobs INTEGER NOT NULL,
-          records_read INTEGER, records_loaded INTEGER, records_quarantined INTEGER, records_filtered INTEGER
+          records_read INTEGER, records_loaded INTEGER, records_quarantined INTEGER, records_filtered INTEGER,
+          records_duplicates INTEGER
         );
         CREATE TABLE run_inputs (
           file_id INTEGER NOT NULL,
@@ -90,7 +91,19 @@ final class SQLiteWriter: OutputWriter {
           modified_at TEXT,
           physical_lines INTEGER NOT NULL, header_lines INTEGER NOT NULL, blank_lines INTEGER NOT NULL,
           records INTEGER NOT NULL, loaded INTEGER NOT NULL, quarantined INTEGER NOT NULL, filtered INTEGER NOT NULL,
+          duplicates INTEGER NOT NULL DEFAULT 0,
           PRIMARY KEY (run_id, file_id)
+        );
+        CREATE TABLE reconciliations (
+          run_id INTEGER NOT NULL,
+          source TEXT NOT NULL,
+          file_id INTEGER NOT NULL,
+          file TEXT NOT NULL,
+          line INTEGER NOT NULL,
+          check_name TEXT NOT NULL,
+          expected TEXT NOT NULL,
+          actual TEXT NOT NULL,
+          passed INTEGER NOT NULL
         );
         CREATE TABLE run_stages (
           run_id INTEGER NOT NULL REFERENCES runs(run_id),
@@ -125,16 +138,26 @@ final class SQLiteWriter: OutputWriter {
         }
         defer { try? db.execute("DETACH DATABASE previous") }
         do {
-            try db.execute("""
-                INSERT INTO runs SELECT * FROM previous.runs;
-                INSERT INTO run_inputs SELECT * FROM previous.run_inputs;
-                INSERT INTO run_stages SELECT * FROM previous.run_stages;
-                """)
+            // Copy the columns both versions have, so an older output's history survives upgrades.
+            for table in ["runs", "run_inputs", "run_stages"] {
+                let old = try columnNames(table, schema: "previous")
+                let shared = try columnNames(table, schema: "main").filter(old.contains).map(Self.quote)
+                guard !shared.isEmpty else { continue }
+                let list = shared.joined(separator: ", ")
+                try db.execute("INSERT INTO main.\(table) (\(list)) SELECT \(list) FROM previous.\(table)")
+            }
         } catch {
             try? db.execute("DELETE FROM runs; DELETE FROM run_inputs; DELETE FROM run_stages;")
         }
         let max = try db.prepare("SELECT coalesce(max(run_id), 0) FROM runs")
         if try max.next() { previousRunID = max.int(0) }
+    }
+
+    private func columnNames(_ table: String, schema: String) throws(RunError) -> [String] {
+        let info = try db.prepare("SELECT name FROM \(schema).pragma_table_info('\(table)')")
+        var names: [String] = []
+        while try info.next() { if let name = info.text(0) { names.append(name) } }
+        return names
     }
 
     func write(_ table: SourceTable, batch: RecordBatch, layout: [Int], fileID: Int) throws(RunError) {
@@ -200,6 +223,23 @@ final class SQLiteWriter: OutputWriter {
         }
     }
 
+    func writeReconciliations(_ checks: [ReconciliationCheck], files: [InputFile]) throws(RunError) {
+        guard !checks.isEmpty else { return }
+        let insert = try db.prepare("INSERT INTO reconciliations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        for check in checks {
+            insert.bind(1, previousRunID + 1)
+            insert.bind(2, files[check.fileIndex].source)
+            insert.bind(3, check.fileIndex + 1)
+            insert.bind(4, files[check.fileIndex].path)
+            insert.bind(5, check.line)
+            insert.bind(6, check.check)
+            insert.bind(7, check.expected)
+            insert.bind(8, check.actual)
+            insert.bind(9, check.passed ? 1 : 0)
+            try insert.run()
+        }
+    }
+
     func finish(_ ledger: RunLedger) throws(RunError) {
         var ledger = ledger
         var stopwatch = Stopwatch()
@@ -208,7 +248,7 @@ final class SQLiteWriter: OutputWriter {
         let runID = ledger.runID
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let run = try db.prepare("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        let run = try db.prepare("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         let totals = ledger.totals
         run.bind(1, runID)
         run.bind(2, ledger.pipeline)
@@ -223,9 +263,10 @@ final class SQLiteWriter: OutputWriter {
         run.bind(11, totals.loaded)
         run.bind(12, totals.quarantined)
         run.bind(13, totals.filtered)
+        run.bind(14, totals.duplicates)
         try run.run()
 
-        let input = try db.prepare("INSERT INTO run_inputs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        let input = try db.prepare("INSERT INTO run_inputs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         for item in ledger.inputs {
             let c = item.counts
             input.bind(1, item.file.index + 1)
@@ -236,7 +277,7 @@ final class SQLiteWriter: OutputWriter {
             input.bind(6, item.sha256)
             input.bind(7, item.modifiedAt.map(iso.string(from:)))
             for (i, value) in [c.physicalLines, c.headerLines, c.blankLines, c.records, c.loaded, c.quarantined,
-                               c.filtered].enumerated() {
+                               c.filtered, c.duplicates].enumerated() {
                 input.bind(Int32(8 + i), value)
             }
             try input.run()

@@ -1,0 +1,88 @@
+import Foundation
+import TributaryComponents
+import TributaryConfig
+import TributaryCore
+
+/// The per-piece work of one source, run on worker threads: extract, number groups, type the
+/// declared fields, check the rules, apply the transforms. Rejected records are quarantined
+/// with their raw text; every record stays accounted for.
+struct SourceStages: Sendable {
+    let source: SourceDefinition
+    let typing: FieldTyping?
+    let numbering: GroupLineNumbering?
+    /// The batch column of each output field.
+    let layout: [Int]
+
+    init(_ source: SourceDefinition, baseDirectory: String) throws(RunError) {
+        self.source = source
+        let definitions = source.extractor.fieldDefinitions
+        do {
+            let typing = try FieldTyping(
+                fields: definitions, columns: Array(definitions.indices),
+                scope: FieldScope(fields: definitions.map(\.name)),
+                referenceTable: { table, keyColumn, valueColumn in
+                    try ReferenceTable.load(path: table.hasPrefix("/") ? table : baseDirectory + "/" + table,
+                                            keyColumn: keyColumn, valueColumn: valueColumn)
+                })
+            self.typing = typing.isEmpty ? nil : typing
+        } catch let error as RunError {
+            throw error
+        } catch {
+            throw RunError.input("source '\(source.name)': \(error)")
+        }
+        numbering = source.groupLine.map { GroupLineNumbering(groupBy: $0.groupBy, into: $0.into) }
+        layout = source.layout.map(\.column)
+    }
+
+    struct Processed: Sendable {
+        var output: ExtractionOutput
+        var runs: GroupLineNumbering.Runs?
+    }
+
+    func process(_ piece: ExtractionPiece, bytes: FileBytes) -> Processed {
+        var output = source.extractor.extract(piece, bytes: bytes)
+        let runs = numbering?.apply(to: &output.batch, fileIndex: piece.file.index)
+        if let typing { quarantine(typing.apply(to: &output.batch), in: &output, fileIndex: piece.file.index) }
+        if let rules = source.rules { quarantine(rules.apply(to: &output.batch), in: &output, fileIndex: piece.file.index) }
+        for transform in source.transforms {
+            let removed = transform.apply(to: &output.batch)
+            output.counts.loaded -= removed
+            output.counts.filtered += removed
+        }
+        return Processed(output: output, runs: runs)
+    }
+
+    private func quarantine(_ rejections: [Rejection], in output: inout ExtractionOutput, fileIndex: Int) {
+        guard !rejections.isEmpty else { return }
+        var rejected = Set<Int>()
+        for r in rejections where rejected.insert(r.row).inserted {
+            output.quarantined.append(QuarantinedRecord(fileIndex: fileIndex, line: output.batch.lines[r.row], reason: r.reason,
+                                                        detail: r.detail, raw: output.rawBytes(row: r.row)))
+        }
+        output.batch.select((0..<output.batch.count).filter { !rejected.contains($0) })
+        output.counts.loaded -= rejected.count
+        output.counts.quarantined += rejected.count
+    }
+}
+
+/// A small CSV reference table (e.g. stores and their time zones), read whole.
+enum ReferenceTable {
+    static func load(path: String, keyColumn: String, valueColumn: String) throws -> [String: String] {
+        let file = try MappedFile(path: path)
+        let extractor = CSVExtractor(fields: [CSVExtractor.Field(name: "key", columns: [keyColumn]),
+                                              CSVExtractor.Field(name: "value", columns: [valueColumn])])
+        let input = InputFile(index: 0, source: "reference", path: path, size: file.bytes.count)
+        var table: [String: String] = [:]
+        for piece in extractor.plan(input, bytes: file.bytes, targetPieceSize: Int.max) {
+            let output = extractor.extract(piece, bytes: file.bytes)
+            if let bad = output.quarantined.first {
+                throw RunError.input("reference table \(path), line \(bad.line): \(bad.detail)")
+            }
+            for row in 0..<output.batch.count {
+                guard let key = output.batch.columns[0].string(row), let value = output.batch.columns[1].string(row) else { continue }
+                table[key.trimmingCharacters(in: .whitespaces)] = value.trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return table
+    }
+}
