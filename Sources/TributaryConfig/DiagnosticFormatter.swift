@@ -81,8 +81,9 @@ public struct DiagnosticFormatter {
     private func sourceLine(_ location: SourceLocation) -> String? {
         guard let text = sources[location.file] else { return nil }
         var lineNumber = 1
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if lineNumber == location.line { return String(line.hasSuffix("\r") ? line.dropLast() : line) }
+        // Split on every line end, CRLF included ("\r\n" is one Character in Swift).
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+            if lineNumber == location.line { return String(line) }
             lineNumber += 1
         }
         return nil

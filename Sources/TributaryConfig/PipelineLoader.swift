@@ -303,6 +303,6 @@ public enum Naming {
         let suggestion = String(name.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
         return [.error(.invalidValue, at: node.location,
                        "\(what) \(node.safeDescription) must start with a letter and use only letters, digits and '_'\(allowDash ? " or '-'" : "")",
-                       hint: "e.g. '\(suggestion)'")]
+                       hint: node.interpolatedFrom.isEmpty ? "e.g. '\(suggestion)'" : nil)]
     }
 }

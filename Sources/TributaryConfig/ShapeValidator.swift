@@ -16,10 +16,10 @@ public enum ShapeValidator {
                 return
             }
             if let lo, value < lo {
-                diagnostics.add(.error(.invalidValue, at: node.location, "\(context) must be at least \(lo), found \(value)"))
+                diagnostics.add(.error(.invalidValue, at: node.location, "\(context) must be at least \(lo), found \(node.safeDescription)"))
             }
             if let hi, value > hi {
-                diagnostics.add(.error(.invalidValue, at: node.location, "\(context) must be at most \(hi), found \(value)"))
+                diagnostics.add(.error(.invalidValue, at: node.location, "\(context) must be at most \(hi), found \(node.safeDescription)"))
             }
         case .boolean:
             guard expectScalar(node, shape, context, &diagnostics), let text = node.scalar else { return }

@@ -79,6 +79,18 @@ public struct FileBytes: @unchecked Sendable {
     public init(_ base: UnsafeRawBufferPointer) { self.base = base }
 
     public var count: Int { base.count }
+
+    /// The bytes as a buffer that always has a base address (an empty file maps to nothing).
+    public var nonEmptyBase: UnsafeBufferPointer<UInt8> {
+        guard let address = base.baseAddress else { return UnsafeBufferPointer(start: FileBytes.emptyByte, count: 0) }
+        return UnsafeBufferPointer(start: address.assumingMemoryBound(to: UInt8.self), count: base.count)
+    }
+
+    nonisolated(unsafe) private static let emptyByte: UnsafePointer<UInt8> = {
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return UnsafePointer(p)
+    }()
 }
 
 /// Reads one format of input into columnar batches of raw text. Typing and validity rules are
@@ -125,9 +137,11 @@ public struct FieldScope: Sendable {
     public func resolve(_ node: ConfigNode, diagnostics: inout DiagnosticBag) -> Int? {
         guard let name = node.scalar else { return nil }
         if let index = columns[name] { return index }
-        let hint = Suggestions.didYouMean(name, in: names)
+        let secret = !node.interpolatedFrom.isEmpty
+        let hint = (secret ? nil : Suggestions.didYouMean(name, in: names))
             ?? "fields available here: " + names.joined(separator: ", ")
-        diagnostics.add(.error(.unknownField, at: node.location, "unknown field '\(name)'", hint: hint))
+        diagnostics.add(.error(.unknownField, at: node.location, "unknown field \(secret ? node.safeDescription : "'\(name)'")",
+                               hint: hint))
         return nil
     }
 

@@ -32,14 +32,14 @@ struct Extraction: Equatable {
 
 /// Plans the bytes into pieces of `pieceSize` and extracts every piece, as the runtime does.
 func extract(_ extractor: CSVExtractor, _ bytes: [UInt8], pieceSize: Int = 1 << 20,
-             sourceLocation: SourceLocation = #_sourceLocation) -> Extraction {
+             sourceLocation: Testing.SourceLocation = #_sourceLocation) -> Extraction {
     bytes.withUnsafeBytes { raw in
         extract(extractor, FileBytes(raw), pieceSize: pieceSize, sourceLocation: sourceLocation)
     }
 }
 
 func extract(_ extractor: CSVExtractor, _ bytes: FileBytes, pieceSize: Int,
-             sourceLocation: SourceLocation = #_sourceLocation) -> Extraction {
+             sourceLocation: Testing.SourceLocation = #_sourceLocation) -> Extraction {
     let file = InputFile(index: 0, source: "s", path: "memory.csv", size: bytes.count)
     let pieces = extractor.plan(file, bytes: bytes, targetPieceSize: pieceSize)
     var result = Extraction()
@@ -92,4 +92,17 @@ func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 /// The bytes of `text` with every LF turned into CRLF.
 func crlf(_ text: String) -> [UInt8] {
     Array(text.replacingOccurrences(of: "\n", with: "\r\n").utf8)
+}
+
+/// Expects two sequences to be equal; on failure reports the lengths and the first difference
+/// only (the whole arrays of a generated file are too long to read).
+func expectSameSequence<T: Equatable>(_ actual: [T], _ expected: [T], _ what: String,
+                                      sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+    guard actual != expected else { return }
+    var i = 0
+    while i < actual.count, i < expected.count, actual[i] == expected[i] { i += 1 }
+    let got = i < actual.count ? String(describing: actual[i]) : "(end)"
+    let want = i < expected.count ? String(describing: expected[i]) : "(end)"
+    Issue.record("\(what): \(actual.count) items, expected \(expected.count); first difference at index \(i): \(got), expected \(want)",
+                 sourceLocation: sourceLocation)
 }

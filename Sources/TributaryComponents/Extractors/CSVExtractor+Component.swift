@@ -75,18 +75,20 @@ extension CSVExtractor: ExtractorComponent {
 enum FieldNames {
     static let reserved: Set<String> = ["_record_id", "_file_id", "_line", "_run_id"]
 
-    static func check(_ entry: ConfigEntry) -> [Diagnostic] {
+    /// Checks a field name; `interpolated` names come from `${VAR}` and are never echoed.
+    static func check(_ entry: ConfigEntry, interpolated: Bool = false) -> [Diagnostic] {
         let name = entry.key
+        let shown = interpolated ? entry.value.safeDescription : "'\(name)'"
         let valid = name.first.map { $0 == "_" || ($0.isASCII && $0.isLetter) } == true
             && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
         if !valid {
             let suggestion = String(name.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
             return [.error(.invalidValue, at: entry.keyLocation,
-                           "field name '\(name)' must start with a letter and use only letters, digits and '_'",
-                           hint: "the field name is the output column; map it from the header: `\(suggestion): \(name)`")]
+                           "field name \(shown) must start with a letter and use only letters, digits and '_'",
+                           hint: interpolated ? nil : "the field name is the output column; map it from the header: `\(suggestion): \(name)`")]
         }
         if reserved.contains(name.lowercased()) {
-            return [.error(.invalidValue, at: entry.keyLocation, "field name '\(name)' is reserved for lineage columns",
+            return [.error(.invalidValue, at: entry.keyLocation, "field name \(shown) is reserved for lineage columns",
                            hint: "choose another name")]
         }
         return []

@@ -65,7 +65,7 @@ public struct CSVExtractor: Extractor {
     }
 
     public func plan(_ file: InputFile, bytes: FileBytes, targetPieceSize: Int) -> [ExtractionPiece] {
-        let base = bytes.base.bindMemory(to: UInt8.self)
+        let base = bytes.nonEmptyBase
         var start = 0
         if base.count >= 3, base[0] == 0xEF, base[1] == 0xBB, base[2] == 0xBF { start = 3 }
 
@@ -75,7 +75,7 @@ public struct CSVExtractor: Extractor {
         let layout = makeLayout(header: header.names)
 
         var pieces: [ExtractionPiece] = []
-        let scan = BoundaryScanner(quote: quote, maxRecordLines: maxRecordLines)
+        let scan = BoundaryScanner(quote: quote, delimiter: delimiter, strict: strictQuotes, maxRecordLines: maxRecordLines)
         scan.cut(base, from: header.endOffset, firstLine: header.endLine, target: max(1, targetPieceSize)) { from, to, line in
             pieces.append(ExtractionPiece(file: file, ordinal: pieces.count, startOffset: from, endOffset: to,
                                           firstLine: line, context: layout))
@@ -128,7 +128,7 @@ public struct CSVExtractor: Extractor {
         } else {
             layout = piece.context as! FileLayout
         }
-        let base = bytes.base.bindMemory(to: UInt8.self)
+        let base = bytes.nonEmptyBase
         var parser = LineFedParser(extractor: self, layout: layout)
         return parser.run(base, piece: piece, counts: counts)
     }
@@ -145,79 +145,127 @@ extension String {
 
 // MARK: - Record boundaries
 
-/// Finds record boundaries by quote parity: a line break ends a record when the record holds an
-/// even number of quote characters so far. It mirrors the parser's recovery rule (a record that
-/// spans more than `maxRecordLines` lines restarts at its second line), so that the cut points
-/// are the same whatever the number of jobs.
+/// Finds record boundaries with the same state machine as libcsv (field start, unquoted field,
+/// quoted field, "quote seen inside a quoted field"), including its whitespace rules, strict-mode
+/// errors and the driver's recovery (a broken record restarts at its second line; a quote still
+/// open after `maxRecordLines` lines likewise). A cut is made only where the parser is between
+/// records, so the pieces are parsed independently with exactly the result of one sequential
+/// parse, whatever the piece size or the number of jobs.
 struct BoundaryScanner {
     var quote: UInt8
+    var delimiter: UInt8
+    var strict: Bool
     var maxRecordLines: Int
+
+    // Byte classes.
+    private static let other: UInt8 = 0, quoteClass: UInt8 = 1, delimClass: UInt8 = 2, crClass: UInt8 = 3,
+                        lfClass: UInt8 = 4, spaceClass: UInt8 = 5
+
+    // libcsv's parser states.
+    private enum State { case rowNotBegun, fieldNotBegun, unquoted, quoted, mightHaveEnded }
+
+    func classes() -> [UInt8] {
+        var table = [UInt8](repeating: Self.other, count: 256)
+        table[0x20] = Self.spaceClass
+        table[0x09] = Self.spaceClass
+        table[0x0D] = Self.crClass
+        table[0x0A] = Self.lfClass
+        table[Int(delimiter)] = Self.delimClass   // a tab delimiter is a delimiter, not a space
+        table[Int(quote)] = Self.quoteClass
+        return table
+    }
 
     func cut(_ p: UnsafeBufferPointer<UInt8>, from start: Int, firstLine: Int, target: Int,
              emit: (_ from: Int, _ to: Int, _ firstLine: Int) -> Void) {
         let end = p.count
         guard start < end, let base = p.baseAddress else { return }
+        let table = classes()
         let raw = UnsafeRawPointer(base)
-        let lf = UInt8(ascii: "\n")
         let quotes = 0x0101_0101_0101_0101 &* UInt64(quote)
-        let newlines = 0x0101_0101_0101_0101 &* UInt64(lf)
+        let newlines = 0x0101_0101_0101_0101 &* UInt64(0x0A)
+        var state = State.rowNotBegun
         var pos = start
-        var line = firstLine
-        var inQuote = false
-        var recordStart = start
+        var line = firstLine            // the line `pos` is on
+        var lineStart = start
+        var recordStart = start         // the first line of the record being scanned
         var recordLine = firstLine
+        var spacesAfterQuote = false
         var pieceStart = start
         var pieceLine = firstLine
 
-        /// Handles one byte; returns false when the scan jumped back (resync) and must restart at `pos`.
-        @inline(__always)
-        func step(_ i: Int) -> Bool {
-            let b = base[i]
-            if b == quote {
-                inQuote.toggle()
-            } else if b == lf {
-                line += 1
-                if !inQuote {
-                    if i + 1 - pieceStart >= target {
-                        emit(pieceStart, i + 1, pieceLine)
-                        pieceStart = i + 1
-                        pieceLine = line
-                    }
-                    recordStart = i + 1
-                    recordLine = line
-                } else if line - recordLine >= maxRecordLines {
-                    // The parser gives up on this record and resumes at its second line.
-                    var second = recordStart
-                    while base[second] != lf { second += 1 }
-                    pos = second + 1
-                    line = recordLine + 1
-                    inQuote = false
-                    recordStart = pos
-                    recordLine = line
-                    return false
-                }
-            }
-            return true
+        /// The parser gives up on the record: it restarts at the record's second line.
+        func restart() {
+            var second = recordStart
+            while second < end, base[second] != 0x0A { second += 1 }
+            pos = min(end, second + 1)
+            line = recordLine + 1
+            lineStart = pos
+            state = .rowNotBegun
         }
 
-        scan: while pos < end {
-            if pos + 8 <= end {
-                // Eight bytes at a time: without a line feed, only the quote parity changes.
-                let word = raw.loadUnaligned(fromByteOffset: pos, as: UInt64.self)
-                if zeroBytes(word ^ newlines) == 0 {
-                    if zeroBytes(word ^ quotes).nonzeroBitCount & 1 == 1 { inQuote.toggle() }
-                    pos += 8
-                    continue
+        table.withUnsafeBufferPointer { classOf in
+            while pos < end {
+                // Inside a quoted field only a quote or a line feed matters: skip 8 bytes at a time.
+                if state == .quoted {
+                    while pos + 8 <= end {
+                        let word = raw.loadUnaligned(fromByteOffset: pos, as: UInt64.self)
+                        if zeroBytes(word ^ quotes) | zeroBytes(word ^ newlines) != 0 { break }
+                        pos += 8
+                    }
+                    if pos >= end { break }
                 }
-                let blockEnd = pos + 8
-                var i = pos
-                while i < blockEnd {
-                    if !step(i) { continue scan }
-                    i += 1
+                let c = classOf[Int(base[pos])]
+                switch state {
+                case .rowNotBegun, .fieldNotBegun:
+                    if state == .rowNotBegun, c != Self.spaceClass, c != Self.crClass, c != Self.lfClass {
+                        recordStart = lineStart
+                        recordLine = line
+                    }
+                    switch c {
+                    case Self.quoteClass: state = .quoted
+                    case Self.delimClass: state = .fieldNotBegun
+                    case Self.crClass, Self.lfClass: state = .rowNotBegun
+                    case Self.spaceClass: break
+                    default: state = .unquoted
+                    }
+                case .unquoted:
+                    switch c {
+                    case Self.delimClass: state = .fieldNotBegun
+                    case Self.crClass, Self.lfClass: state = .rowNotBegun
+                    case Self.quoteClass where strict: restart(); continue
+                    default: break
+                    }
+                case .quoted:
+                    if c == Self.quoteClass { state = .mightHaveEnded; spacesAfterQuote = false }
+                case .mightHaveEnded:
+                    switch c {
+                    case Self.delimClass: state = .fieldNotBegun
+                    case Self.crClass, Self.lfClass: state = .rowNotBegun
+                    case Self.spaceClass: spacesAfterQuote = true
+                    case Self.quoteClass:
+                        if spacesAfterQuote, strict { restart(); continue }
+                        state = .quoted  // a doubled quote: still inside the field
+                    default:
+                        if strict { restart(); continue }
+                        state = .quoted
+                    }
                 }
-                pos = blockEnd
-            } else {
-                if step(pos) { pos += 1 }
+                if c == Self.lfClass {
+                    line += 1
+                    lineStart = pos + 1
+                    if state == .rowNotBegun {
+                        if pos + 1 - pieceStart >= target {
+                            emit(pieceStart, pos + 1, pieceLine)
+                            pieceStart = pos + 1
+                            pieceLine = line
+                        }
+                    } else if line - recordLine >= maxRecordLines {
+                        pos += 1
+                        restart()
+                        continue
+                    }
+                }
+                pos += 1
             }
         }
         if pieceStart < end { emit(pieceStart, end, pieceLine) }
@@ -512,8 +560,10 @@ struct PieceParse {
         counts.quarantined += 1
     }
 
-    /// Gives up on the current record and resumes parsing at its second physical line.
+    /// Gives up on the current record and resumes parsing at its second physical line. Only the
+    /// record's first line is quarantined: the lines after it are parsed again as records.
     mutating func resync(_ driver: LineFedParser, _ reason: QuarantineReason, _ detail: String) {
+        lineEnd = nextLineStart(base, recordStart, end)
         reject(reason, detail)
         csv_free(parser)
         parser.pointee = driver.makeParser()

@@ -15,10 +15,13 @@ struct Rename: TransformComponent {
             guard scope.resolve(ConfigNode(.scalar(entry.key), at: entry.keyLocation), diagnostics: &diagnostics) != nil else {
                 continue
             }
-            let problems = FieldNames.check(ConfigEntry(key: newName, keyLocation: entry.value.location, value: entry.value))
+            let secret = !entry.value.interpolatedFrom.isEmpty
+            let problems = FieldNames.check(ConfigEntry(key: newName, keyLocation: entry.value.location, value: entry.value),
+                                            interpolated: secret)
             diagnostics.add(contentsOf: problems)
             if scope.column(of: newName) != nil, newName != entry.key {
-                diagnostics.add(.error(.duplicateField, at: entry.value.location, "a field named '\(newName)' already exists",
+                diagnostics.add(.error(.duplicateField, at: entry.value.location,
+                                       "a field named \(secret ? entry.value.safeDescription : "'\(newName)'") already exists",
                                        hint: "drop it first, or choose another name"))
             } else if problems.isEmpty {
                 scope.rename(entry.key, to: newName)
