@@ -366,10 +366,8 @@ struct CSVExtractorTests {
     }
 
     /// An empty file as the runtime hands it over: `mmap` is not used for 0 bytes, so the buffer
-    /// has no base address (see `MappedFile`). Disabled because it currently traps (force-unwrap of
-    /// the nil base address in `PieceParse.init`), which would kill the whole test process; the
-    /// end-to-end test `emptyInputFileRunsCleanly` covers the same bug through the CLI.
-    @Test(.disabled("traps: CSVExtractor force-unwraps the nil base address of an empty file"))
+    /// has no base address (see `MappedFile`). This used to trap on a force-unwrap.
+    @Test
     func emptyFileWithoutBaseAddress() {
         let extractor = CSVExtractor(fields: [field("id", "id")])
         let result = extract(extractor, FileBytes(UnsafeRawBufferPointer(start: nil, count: 0)), pieceSize: 1 << 20)

@@ -259,7 +259,7 @@ struct ValidationTests {
             """, in: folder)
         #expect(result.positions == ["9:20 TR104", "10:23 TR106"])
         #expect(result.diagnostics[0].message == "'strict_quotes' must be true or false, found 'yes'")
-        #expect(result.diagnostics[1].message == "'max_record_lines' must be at least 1, found 0")
+        #expect(result.diagnostics[1].message == "'max_record_lines' must be at least 1, found '0'")
     }
 
     // MARK: - Choices
