@@ -175,23 +175,108 @@ struct BoundaryScanner {
         return table
     }
 
+    /// Where the cutting stands: the current piece and the last record boundary seen.
+    struct Cursor {
+        var pieceStart: Int
+        var pieceLine: Int
+        var boundary: Int
+        var boundaryLine: Int
+    }
+
     func cut(_ p: UnsafeBufferPointer<UInt8>, from start: Int, firstLine: Int, target: Int,
              emit: (_ from: Int, _ to: Int, _ firstLine: Int) -> Void) {
         let end = p.count
         guard start < end, let base = p.baseAddress else { return }
+        var cursor = Cursor(pieceStart: start, pieceLine: firstLine, boundary: start, boundaryLine: firstLine)
+        // Fast path: quote parity, exact as long as every quote sits where well-formed CSV puts
+        // it. At the first quote that does not, continue with the full state machine from the
+        // last record boundary (where parity and the state machine still agreed).
+        if !cleanScan(base, end, target: target, cursor: &cursor, emit: emit) {
+            exactScan(base, end, target: target, cursor: &cursor, emit: emit)
+        }
+        if cursor.pieceStart < end { emit(cursor.pieceStart, end, cursor.pieceLine) }
+    }
+
+    /// Scans only quote and line-feed bytes, eight bytes at a time. Returns false when it meets a
+    /// quote that is not an opening quote at a field start, a doubled quote, or a closing quote
+    /// before a delimiter or line end (or a quoted field longer than `maxRecordLines`).
+    func cleanScan(_ base: UnsafePointer<UInt8>, _ end: Int, target: Int, cursor: inout Cursor,
+                   emit: (_ from: Int, _ to: Int, _ firstLine: Int) -> Void) -> Bool {
+        let raw = UnsafeRawPointer(base)
+        let quotes = 0x0101_0101_0101_0101 &* UInt64(quote)
+        let newlines = 0x0101_0101_0101_0101 &* UInt64(0x0A)
+        let start = cursor.boundary
+        var inQuote = false
+        var skipQuote = false   // the second quote of a doubled pair
+        var line = cursor.boundaryLine
+        var pos = start
+
+        @inline(__always) func isEdge(_ b: UInt8) -> Bool { b == delimiter || b == 0x0A || b == 0x0D }
+
+        /// Handles the quote or line feed at `i`; false when the fast path must give up.
+        @inline(__always) func handle(_ i: Int) -> Bool {
+            let b = base[i]
+            if b == quote {
+                if skipQuote { skipQuote = false; return true }
+                if !inQuote {
+                    guard i == start || isEdge(base[i - 1]) else { return false }
+                    inQuote = true
+                } else if i + 1 < end, base[i + 1] == quote {
+                    skipQuote = true
+                } else {
+                    guard i + 1 == end || isEdge(base[i + 1]) else { return false }
+                    inQuote = false
+                }
+            } else {  // line feed
+                line += 1
+                if !inQuote {
+                    if i + 1 - cursor.pieceStart >= target {
+                        emit(cursor.pieceStart, i + 1, cursor.pieceLine)
+                        cursor.pieceStart = i + 1
+                        cursor.pieceLine = line
+                    }
+                    cursor.boundary = i + 1
+                    cursor.boundaryLine = line
+                } else if line - cursor.boundaryLine >= maxRecordLines {
+                    return false
+                }
+            }
+            return true
+        }
+
+        while pos + 8 <= end {
+            let word = raw.loadUnaligned(fromByteOffset: pos, as: UInt64.self)
+            var mask = zeroBytes(word ^ quotes) | zeroBytes(word ^ newlines)
+            while mask != 0 {
+                let i = pos + mask.trailingZeroBitCount / 8
+                guard handle(i) else { return false }
+                mask &= mask &- 1
+            }
+            pos += 8
+        }
+        while pos < end {
+            if base[pos] == quote || base[pos] == 0x0A {
+                guard handle(pos) else { return false }
+            }
+            pos += 1
+        }
+        return true
+    }
+
+    /// The full libcsv state machine, from the last record boundary to the end of the input.
+    func exactScan(_ base: UnsafePointer<UInt8>, _ end: Int, target: Int, cursor: inout Cursor,
+                   emit: (_ from: Int, _ to: Int, _ firstLine: Int) -> Void) {
         let table = classes()
         let raw = UnsafeRawPointer(base)
         let quotes = 0x0101_0101_0101_0101 &* UInt64(quote)
         let newlines = 0x0101_0101_0101_0101 &* UInt64(0x0A)
         var state = State.rowNotBegun
-        var pos = start
-        var line = firstLine            // the line `pos` is on
-        var lineStart = start
-        var recordStart = start         // the first line of the record being scanned
-        var recordLine = firstLine
+        var pos = cursor.boundary
+        var line = cursor.boundaryLine     // the line `pos` is on
+        var lineStart = pos
+        var recordStart = pos              // the first line of the record being scanned
+        var recordLine = line
         var spacesAfterQuote = false
-        var pieceStart = start
-        var pieceLine = firstLine
 
         /// The parser gives up on the record: it restarts at the record's second line.
         func restart() {
@@ -254,10 +339,10 @@ struct BoundaryScanner {
                     line += 1
                     lineStart = pos + 1
                     if state == .rowNotBegun {
-                        if pos + 1 - pieceStart >= target {
-                            emit(pieceStart, pos + 1, pieceLine)
-                            pieceStart = pos + 1
-                            pieceLine = line
+                        if pos + 1 - cursor.pieceStart >= target {
+                            emit(cursor.pieceStart, pos + 1, cursor.pieceLine)
+                            cursor.pieceStart = pos + 1
+                            cursor.pieceLine = line
                         }
                     } else if line - recordLine >= maxRecordLines {
                         pos += 1
@@ -268,7 +353,6 @@ struct BoundaryScanner {
                 pos += 1
             }
         }
-        if pieceStart < end { emit(pieceStart, end, pieceLine) }
     }
 }
 
