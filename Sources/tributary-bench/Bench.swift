@@ -8,7 +8,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tributary-bench",
         abstract: "Benchmarks Tributary side by side with its peers on generated data.",
-        subcommands: [CSV.self])
+        subcommands: [CSV.self, Generate.self])
 }
 
 struct CSV: ParsableCommand {
@@ -143,5 +143,33 @@ struct CSV: ParsableCommand {
             print(String(format: "  full run to SQLite (pipeline run), %d job%@: %.2f s, %.1f MB/s (exit %d)", j, j == 1 ? "" : "s",
                          t, size / 1e6 / t, process.terminationStatus))
         }
+    }
+}
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a retailer's CRM, web events and POS data with ground truth, deterministically from a seed.",
+        discussion: "See Docs/generator.md for the files and what is deliberately broken in them.")
+
+    @Option(help: "Number of people.")
+    var persons = 10_000
+
+    @Option(help: "Random seed: the same seed and size give the same files.")
+    var seed: UInt64 = 7
+
+    @Option(help: "Share of lines corrupted in the ways each format goes wrong.")
+    var corruptRate = 0.002
+
+    @Option(help: "Days of web events.")
+    var days = 4
+
+    @Option(help: "Output folder.")
+    var out: String
+
+    func run() throws {
+        let started = Date()
+        let stats = try DataGenerator(persons: persons, seed: seed, corruptRate: corruptRate, days: days).write(to: out)
+        print(String(format: "%d persons: %d records (+%d corrupt lines), %.1f MB in %@ (%.1f s)",
+                     persons, stats.records, stats.corrupt, Double(stats.bytes) / 1e6, out, Date().timeIntervalSince(started)))
     }
 }
