@@ -217,9 +217,12 @@ public struct PipelineLoader {
             }
         }
 
-        // group_line adds a field, before rules, key and transforms see the scope.
+        // group_line adds a field that only `key:` and the output see: it is numbered as pieces are
+        // loaded, in file order, after rules and transforms have run on each piece.
         var groupLine: SourceDefinition.GroupLine?
+        var groupField: (name: String, column: Int)?
         var types = definitions.map(\.type)
+        var keyScope = scope
         if let group = node["group_line"], let intoNode = group["into"], let into = intoNode.scalar {
             let groupBy = (group["group_by"]?.scalarList ?? []).compactMap { scope.resolve($0, diagnostics: &diagnostics) }
             diagnostics.add(contentsOf: Naming.checkName(intoNode, what: "field name", allowDash: false))
@@ -227,13 +230,17 @@ public struct PipelineLoader {
                 diagnostics.add(.error(.duplicateField, at: intoNode.location, "a field named '\(into)' already exists",
                                        hint: "choose another name for the numbered line"))
             } else if checkFields {
-                groupLine = .init(groupBy: groupBy, into: scope.add(into))
+                let column = scope.reserve(into, reason: "'\(into)' is numbered after rules and transforms run; use it in `key:` (it is written to the output)")
+                keyScope = scope
+                keyScope.expose(into, column: column)
+                groupLine = .init(groupBy: groupBy, into: column)
+                groupField = (into, column)
                 types.append(.integer)
             }
         }
         var keyColumns: [Int] = []
         for keyNode in node["key"]?.scalarList ?? [] where checkFields {
-            if let column = scope.resolve(keyNode, diagnostics: &diagnostics) { keyColumns.append(column) }
+            if let column = keyScope.resolve(keyNode, diagnostics: &diagnostics) { keyColumns.append(column) }
         }
         var rules: (any RecordStep)?
         if let rulesNode = node["rules"] {
@@ -245,7 +252,7 @@ public struct PipelineLoader {
                                          checkFields: checkFields, diagnostics: &diagnostics)
         guard let component, let extractor, diagnostics.errorCount == errorsBefore else { return nil }
         let gate = node["quarantine"]?["max_rejected"]?.scalar.flatMap(RejectionLimit.init) ?? defaultGate
-        let layout = scope.layout
+        let layout = scope.layout + (groupField.map { [$0] } ?? [])
         return SourceDefinition(
             name: entry.key, format: component.spec.name, extractor: extractor, patterns: patterns,
             groupLine: groupLine, rules: rules, transforms: transforms, keyColumns: keyColumns, layout: layout,

@@ -124,6 +124,8 @@ public struct FieldScope: Sendable {
     public private(set) var names: [String]
     private var columns: [String: Int]
     public private(set) var columnCount: Int
+    /// Names that exist but may not be used here, with the reason (shown as the hint).
+    private var unavailable: [String: String] = [:]
 
     public init(fields: [String]) {
         names = fields
@@ -133,12 +135,15 @@ public struct FieldScope: Sendable {
 
     public func column(of name: String) -> Int? { columns[name] }
 
+    /// Why a known name may not be used here, if it is one of those.
+    public func unavailableReason(_ name: String) -> String? { unavailable[name] }
+
     /// Resolves a field reference, reporting an unknown name with a suggestion.
     public func resolve(_ node: ConfigNode, diagnostics: inout DiagnosticBag) -> Int? {
         guard let name = node.scalar else { return nil }
         if let index = columns[name] { return index }
         let secret = !node.interpolatedFrom.isEmpty
-        let hint = (secret ? nil : Suggestions.didYouMean(name, in: names))
+        let hint = unavailable[name] ?? (secret ? nil : Suggestions.didYouMean(name, in: names))
             ?? "fields available here: " + names.joined(separator: ", ")
         diagnostics.add(.error(.unknownField, at: node.location, "unknown field \(secret ? node.safeDescription : "'\(name)'")",
                                hint: hint))
@@ -154,6 +159,21 @@ public struct FieldScope: Sendable {
     public mutating func drop(_ name: String) {
         columns.removeValue(forKey: name)
         names.removeAll { $0 == name }
+    }
+
+    /// Reserves a column for a field that is not visible by name in this scope; `reason` explains
+    /// why, should a step refer to it.
+    public mutating func reserve(_ name: String, reason: String) -> Int {
+        unavailable[name] = reason
+        columnCount += 1
+        return columnCount - 1
+    }
+
+    /// Makes a field visible under `name` in an existing column.
+    public mutating func expose(_ name: String, column: Int) {
+        columns[name] = column
+        names.append(name)
+        unavailable[name] = nil
     }
 
     /// Adds a new field, backed by a new column, and returns its column index.

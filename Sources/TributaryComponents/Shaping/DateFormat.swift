@@ -268,8 +268,9 @@ func parseInteger(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
     while i < b.count {
         let c = b[i]
         if c >= 0x30 && c <= 0x39 {
+            // Accumulated negatively, so that Int64.min fits.
             let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(Int64(c - 0x30))
+            let (a, o2) = m.subtractingReportingOverflow(Int64(c - 0x30))
             guard !o1, !o2 else { return nil }
             value = a
             digitsSinceSeparator += 1
@@ -284,5 +285,6 @@ func parseInteger(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         i += 1
     }
     if sawSeparator, digitsSinceSeparator != 3 { return nil }
-    return negative ? -value : value
+    if negative { return value }
+    return value == .min ? nil : -value
 }

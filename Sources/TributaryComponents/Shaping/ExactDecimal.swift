@@ -22,21 +22,34 @@ public struct ExactDecimal: Sendable, Equatable, Comparable, CustomStringConvert
         var i = 0
         var negative = false
         if i < b.count, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") { negative = b[i] == UInt8(ascii: "-"); i += 1 }
+        // Accumulated negatively so that Int64.min fits; zeros at the end of the fraction are
+        // only applied when a non-zero digit follows them (`1.000…0` never overflows).
         var value: Int64 = 0
         var scale = 0
         var digits = 0
+        var pendingZeros = 0
         var inFraction = false
         var groupDigits = 0
         var grouped = false
         while i < b.count {
             let c = b[i]
             if c >= 0x30, c <= 0x39 {
-                let (m, o1) = value.multipliedReportingOverflow(by: 10)
-                let (a, o2) = m.addingReportingOverflow(Int64(c - 0x30))
-                guard !o1, !o2 else { return nil }
-                value = a
                 digits += 1
-                if inFraction { scale += 1 } else { groupDigits += 1 }
+                if inFraction, c == 0x30 {
+                    pendingZeros += 1
+                    i += 1
+                    continue
+                }
+                for _ in 0..<(pendingZeros + 1) {
+                    let (m, o) = value.multipliedReportingOverflow(by: 10)
+                    guard !o else { return nil }
+                    value = m
+                }
+                let (a, o2) = value.subtractingReportingOverflow(Int64(c - 0x30))
+                guard !o2 else { return nil }
+                value = a
+                if inFraction { scale += pendingZeros + 1 } else { groupDigits += 1 }
+                pendingZeros = 0
             } else if c == UInt8(ascii: "."), !inFraction {
                 if grouped, groupDigits != 3 { return nil }
                 inFraction = true
@@ -51,7 +64,11 @@ public struct ExactDecimal: Sendable, Equatable, Comparable, CustomStringConvert
         }
         guard digits > 0 else { return nil }
         if grouped, !inFraction, groupDigits != 3 { return nil }
-        self.init(significand: negative ? -value : value, scale: scale)
+        if !negative {
+            guard value != .min else { return nil }
+            value = -value
+        }
+        self.init(significand: value, scale: scale)
     }
 
     private mutating func normalize() {
@@ -116,12 +133,20 @@ public struct ExactDecimal: Sendable, Equatable, Comparable, CustomStringConvert
         return o ? nil : ExactDecimal(significand: r, scale: a.scale + b.scale)
     }
 
-    /// Division to 10 decimal places (rules compare exactly, so division is rarely needed).
+    /// Division, exact when the quotient has at most 10 decimal places (or as many as fit in 64
+    /// bits), truncated beyond that.
     public static func / (a: ExactDecimal, b: ExactDecimal) -> ExactDecimal? {
-        guard b.significand != 0, let x = a.scaled(to: max(a.scale, b.scale) + 10), let y = b.scaled(to: max(a.scale, b.scale)) else {
-            return nil
-        }
-        return ExactDecimal(significand: x / y, scale: 10)
+        guard b.significand != 0, let (x, y, _) = aligned(a, b) else { return nil }
+        var extra = 10
+        while extra > 0, x.multipliedReportingOverflow(by: pow10(extra)).overflow { extra -= 1 }
+        let (quotient, overflow) = (x * pow10(extra)).dividedReportingOverflow(by: y)
+        return overflow ? nil : ExactDecimal(significand: quotient, scale: extra)
+    }
+
+    static func pow10(_ n: Int) -> Int64 {
+        var v: Int64 = 1
+        for _ in 0..<n { v *= 10 }
+        return v
     }
 
     public static func < (a: ExactDecimal, b: ExactDecimal) -> Bool {

@@ -239,7 +239,8 @@ func appendTimestamp(millis: Int64, into out: inout [UInt8]) {
     out.append(UInt8(ascii: "Z"))
 }
 
-/// The UTC offsets of one IANA zone, cached per hour of wall-clock time. Wall-clock readings are
+/// The UTC offsets of one IANA zone, cached per quarter hour of wall-clock time (zones change at
+/// full, half and quarter hours: Lord Howe moves by 30 minutes at 02:00). Wall-clock readings are
 /// converted to instants across DST changes: a time that occurs twice (the hour repeated when
 /// clocks fall back) takes its first occurrence; a time that does not exist (skipped when clocks
 /// spring forward) is read with the offset in force before the change, i.e. moved forward.
@@ -253,15 +254,17 @@ final class ZoneOffsets: @unchecked Sendable {
         self.zone = zone
     }
 
+    static let slot: Int64 = 900_000  // 15 minutes
+
     func utcMillis(fromWall wall: Int64) -> Int64 {
-        let hour = floorDiv(wall, 3_600_000)
+        let slot = floorDiv(wall, Self.slot)
         lock.lock()
-        let cached = cache[hour]
+        let cached = cache[slot]
         lock.unlock()
         if let cached { return wall - cached }
-        let offset = offsetMillis(forWallHour: hour)
+        let offset = offsetMillis(forWallSlot: slot)
         lock.lock()
-        cache[hour] = offset
+        cache[slot] = offset
         lock.unlock()
         return wall - offset
     }
@@ -270,9 +273,9 @@ final class ZoneOffsets: @unchecked Sendable {
         Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(millis) / 1000))) * 1000
     }
 
-    /// The offset to subtract from wall-clock readings in this hour.
-    private func offsetMillis(forWallHour hour: Int64) -> Int64 {
-        let wall = hour * 3_600_000 + 1_800_000  // the middle of the hour
+    /// The offset to subtract from wall-clock readings in this quarter hour.
+    private func offsetMillis(forWallSlot slot: Int64) -> Int64 {
+        let wall = slot * Self.slot + Self.slot / 2  // the middle of the slot
         let before = offset(atUTC: wall - 86_400_000)
         let after = offset(atUTC: wall + 86_400_000)
         if before == after { return offset(atUTC: wall - before) == before ? before : offset(atUTC: wall - before) }

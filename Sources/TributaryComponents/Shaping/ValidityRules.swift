@@ -236,20 +236,33 @@ struct ExpressionParser {
         return true
     }
 
+    /// `and`, `or` and `not` combine conditions, never bare numbers or fields.
+    mutating func condition(_ e: Expression?, after keyword: String) -> Expression? {
+        guard let e else { return nil }
+        if !e.isBoolean { fail("`\(keyword)` needs a comparison on each side, e.g. `qty > 0`") ; return nil }
+        return e
+    }
+
     mutating func parseOr() -> Expression? {
         guard var left = parseAnd() else { return nil }
-        while word("or") { guard let right = parseAnd() else { return nil }; left = .or(left, right) }
+        while word("or") {
+            guard let l = condition(left, after: "or"), let right = condition(parseAnd(), after: "or") else { return nil }
+            left = .or(l, right)
+        }
         return left
     }
 
     mutating func parseAnd() -> Expression? {
         guard var left = parseNot() else { return nil }
-        while word("and") { guard let right = parseNot() else { return nil }; left = .and(left, right) }
+        while word("and") {
+            guard let l = condition(left, after: "and"), let right = condition(parseNot(), after: "and") else { return nil }
+            left = .and(l, right)
+        }
         return left
     }
 
     mutating func parseNot() -> Expression? {
-        if word("not") { return parseNot().map(Expression.not) }
+        if word("not") { return condition(parseNot(), after: "not").map(Expression.not) }
         return parseComparison()
     }
 
@@ -300,7 +313,8 @@ struct ExpressionParser {
         let name = String(decoding: text[start..<i], as: UTF8.self)
         guard let column = scope.column(of: name) else {
             i = start
-            let hint = Suggestions.didYouMean(name, in: scope.names) ?? "fields: " + scope.names.joined(separator: ", ")
+            let hint = scope.unavailableReason(name) ?? Suggestions.didYouMean(name, in: scope.names)
+                ?? "fields: " + scope.names.joined(separator: ", ")
             var location = node.location
             location.column += start
             failure = failure ?? .error(.unknownField, at: location, "unknown field '\(name)' in check expression", hint: hint)
