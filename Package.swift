@@ -9,7 +9,8 @@
 //   TributaryConfig      YAML -> located config tree, ${VAR} interpolation, validation passes,
 //                        the typed PipelineDefinition. The only target that imports Yams.
 //   TributaryComponents  extractors / transforms (one file each) and the explicit registry.
-//                        The CSV extractor parses with libcsv (CCSV).
+//                        The CSV extractor parses with libcsv (CCSV); the JSON-lines extractor
+//                        inflates gzip with zlib (CZlib).
 //   TributaryRuntime     planner, parallel runner, SQLite writer, atomic publish, lock, ledger.
 //   pipeline             the thin CLI (swift-argument-parser).
 //   tributary-bench      benchmarks run side by side with the peers (DuckDB).
@@ -34,12 +35,14 @@ let package = Package(
                        providers: [.apt(["libcsv-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib",
+                       providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "TributaryCore"),
         .target(name: "TributaryConfig",
                 dependencies: ["TributaryCore", .product(name: "Yams", package: "Yams")]),
         .target(name: "TributaryComponents",
-                dependencies: ["TributaryCore", "CCSV"]),
+                dependencies: ["TributaryCore", "CCSV", "CZlib"]),
         .target(name: "TributaryRuntime",
                 dependencies: [
                     "TributaryCore", "TributaryConfig", "TributaryComponents", "CSQLite",
@@ -59,7 +62,7 @@ let package = Package(
                           ]),
 
         .testTarget(name: "TributaryConfigTests", dependencies: ["TributaryConfig", "TributaryComponents"]),
-        .testTarget(name: "TributaryComponentsTests", dependencies: ["TributaryComponents"]),
+        .testTarget(name: "TributaryComponentsTests", dependencies: ["TributaryComponents", "CZlib"]),
         .testTarget(name: "TributaryRuntimeTests", dependencies: ["TributaryRuntime", "CSQLite"]),
     ],
     swiftLanguageModes: [.v6]

@@ -6,6 +6,9 @@ public enum Registry {
     public static let standard = ComponentCatalog(
         extractors: [
             CSVExtractor.self,
+            JSONLinesExtractor.self,
+            DelimitedExtractor.self,
+            FixedWidthExtractor.self,
         ],
         transforms: [
             Trim.self,

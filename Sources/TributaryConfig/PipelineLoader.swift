@@ -140,7 +140,7 @@ public struct PipelineLoader {
 
     private func buildSource(_ entry: ConfigEntry, baseDirectory: String, defaultGate: RejectionLimit?,
                              diagnostics: inout DiagnosticBag) -> SourceDefinition? {
-        let node = entry.value
+        var node = entry.value
         let errorsBefore = diagnostics.errorCount
         diagnostics.add(contentsOf: Naming.checkName(ConfigNode(.scalar(entry.key), at: entry.keyLocation),
                                                      what: "source name", allowDash: false))
@@ -196,6 +196,9 @@ public struct PipelineLoader {
         // The extractor reports its own problems (field names, options) even when other keys are
         // wrong; the transforms are then checked against the mapped field names, so that one
         // `validate` reports everything.
+        if let component, case .object(let own) = component.spec.shape {
+            node = resolvingPaths(node, own, baseDirectory)
+        }
         let extractor = component?.make(source: node, diagnostics: &diagnostics)
         let mappedNames = (node["fields"]?.entries ?? []).map(\.key)
         let definitions = extractor?.fieldDefinitions ?? mappedNames.map { FieldDefinition(name: $0) }
@@ -286,6 +289,19 @@ public struct PipelineLoader {
             }
         }
         return transforms
+    }
+
+    /// Rewrites the values of `.path` properties to absolute paths.
+    private func resolvingPaths(_ node: ConfigNode, _ properties: [Property], _ base: String) -> ConfigNode {
+        guard var entries = node.entries else { return node }
+        for i in entries.indices {
+            guard let property = properties.first(where: { $0.name == entries[i].key }), case .path = property.shape,
+                  let text = entries[i].value.scalar else { continue }
+            entries[i].value.value = .scalar(absolute(text, base))
+        }
+        var copy = node
+        copy.value = .mapping(entries)
+        return copy
     }
 
     func absolute(_ path: String, _ base: String) -> String {

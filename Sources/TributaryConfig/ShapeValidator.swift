@@ -6,7 +6,7 @@ public enum ShapeValidator {
     public static func validate(_ node: ConfigNode, against shape: Shape, context: String,
                                 diagnostics: inout DiagnosticBag) {
         switch shape {
-        case .string:
+        case .string, .path:
             expectScalar(node, shape, context, &diagnostics)
         case .integer(let lo, let hi):
             guard expectScalar(node, shape, context, &diagnostics), let text = node.scalar else { return }

@@ -4,6 +4,9 @@
 public indirect enum Shape: Sendable {
     /// Any scalar text.
     case string
+    /// A file path; a relative one is resolved against the pipeline file's folder before the
+    /// component sees it.
+    case path
     /// A whole number, optionally bounded.
     case integer(min: Int? = nil, max: Int? = nil)
     /// `true` / `false`.
@@ -26,7 +29,7 @@ public indirect enum Shape: Sendable {
     /// The YAML kind this shape expects, for dispatching `oneOf` and for messages.
     public var kind: Kind {
         switch self {
-        case .string, .integer, .boolean, .choice, .custom: .scalar
+        case .string, .path, .integer, .boolean, .choice, .custom: .scalar
         case .list: .sequence
         case .object, .map: .mapping
         case .oneOf, .checkedElsewhere: .any
@@ -39,6 +42,7 @@ public indirect enum Shape: Sendable {
     public var summary: String {
         switch self {
         case .string: "text"
+        case .path: "a file path (relative to the pipeline file)"
         case .integer(let lo, let hi):
             switch (lo, hi) {
             case let (lo?, hi?): "an integer from \(lo) to \(hi)"
