@@ -14,6 +14,9 @@ public struct RunLedger: Sendable {
     public var jobs: Int
     public var inputs: [InputLedger] = []
     public var stages: [StageTiming] = []
+    /// In-file reconciliations (e.g. fixed-width trailers): how many ran and how many failed.
+    public var reconciliations = 0
+    public var failedReconciliations = 0
 
     /// Totals over every input of a source.
     public func counts(source: String) -> RowCounts {

@@ -9,12 +9,13 @@ public enum RunSummary {
         let bytes = ledger.inputs.reduce(0) { $0 + $1.file.size }
         lines.append("run \(ledger.runID) of '\(ledger.pipeline)' succeeded in \(String(format: "%.2f", seconds)) s "
                      + "(\(ledger.inputs.count) files, \(formatBytes(bytes)), \(ledger.jobs) jobs)")
-        let header = ["source", "files", "records", "loaded", "quarantined", "filtered"]
+        let header = ["source", "files", "records", "loaded", "quarantined", "filtered", "duplicates"]
         var rows: [[String]] = [header]
         for source in definition.sources {
             let c = ledger.counts(source: source.name)
             let files = ledger.inputs.count { $0.file.source == source.name }
-            rows.append([source.name, "\(files)", "\(c.records)", "\(c.loaded)", "\(c.quarantined)", "\(c.filtered)"])
+            rows.append([source.name, "\(files)", "\(c.records)", "\(c.loaded)", "\(c.quarantined)", "\(c.filtered)",
+                         "\(c.duplicates)"])
         }
         let widths = header.indices.map { i in rows.map { $0[i].count }.max()! }
         for row in rows {
@@ -28,6 +29,12 @@ public enum RunSummary {
         if !reasons.isEmpty {
             lines.append("  quarantined by reason: " + reasons.sorted { $0.key.rawValue < $1.key.rawValue }
                 .map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))
+        }
+        if ledger.failedReconciliations > 0 {
+            lines.append("  warning: \(ledger.failedReconciliations) of \(ledger.reconciliations) reconciliation checks failed "
+                         + "(see the reconciliations table)")
+        } else if ledger.reconciliations > 0 {
+            lines.append("  reconciliation: all \(ledger.reconciliations) checks passed")
         }
         lines.append("output: \(definition.outputPath)")
         return lines.joined(separator: "\n")

@@ -123,6 +123,8 @@ public final class Runner {
             }
         })
         try writer.writeReconciliations(checks, files: files)
+        ledger.reconciliations = checks.count
+        ledger.failedReconciliations = checks.count { !$0.passed }
         let totals = ledger.totals
         var timing = extraction.timing("extract+transform+load", recordsIn: totals.records, recordsOut: totals.loaded)
         timing.stage = "extract+transform+load"
