@@ -57,7 +57,7 @@ let package = Package(
                           ]),
         .executableTarget(name: "tributary-bench",
                           dependencies: [
-                              "TributaryRuntime",
+                              "TributaryRuntime", "TributaryConfig", "TributaryComponents", "TributaryCore",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                           ]),
 

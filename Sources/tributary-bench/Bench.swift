@@ -8,7 +8,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tributary-bench",
         abstract: "Benchmarks Tributary side by side with its peers on generated data.",
-        subcommands: [CSV.self, Generate.self])
+        subcommands: [CSV.self, Formats.self, Generate.self])
 }
 
 struct CSV: ParsableCommand {
@@ -91,6 +91,7 @@ struct CSV: ParsableCommand {
             for _ in range(repeats):
                 con = duckdb.connect()
                 con.execute(f"SET threads={threads}")
+                con.execute("SET enable_progress_bar = false")
                 t = time.perf_counter()
                 con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{path}', header=true, all_varchar=true, delim=',', quote='\\"', escape='\\"', ignore_errors=true)")
                 times.append(time.perf_counter() - t)

@@ -207,56 +207,73 @@ struct BoundaryScanner {
         let newlines = 0x0101_0101_0101_0101 &* UInt64(0x0A)
         let start = cursor.boundary
         var inQuote = false
-        var skipQuote = false   // the second quote of a doubled pair
         var line = cursor.boundaryLine
         var pos = start
 
         @inline(__always) func isEdge(_ b: UInt8) -> Bool { b == delimiter || b == 0x0A || b == 0x0D }
+        @inline(__always) func isEdgeOrQuote(_ i: Int) -> Bool { i < start || i >= end || isEdge(base[i]) || base[i] == quote }
 
-        /// Handles the quote or line feed at `i`; false when the fast path must give up.
-        @inline(__always) func handle(_ i: Int) -> Bool {
-            let b = base[i]
-            if b == quote {
-                if skipQuote { skipQuote = false; return true }
-                if !inQuote {
-                    guard i == start || isEdge(base[i - 1]) else { return false }
-                    inQuote = true
-                } else if i + 1 < end, base[i + 1] == quote {
-                    skipQuote = true
-                } else {
-                    guard i + 1 == end || isEdge(base[i + 1]) else { return false }
-                    inQuote = false
+        /// A line feed at `i`, inside quotes or not.
+        @inline(__always) func lineFeed(_ i: Int, quoted: Bool) -> Bool {
+            line += 1
+            if !quoted {
+                if i + 1 - cursor.pieceStart >= target {
+                    emit(cursor.pieceStart, i + 1, cursor.pieceLine)
+                    cursor.pieceStart = i + 1
+                    cursor.pieceLine = line
                 }
-            } else {  // line feed
-                line += 1
-                if !inQuote {
-                    if i + 1 - cursor.pieceStart >= target {
-                        emit(cursor.pieceStart, i + 1, cursor.pieceLine)
-                        cursor.pieceStart = i + 1
-                        cursor.pieceLine = line
-                    }
-                    cursor.boundary = i + 1
-                    cursor.boundaryLine = line
-                } else if line - cursor.boundaryLine >= maxRecordLines {
-                    return false
-                }
+                cursor.boundary = i + 1
+                cursor.boundaryLine = line
+                return true
             }
-            return true
+            return line - cursor.boundaryLine < maxRecordLines
         }
 
+        // A quote opens a field right after a delimiter or line end (or a quote: the second of a
+        // doubled pair); it closes one right before a delimiter or line end (or a quote: the first
+        // of a pair). Eight bytes at a time: masks of quotes and edges, the inside-quotes state as a
+        // prefix XOR of the quote mask, line feeds visited one by one.
+        let delimiters = 0x0101_0101_0101_0101 &* UInt64(delimiter)
+        let returns = 0x0101_0101_0101_0101 &* UInt64(0x0D)
         while pos + 8 <= end {
             let word = raw.loadUnaligned(fromByteOffset: pos, as: UInt64.self)
-            var mask = zeroBytes(word ^ quotes) | zeroBytes(word ^ newlines)
-            while mask != 0 {
-                let i = pos + mask.trailingZeroBitCount / 8
-                guard handle(i) else { return false }
-                mask &= mask &- 1
+            let quoteBits = zeroBytes(word ^ quotes)
+            let lineBits = zeroBytes(word ^ newlines)
+            if quoteBits | lineBits == 0 { pos += 8; continue }
+            let q = movemask(quoteBits)
+            let edgeOrQuote = movemask(quoteBits | lineBits | zeroBytes(word ^ delimiters) | zeroBytes(word ^ returns))
+            let before = (edgeOrQuote << 1 | (isEdgeOrQuote(pos - 1) ? 1 : 0)) & 0xFF
+            let after = edgeOrQuote >> 1 | (isEdgeOrQuote(pos + 8) ? 0x80 : 0)
+            var inside = q
+            inside ^= inside << 1
+            inside ^= inside << 2
+            inside ^= inside << 4
+            inside &= 0xFF
+            if inQuote { inside ^= 0xFF }
+            let opening = q & inside
+            let closing = q & ~inside & 0xFF
+            if opening & ~before | closing & ~after != 0 { return false }
+            var lines = movemask(lineBits)
+            while lines != 0 {
+                let k = lines.trailingZeroBitCount
+                guard lineFeed(pos + k, quoted: inside >> k & 1 == 1) else { return false }
+                lines &= lines &- 1
             }
+            inQuote = inside & 0x80 != 0
             pos += 8
         }
         while pos < end {
-            if base[pos] == quote || base[pos] == 0x0A {
-                guard handle(pos) else { return false }
+            let b = base[pos]
+            if b == quote {
+                if !inQuote {
+                    guard isEdgeOrQuote(pos - 1) else { return false }
+                    inQuote = true
+                } else {
+                    guard isEdgeOrQuote(pos + 1) else { return false }
+                    inQuote = false
+                }
+            } else if b == 0x0A {
+                guard lineFeed(pos, quoted: inQuote) else { return false }
             }
             pos += 1
         }
@@ -354,6 +371,12 @@ struct BoundaryScanner {
             }
         }
     }
+}
+
+/// One bit per byte of a `zeroBytes` result: bit k is set when byte k (from the lowest address) was zero.
+@inline(__always)
+func movemask(_ highBits: UInt64) -> UInt64 {
+    ((highBits >> 7) &* 0x0102_0408_1020_4080) >> 56
 }
 
 /// The high bit of each byte of `x` that is zero, and no other bit.
