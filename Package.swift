@@ -63,7 +63,9 @@ let package = Package(
 
         .testTarget(name: "TributaryConfigTests", dependencies: ["TributaryConfig", "TributaryComponents"]),
         .testTarget(name: "TributaryComponentsTests", dependencies: ["TributaryComponents", "CZlib"]),
-        .testTarget(name: "TributaryRuntimeTests", dependencies: ["TributaryRuntime", "CSQLite"]),
+        .testTarget(name: "TributaryRuntimeTests",
+                    dependencies: ["TributaryRuntime", "TributaryConfig", "TributaryCore", "CSQLite",
+                                   .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -99,10 +99,11 @@ struct Formats: ParsableCommand {
                     times.append(last.seconds)
                 }
                 let t = times.sorted()[times.count / 2]
-                print(String(format: "  Tributary %-20@ %3d  %8.3f  %7.1f  %11.0f  %8d", label, j, t, size / 1e6 / t,
+                let name = label.padding(toLength: 20, withPad: " ", startingAt: 0)
+                print(String(format: "  Tributary %@ %3d  %8.3f  %7.1f  %11.0f  %8d", name, j, t, size / 1e6 / t,
                              Double(last.counts.records) / t, last.counts.records))
                 if !noDuckdb, let (dt, rows) = duckdb(sql.replacingOccurrences(of: "PATH", with: path), threads: j) {
-                    print(String(format: "  DuckDB    %-20@ %3d  %8.3f  %7.1f  %11.0f  %8d", label, j, dt, size / 1e6 / dt,
+                    print(String(format: "  DuckDB    %@ %3d  %8.3f  %7.1f  %11.0f  %8d", name, j, dt, size / 1e6 / dt,
                                  Double(rows) / dt, rows))
                     ratios.append(String(format: "%@ at %d job%@: Tributary is %.2fx DuckDB's speed", label, j, j == 1 ? "" : "s", dt / t))
                 }

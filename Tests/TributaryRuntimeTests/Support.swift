@@ -49,7 +49,8 @@ enum CLI {
     }
 
     /// Runs `pipeline` with `arguments`; output goes through files (no pipe can fill up).
-    static func run(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> Outcome {
+    static func run(_ arguments: [String], environment: [String: String] = [:],
+                    sourceLocation: SourceLocation = #_sourceLocation) throws -> Outcome {
         let binary = try #require(binary, "the pipeline binary was not found; tried \(candidates)",
                                   sourceLocation: sourceLocation)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-cli-\(UUID().uuidString)")
@@ -64,6 +65,9 @@ enum CLI {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice

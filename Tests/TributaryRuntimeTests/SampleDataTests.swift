@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+
+/// The shipped sample pipeline over the shipped sample data: every number below is taken from
+/// the READMEs in SampleData/, which list by hand what each file holds and what is broken.
+@Suite("Sample data")
+struct SampleDataTests {
+    @Test func retailSampleLoadsAsTheReadmesSay() throws {
+        let ws = try Workspace()
+        let pipeline = CLI.packageRoot.appendingPathComponent("Pipelines/retail-sample.yml").path
+        let outcome = try CLI.run(["run", pipeline, "--quiet"], environment: ["TRIBUTARY_OUT": ws.path])
+        #expect(outcome.status == 0, "\(outcome)")
+        let db = try Database(ws.file("retail-sample.sqlite"))
+        let counts = db.rows("""
+            SELECT source, sum(records), sum(loaded), sum(quarantined), sum(filtered), sum(duplicates),
+                   sum(physical_lines), sum(header_lines), sum(blank_lines)
+            FROM latest_run_inputs GROUP BY source ORDER BY source
+            """)
+        #expect(counts == [
+            // crm: 2 files; 18 + 4 records; 4 broken rows; the test@example.com contact filtered.
+            ["crm", "22", "17", "4", "1", "0", "30", "2", "1"],
+            // legacy_pos: see SampleData/pos/README.md.
+            ["legacy_pos", "12", "10", "2", "0", "0", "20", "8", "0"],
+            // store_sales: 21 records; line 15 bad qty, line 16 short; lines 18-19 repeat txn 100007.
+            ["store_sales", "21", "17", "2", "0", "2", "23", "2", "0"],
+            // web: 10 + 7 lines, one blank; 5 broken lines; ev-0006 re-sent on day 2.
+            ["web", "17", "11", "5", "0", "1", "18", "0", "1"],
+        ])
+        #expect(db.rows("SELECT source, line, reason FROM quarantine WHERE source IN ('web', 'store_sales') ORDER BY source, file_id, line") == [
+            ["store_sales", "15", "invalid_value"], ["store_sales", "16", "wrong_field_count"],
+            ["web", "5", "truncated_json"], ["web", "10", "invalid_json"], ["web", "11", "rule_failed"],
+            ["web", "6", "invalid_utf8"], ["web", "7", "invalid_json"],
+        ])
+        // Store S001 is in New York: 06/01/2024 09:12 EDT is 13:12 UTC (README line 2).
+        #expect(db.value("SELECT sold_at FROM src_store_sales WHERE _line = 2") == "2024-06-01T13:12:00.000Z")
+        // MÜLLER, JOSÉ was ISO-8859-1 and is now UTF-8.
+        #expect(db.value("SELECT count(*) FROM src_store_sales WHERE customer_name = 'MÜLLER, JOSÉ'") == "3")
+        // The surrogate-pair escape is decoded to the emoji (SampleData/events/README.md, line 6).
+        #expect(db.value("SELECT page_title FROM src_web WHERE message_id = 'ev-0005'") == "Warenkorb — 🛒")
+    }
+}
