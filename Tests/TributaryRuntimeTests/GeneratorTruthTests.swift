@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+/// The generator knows which lines of its files are valid records (truth/records.csv) and how many
+/// lines it corrupted. A run of the retail pipeline over its output must load exactly those
+/// records, by file and line, and quarantine exactly the corrupt lines.
+@Suite("Generated data against its ground truth")
+struct GeneratorTruthTests {
+    static var generator: String? {
+        CLI.binary.map { URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("tributary-bench").path }
+            .flatMap { FileManager.default.isExecutableFile(atPath: $0) ? $0 : nil }
+    }
+
+    @Test func everyValidRecordLoadsAndEveryCorruptLineIsQuarantined() throws {
+        let binary = try #require(Self.generator, "tributary-bench was not built beside pipeline")
+        let ws = try Workspace()
+        let generate = Process()
+        generate.executableURL = URL(fileURLWithPath: binary)
+        generate.arguments = ["generate", "--persons", "3000", "--seed", "99", "--corrupt-rate", "0.01", "--out", ws.file("data")]
+        let pipe = Pipe()
+        generate.standardOutput = pipe
+        try generate.run()
+        let summary = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        generate.waitUntilExit()
+        #expect(generate.terminationStatus == 0)
+        // "3000 persons: N records (+C corrupt lines), ..."
+        let corrupt = try #require(summary.split(separator: "+").dropFirst().first?.split(separator: " ").first.flatMap { Int($0) },
+                                   "\(summary)")
+
+        let sample = try String(contentsOf: CLI.packageRoot.appendingPathComponent("Pipelines/retail-sample.yml"), encoding: .utf8)
+        let yaml = sample
+            .replacingOccurrences(of: "${TRIBUTARY_OUT:-../out}/retail-sample.sqlite", with: ws.file("out/retail.sqlite"))
+            .replacingOccurrences(of: "../SampleData/", with: "")
+            .replacingOccurrences(of: "max_rejected: 25%", with: "max_rejected: 5%")
+        let pipeline = try ws.write("data/retail.yml", yaml)
+        let outcome = try CLI.run(["run", pipeline, "--quiet", "--jobs", "2"])
+        #expect(outcome.status == 0, "\(outcome)")
+
+        let db = try Database(ws.file("out/retail.sqlite"))
+        var loaded = Set<String>()
+        for (source, table) in [("crm", "src_crm"), ("web", "src_web"), ("pos", "src_store_sales"), ("pos_legacy", "src_legacy_pos")] {
+            for row in db.rows("SELECT i.path, s._line FROM \(table) s JOIN latest_run_inputs i ON i.file_id = s._file_id") {
+                let path = row[0] ?? ""
+                let relative = path.replacingOccurrences(of: ws.file("data") + "/", with: "")
+                loaded.insert("\(source),\(relative),\(row[1] ?? "")")
+            }
+        }
+        let truthText = try String(contentsOfFile: ws.file("data/truth/records.csv"), encoding: .utf8)
+        let truth = Set(truthText.split(separator: "\n").dropFirst().map { line in
+            line.split(separator: ",", omittingEmptySubsequences: false).prefix(3).joined(separator: ",")
+        })
+        #expect(truth.count > 10_000)
+        #expect(loaded.subtracting(truth).isEmpty, "loaded but not in the truth: \(loaded.subtracting(truth).prefix(5))")
+        #expect(truth.subtracting(loaded).isEmpty, "in the truth but not loaded: \(truth.subtracting(loaded).prefix(5))")
+        #expect(db.value("SELECT count(*) FROM quarantine") == String(corrupt))
+    }
+}
