@@ -26,6 +26,10 @@ public struct ExtractionPiece: Sendable {
     public var firstLine: Int
     /// Extractor-specific state shared by the file's pieces (e.g. the CSV header mapping).
     public var context: any Sendable
+    /// The piece was cut at a line feed that may lie inside a quoted field. If the piece ends
+    /// inside a record, the extractor hands that record on (`ExtractionOutput.carry`) instead of
+    /// rejecting it, and `PieceChain` extracts the next piece again from the record's start.
+    public var speculativeEnd = false
 
     public init(file: InputFile, ordinal: Int, startOffset: Int, endOffset: Int, firstLine: Int,
                 context: any Sendable) {
@@ -49,6 +53,9 @@ public struct ExtractionOutput: Sendable {
     public var rawOwner: (any AnyObject & Sendable)?
     /// Reconciliations found in the piece (fixed-width trailers, ...).
     public var checks: [ReconciliationCheck]
+    /// Set when a speculative piece ended inside a record: where that record starts. Its lines
+    /// are not counted here; they belong to the next piece, extracted again from this point.
+    public var carry: (offset: Int, line: Int)?
 
     public init(batch: RecordBatch, quarantined: [QuarantinedRecord], counts: RowCounts,
                 raw: FileBytes = FileBytes(UnsafeRawBufferPointer(start: nil, count: 0)),
@@ -69,6 +76,29 @@ public struct ExtractionOutput: Sendable {
         let bytes = base.assumingMemoryBound(to: UInt8.self)
         while end > range.lowerBound, bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D { end -= 1 }
         return Array(UnsafeBufferPointer(start: bytes + range.lowerBound, count: end - range.lowerBound))
+    }
+}
+
+/// Applies carries in piece order, so that pieces cut at guessed record boundaries give exactly
+/// the result of one sequential parse: when a piece ends inside a record, the next piece of the
+/// same file is extracted again, starting at that record.
+public struct PieceChain: Sendable {
+    private var carry: (file: Int, offset: Int, line: Int)?
+
+    public init() {}
+
+    /// `piece` moved back to the start of the record the previous piece carried, if any.
+    public func adjusted(_ piece: ExtractionPiece) -> ExtractionPiece? {
+        guard let carry, carry.file == piece.file.index else { return nil }
+        var moved = piece
+        moved.startOffset = carry.offset
+        moved.firstLine = carry.line
+        return moved
+    }
+
+    /// Remembers what `output` (of `piece`, as finally extracted) carries into the next piece.
+    public mutating func record(_ piece: ExtractionPiece, _ output: ExtractionOutput) {
+        carry = output.carry.map { (piece.file.index, $0.offset, $0.line) }
     }
 }
 

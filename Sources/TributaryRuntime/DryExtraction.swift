@@ -4,6 +4,11 @@ import TributaryCore
 /// Extracts files into batches in parallel and only counts the result: the extraction stage of a
 /// run on its own, for benchmarks and for measuring a new export before writing a pipeline.
 public enum DryExtraction {
+    struct Summary: Sendable {
+        var counts: RowCounts
+        var carry: (offset: Int, line: Int)?
+    }
+
     public struct Result: Sendable {
         public var bytes = 0
         public var pieces = 0
@@ -25,9 +30,21 @@ public enum DryExtraction {
         }
         let pieces = planned.flatMap { $0 }
         var counts = RowCounts()
+        var chain = PieceChain()
         try OrderedParallelMap(jobs: jobs).run(count: pieces.count, produce: { i in
-            extractor.extract(pieces[i], bytes: mapped[pieces[i].file.index].bytes).counts
-        }, consume: { _, c in counts += c })
+            let output = extractor.extract(pieces[i], bytes: mapped[pieces[i].file.index].bytes)
+            return Summary(counts: output.counts, carry: output.carry)
+        }, consume: { i, summary in
+            var summary = summary
+            if let moved = chain.adjusted(pieces[i]) {
+                let output = extractor.extract(moved, bytes: mapped[pieces[i].file.index].bytes)
+                summary = Summary(counts: output.counts, carry: output.carry)
+            }
+            var carried = ExtractionOutput(batch: RecordBatch(columnCount: 0), quarantined: [], counts: RowCounts())
+            carried.carry = summary.carry
+            chain.record(pieces[i], carried)
+            counts += summary.counts
+        })
         result.bytes = files.reduce(0) { $0 + $1.size }
         result.pieces = pieces.count
         result.counts = counts

@@ -98,16 +98,23 @@ public final class Runner {
         }
         var dedupers = Dictionary(uniqueKeysWithValues: definition.sources.map { ($0.name, Deduplicator(keyColumns: $0.keyColumns)) })
         var checks: [ReconciliationCheck] = []
+        var chain = PieceChain()
         let extraction = Stopwatch()
         var loadSeconds = 0.0
         try OrderedParallelMap(jobs: options.jobs).run(count: pieces.count, produce: { index in
             let piece = pieces[index]
             return stages[piece.file.source]!.process(piece, bytes: mapped[piece.file.index].bytes)
-        }, consume: { index, processed throws(RunError) in
-            var output = processed.output
+        }, consume: { index, speculative throws(RunError) in
             let piece = pieces[index]
             let started = Date()
             let source = piece.file.source
+            // A record the previous piece carried over: extract this piece again from its start.
+            var processed = speculative
+            if let moved = chain.adjusted(piece) {
+                processed = stages[source]!.process(moved, bytes: mapped[piece.file.index].bytes)
+            }
+            chain.record(piece, processed.output)
+            var output = processed.output
             if let runs = processed.runs { continuations[source]!.fix(&output.batch, runs: runs) }
             let duplicates = dedupers[source]!.apply(to: &output.batch)
             output.counts.loaded -= duplicates

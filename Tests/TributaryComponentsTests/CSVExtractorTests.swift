@@ -395,20 +395,32 @@ struct CSVExtractorTests {
         #expect(result.counts == counts(physical: 3, header: 2, recordLines: 1, records: 1, loaded: 1))
     }
 
-    @Test func planCutsAtRecordBoundaries() {
+    /// Pieces are cut at the first line feed after the target size, even one inside a quoted
+    /// field: the piece that ends inside the record hands it on, and the next piece is parsed
+    /// again from the record's start.
+    @Test func planCutsAtLineFeedsAndCarriesAnOpenRecord() {
         let extractor = CSVExtractor(fields: [field("id", "id"), field("note", "note")])
         // Header: bytes 0-7 ("id,note\n"); records: "1,a\n" (8-11), "2,\"b\nc\"\n" (12-19), "3,d\n" (20-23).
         let csv = bytes("id,note\n1,a\n2,\"b\nc\"\n3,d\n")
         csv.withUnsafeBytes { raw in
             let file = InputFile(index: 0, source: "s", path: "m", size: raw.count)
             let pieces = extractor.plan(file, bytes: FileBytes(raw), targetPieceSize: 1)
-            #expect(pieces.map(\.startOffset) == [8, 12, 20])
-            #expect(pieces.map(\.endOffset) == [12, 20, 24])
-            #expect(pieces.map(\.firstLine) == [2, 3, 5])
+            #expect(pieces.map(\.startOffset) == [8, 12, 17, 20])
+            #expect(pieces.map(\.endOffset) == [12, 17, 20, 24])
+            #expect(pieces.map(\.firstLine) == [2, 3, 4, 5])
+            #expect(pieces.map(\.speculativeEnd) == [true, true, true, false])
+            // The second piece ends inside record 2 (line 3, byte 12): it carries it, uncounted.
+            let second = extractor.extract(pieces[1], bytes: FileBytes(raw))
+            #expect(second.carry?.offset == 12 && second.carry?.line == 3)
+            #expect(second.batch.count == 0 && second.quarantined.isEmpty)
+            #expect(second.counts == RowCounts())
             let whole = extractor.plan(file, bytes: FileBytes(raw), targetPieceSize: 1 << 20)
             #expect(whole.map(\.startOffset) == [8])
             #expect(whole.map(\.endOffset) == [24])
         }
+        let result = extract(extractor, csv, pieceSize: 1)
+        #expect(result.rows == [["1", "a"], ["2", "b\nc"], ["3", "d"]])
+        #expect(result.lines == [2, 3, 5])
     }
 
     // MARK: - Same result whatever the piece size

@@ -45,11 +45,14 @@ func extract(_ extractor: CSVExtractor, _ bytes: FileBytes, pieceSize: Int,
     var result = Extraction()
     result.pieces = pieces.count
     var previousEnd: Int?
+    var chain = PieceChain()
     for (i, piece) in pieces.enumerated() {
         #expect(piece.ordinal == i, sourceLocation: sourceLocation)
         if let previousEnd { #expect(piece.startOffset == previousEnd, "pieces must be contiguous", sourceLocation: sourceLocation) }
         previousEnd = piece.endOffset
-        let output = extractor.extract(piece, bytes: bytes)
+        // As the runtime does: a record carried over by the previous piece restarts this one.
+        let output = extractor.extract(chain.adjusted(piece) ?? piece, bytes: bytes)
+        chain.record(piece, output)
         #expect(output.batch.columns.count == extractor.fields.count, sourceLocation: sourceLocation)
         for row in 0..<output.batch.count {
             result.rows.append(output.batch.columns.map { $0.string(row) })

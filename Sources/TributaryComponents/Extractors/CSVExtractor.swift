@@ -74,11 +74,21 @@ public struct CSVExtractor: Extractor {
         let header = parser.parseHeader(base, from: start)
         let layout = makeLayout(header: header.names)
 
+        // Cut at the first line feed after each target size, without scanning the quotes: a cut
+        // that falls inside a quoted field is repaired when the pieces are put back in order
+        // (see `PieceChain`), so the result is that of one sequential parse.
         var pieces: [ExtractionPiece] = []
-        let scan = BoundaryScanner(quote: quote, delimiter: delimiter, strict: strictQuotes, maxRecordLines: maxRecordLines)
-        scan.cut(base, from: header.endOffset, firstLine: header.endLine, target: max(1, targetPieceSize)) { from, to, line in
-            pieces.append(ExtractionPiece(file: file, ordinal: pieces.count, startOffset: from, endOffset: to,
-                                          firstLine: line, context: layout))
+        var from = header.endOffset
+        var line = header.endLine
+        let target = max(1, targetPieceSize)
+        while from < base.count {
+            let to = target >= base.count - from ? base.count : nextLineStart(base.baseAddress!, from + target - 1, base.count)
+            var piece = ExtractionPiece(file: file, ordinal: pieces.count, startOffset: from, endOffset: to,
+                                        firstLine: line, context: layout)
+            piece.speculativeEnd = to < base.count
+            pieces.append(piece)
+            line += countLineFeeds(base.baseAddress!, from, to)
+            from = to
         }
         if pieces.isEmpty {  // header only (or empty file): still one piece, to account its lines
             pieces.append(ExtractionPiece(file: file, ordinal: 0, startOffset: header.endOffset,
@@ -560,6 +570,8 @@ struct PieceParse {
     var pendingRank: UnsafeMutablePointer<UInt8>
     var lines: [Int] = []
     var rawRanges: [Range<Int>] = []
+    let speculativeEnd: Bool
+    var carry: (offset: Int, line: Int)?
     var quarantined: [QuarantinedRecord] = []
     var counts: RowCounts
 
@@ -589,6 +601,7 @@ struct PieceParse {
         missing = layout.missing
         fieldCount = extractor.fields.count
         maxRecordLines = extractor.maxRecordLines
+        speculativeEnd = piece.speculativeEnd
         initial = counts
         self.counts = counts
         let rows = max(16, (end - start) / 100)
@@ -699,6 +712,12 @@ struct PieceParse {
         while true {
             if me.pointee.pos >= end {
                 guard me.pointee.inRecord else { break }
+                if speculativeEnd {
+                    // The cut fell inside this record: hand it to the next piece, uncounted.
+                    me.pointee.carry = (me.pointee.recordStart, me.pointee.recordLine)
+                    me.pointee.physicalLines -= me.pointee.recordLines
+                    break
+                }
                 // The piece ended inside a quoted field; the lines after the record's first one
                 // are parsed again as records.
                 me.pointee.resync(driver, .unterminatedQuote, "a quoted field is not closed before the end of the file")
@@ -758,8 +777,10 @@ struct PieceParse {
         pending.deallocate()
         pendingRank.deallocate()
         counts.physicalLines += physicalLines + initial.headerLines + initial.blankLines
-        return ExtractionOutput(batch: batch, quarantined: quarantined, counts: counts,
-                                raw: FileBytes(UnsafeRawBufferPointer(start: base, count: end)))
+        var output = ExtractionOutput(batch: batch, quarantined: quarantined, counts: counts,
+                                      raw: FileBytes(UnsafeRawBufferPointer(start: base, count: end)))
+        output.carry = carry
+        return output
     }
 }
 
@@ -787,6 +808,23 @@ func nextLineStart(_ base: UnsafePointer<UInt8>, _ pos: Int, _ end: Int) -> Int 
         return UnsafeRawPointer(found) - UnsafeRawPointer(base) + 1
     }
     return end
+}
+
+/// The number of line feeds in `base[from..<to]`, eight bytes at a time.
+func countLineFeeds(_ base: UnsafePointer<UInt8>, _ from: Int, _ to: Int) -> Int {
+    let raw = UnsafeRawPointer(base)
+    let newlines = 0x0101_0101_0101_0101 &* UInt64(0x0A)
+    var count = 0
+    var i = from
+    while i + 8 <= to {
+        count += zeroBytes(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ newlines).nonzeroBitCount
+        i += 8
+    }
+    while i < to {
+        if base[i] == 0x0A { count += 1 }
+        i += 1
+    }
+    return count
 }
 
 /// Whether the bytes hold only white space and line ends.
