@@ -91,7 +91,7 @@ public struct DelimitedExtractor: Extractor {
                 while stop > start, base[stop - 1] == 0x0A || base[stop - 1] == 0x0D { stop -= 1 }
                 let text = transcoder.utf8(UnsafeBufferPointer(start: base + start, count: stop - start))
                 context.header = text
-                context.headerLines = LineCutter.lineFeeds(base, start, headerEnd) + (base[headerEnd - 1] == 0x0A ? 0 : 1)
+                context.headerLines = countLineFeeds(base, start, headerEnd) + (base[headerEnd - 1] == 0x0A ? 0 : 1)
                 line += context.headerLines
                 start = headerEnd
                 if columns == nil { context.layout = csv.makeLayout(header: headerNames(text)) }
@@ -211,7 +211,7 @@ public struct DelimitedExtractor: Extractor {
             while stop > range.lowerBound, base[stop - 1] == 0x0A || base[stop - 1] == 0x0D { stop -= 1 }
             let record = UnsafeBufferPointer(start: base + range.lowerBound, count: stop - range.lowerBound)
             if let header, record.elementsEqual(header) {
-                let lines = LineCutter.lineFeeds(base, range.lowerBound, stop) + 1
+                let lines = countLineFeeds(base, range.lowerBound, stop) + 1
                 output.counts.records -= 1
                 output.counts.loaded -= 1
                 output.counts.recordLines -= lines
@@ -457,7 +457,7 @@ enum LineCutter {
             }
             let to = nextLineStart(base, probe, end)
             emit(pieceStart, to, line)
-            line += lineFeeds(base, pieceStart, to)
+            line += countLineFeeds(base, pieceStart, to)
             pieceStart = to
         }
     }
@@ -469,22 +469,5 @@ enum LineCutter {
         if stop > lineStart, base[stop - 1] == 0x0A { stop -= 1 }
         if stop > lineStart, base[stop - 1] == 0x0D { stop -= 1 }
         return stop
-    }
-
-    /// The number of line feeds in `base[from..<to]`, eight bytes at a time.
-    static func lineFeeds(_ base: UnsafePointer<UInt8>, _ from: Int, _ to: Int) -> Int {
-        let raw = UnsafeRawPointer(base)
-        let newlines = 0x0101_0101_0101_0101 &* UInt64(0x0A)
-        var count = 0
-        var i = from
-        while i + 8 <= to {
-            count += zeroBytes(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ newlines).nonzeroBitCount
-            i += 8
-        }
-        while i < to {
-            if base[i] == 0x0A { count += 1 }
-            i += 1
-        }
-        return count
     }
 }

@@ -503,7 +503,7 @@ struct JSONLinesPieceRun {
         var failure = scanner.failure
         var column = scanner.failurePos - first + 1
         if failure != .truncated, failure != .invalidUTF8,
-           let bad = Self.firstInvalidUTF8(base + first, contentEnd - first) {
+           let bad = UTF8Validation.firstInvalid(base + first, contentEnd - first) {
             // Bytes that are not UTF-8 anywhere in the line are reported as such.
             failure = .invalidUTF8
             column = bad + 1
@@ -540,38 +540,6 @@ struct JSONLinesPieceRun {
         scanner.release()
         return ExtractionOutput(batch: batch, quarantined: quarantined, counts: counts, raw: raw, rawOwner: owner)
     }
-}
-
-extension JSONLinesPieceRun {
-/// The offset of the first byte that is not part of valid UTF-8, or nil (cold path).
-static func firstInvalidUTF8(_ p: UnsafePointer<UInt8>, _ count: Int) -> Int? {
-    var i = 0
-    while i < count {
-        let b0 = p[i]
-        if b0 < 0x80 { i += 1; continue }
-        let need: Int
-        var lower: UInt8 = 0x80
-        var upper: UInt8 = 0xBF
-        switch b0 {
-        case 0xC2...0xDF: need = 1
-        case 0xE0: need = 2; lower = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: need = 2
-        case 0xED: need = 2; upper = 0x9F
-        case 0xF0: need = 3; lower = 0x90
-        case 0xF1...0xF3: need = 3
-        case 0xF4: need = 3; upper = 0x8F
-        default: return i
-        }
-        guard i + need < count, p[i + 1] >= lower, p[i + 1] <= upper else { return i }
-        var k = 2
-        while k <= need {
-            guard p[i + k] & 0xC0 == 0x80 else { return i }
-            k += 1
-        }
-        i += need + 1
-    }
-    return nil
-}
 }
 
 // MARK: - gzip

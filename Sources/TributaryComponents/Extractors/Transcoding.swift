@@ -251,28 +251,6 @@ public enum UTF8Scan {
     /// The length of the valid multi-byte sequence at `i`, or 0 when it is invalid.
     @inline(__always)
     static func sequenceLength(_ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int) -> Int {
-        let b0 = p[i]
-        let need: Int
-        var lower: UInt8 = 0x80
-        var upper: UInt8 = 0xBF
-        switch b0 {
-        case 0xC2...0xDF: need = 1
-        case 0xE0: need = 2; lower = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: need = 2
-        case 0xED: need = 2; upper = 0x9F
-        case 0xF0: need = 3; lower = 0x90
-        case 0xF1...0xF3: need = 3
-        case 0xF4: need = 3; upper = 0x8F
-        default: return 0
-        }
-        guard i + need < end else { return 0 }
-        let b1 = p[i + 1]
-        guard b1 >= lower, b1 <= upper else { return 0 }
-        var k = 2
-        while k <= need {
-            guard p[i + k] & 0xC0 == 0x80 else { return 0 }
-            k += 1
-        }
-        return need + 1
+        UTF8Validation.sequenceLength(p, i, end)
     }
 }
