@@ -283,7 +283,7 @@ struct ShapingTests {
     @Test func badPatternsDoNotCompile() {
         #expect(DateFormat("yyy-MM-dd") == nil, "three y")
         #expect(DateFormat("y-MM-dd") == nil, "one y")
-        #expect(DateFormat("yyyy-MMM-dd") == nil, "month names are not supported")
+        #expect(DateFormat("yyyy-MMMMM-dd") == nil, "five M")
         #expect(DateFormat("yyyy-MM-dd QQ") == nil, "unknown letter")
         #expect(DateFormat("yyyy-MM-dd'T") == nil, "unterminated quote")
         #expect(DateFormat("yyyy-MM-dd aa") == nil)
@@ -1000,5 +1000,28 @@ struct ShapingTests {
         let none = rules([], fields: Self.orderFields)
         #expect(none.diagnostics.isEmpty)
         #expect((none.step as? ValidityRules)?.isEmpty == true)
+    }
+}
+
+@Suite("Month names in date formats")
+struct MonthNameTests {
+    func parse(_ format: String, _ text: String) -> CivilTime? {
+        var copy = text
+        return copy.withUTF8 { DateFormat(format)!.parse($0) }
+    }
+
+    @Test func abbreviatedAndFullNamesInAnyCase() {
+        #expect(parse("dd-MMM-yyyy", "15-Jun-2024").map { [$0.year, $0.month, $0.day] } == [2024, 6, 15])
+        #expect(parse("dd-MMM-yyyy", "01-SEP-1999").map { [$0.year, $0.month, $0.day] } == [1999, 9, 1])
+        #expect(parse("dd-MMM-yyyy", "01-Sept-1999").map { [$0.year, $0.month, $0.day] } == [1999, 9, 1])
+        #expect(parse("MMMM d, yyyy", "December 3, 2023").map { [$0.year, $0.month, $0.day] } == [2023, 12, 3])
+        #expect(parse("MMM d yyyy h:mm a", "Mar 10 2024 2:05 PM").map { [$0.month, $0.day, $0.hour, $0.minute] } == [3, 10, 14, 5])
+    }
+
+    @Test func unknownOrPartialNamesAreRejected() {
+        #expect(parse("dd-MMM-yyyy", "15-Ju-2024") == nil)
+        #expect(parse("dd-MMM-yyyy", "15-Jux-2024") == nil)
+        #expect(parse("dd-MMM-yyyy", "31-Feb-2024") == nil)
+        #expect(DateFormat.problem("dd-MMM-yyyy", type: .date) == nil)
     }
 }

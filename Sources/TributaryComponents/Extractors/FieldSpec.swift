@@ -20,7 +20,7 @@ public enum FieldSpec {
             Property("type", .choice(FieldType.allCases.map(\.rawValue)), default: "string",
                      doc: "how the value is read and stored; see the typed fields table"),
             Property("formats", .oneOf([.string, .list(.string)]),
-                     doc: "input formats of a date or timestamp, tried in order (`yyyy-MM-dd`, `MM/dd/yyyy`, `MM/dd/yyyy HH:mm`, `iso8601`, `epoch_seconds`, `epoch_millis`); for cents, `cents` when the input is already in cents"),
+                     doc: "input formats of a date or timestamp, tried in order (`yyyy-MM-dd`, `MM/dd/yyyy`, `dd-MMM-yyyy`, `MM/dd/yyyy HH:mm`, `iso8601`, `epoch_seconds`, `epoch_millis`); for cents, `cents` when the input is already in cents"),
             Property("timezone", .oneOf([
                 .custom(summary: "an IANA zone name", check: checkZone),
                 .object([
@@ -62,7 +62,7 @@ public enum FieldSpec {
         for format in node["formats"]?.scalarList ?? [] {
             if let problem = DateFormat.problem(format.scalar ?? "", type: definition.type) {
                 diagnostics.add(.error(.invalidValue, at: format.location, problem,
-                                       hint: "patterns use yyyy, MM, M, dd, d, HH, H, mm, ss, SSS, a, XXX; or iso8601, epoch_seconds, epoch_millis"))
+                                       hint: "patterns use yyyy, yy, MM, M, MMM (Jun), MMMM (June), dd, d, HH, H, hh, h, mm, ss, SSS, a, XXX; or iso8601, epoch_seconds, epoch_millis"))
             }
         }
         if let zone = node["timezone"] {

@@ -41,7 +41,7 @@ public struct CivilTime: Sendable, Equatable {
 /// Numeric fields other than `yyyy` accept one or two digits (`3/7/2024` and `03/07/2024`).
 public struct DateFormat: Sendable {
     enum Token: Sendable, Equatable {
-        case year4, year2, month, day, hour24, hour12, minute, second, fraction, ampm, offset
+        case year4, year2, month, monthName, day, hour24, hour12, minute, second, fraction, ampm, offset
         case literal(UInt8)
     }
 
@@ -74,6 +74,7 @@ public struct DateFormat: Sendable {
             case (UInt8(ascii: "y"), 4): tokens.append(.year4)
             case (UInt8(ascii: "y"), 2): tokens.append(.year2)
             case (UInt8(ascii: "M"), 1...2): tokens.append(.month)
+            case (UInt8(ascii: "M"), 3...4): tokens.append(.monthName)
             case (UInt8(ascii: "d"), 1...2): tokens.append(.day)
             case (UInt8(ascii: "H"), 1...2): tokens.append(.hour24)
             case (UInt8(ascii: "h"), 1...2): tokens.append(.hour12)
@@ -103,7 +104,8 @@ public struct DateFormat: Sendable {
         if type == .cents { return text == "cents" || text == "decimal" ? nil : "cents formats are `cents` (already in cents) or `decimal`" }
         guard let format = DateFormat(text) else { return "'\(text)' is not a date format" }
         if case .pattern(let tokens) = format.kind {
-            if !tokens.contains(.year4) && !tokens.contains(.year2) || !tokens.contains(.month) || !tokens.contains(.day) {
+            if !tokens.contains(.year4) && !tokens.contains(.year2) || !tokens.contains(.month) && !tokens.contains(.monthName)
+                || !tokens.contains(.day) {
                 return "date format '\(text)' needs a year (yyyy), a month (MM) and a day (dd)"
             }
             if tokens.contains(.hour12) != tokens.contains(.ampm) {
@@ -144,6 +146,7 @@ public struct DateFormat: Sendable {
                 guard let v = digits(b, &i, min: 2, max: 2) else { return nil }
                 t.year = v < 70 ? 2000 + v : 1900 + v
             case .month: guard let v = digits(b, &i, min: 1, max: 2) else { return nil }; t.month = v
+            case .monthName: guard let v = monthName(b, &i) else { return nil }; t.month = v
             case .day: guard let v = digits(b, &i, min: 1, max: 2) else { return nil }; t.day = v
             case .hour24: guard let v = digits(b, &i, min: 1, max: 2) else { return nil }; t.hour = v
             case .hour12:
@@ -201,6 +204,21 @@ public struct DateFormat: Sendable {
         }
         guard i == b.count, t.isValid else { return nil }
         return t
+    }
+
+    static let monthNames: [[UInt8]] = ["january", "february", "march", "april", "may", "june", "july", "august",
+                                        "september", "october", "november", "december"].map { Array($0.utf8) }
+
+    /// An English month name, full (`June`) or abbreviated to three letters (`Jun`, also `Sept`), any case.
+    static func monthName(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> Int? {
+        var word: [UInt8] = []
+        while i < b.count, (b[i] | 0x20) >= 0x61, (b[i] | 0x20) <= 0x7A { word.append(b[i] | 0x20); i += 1 }
+        guard word.count >= 3 else { return nil }
+        for (index, name) in monthNames.enumerated() where word == name || word == Array(name.prefix(3))
+            || (index == 8 && word == Array("sept".utf8)) {
+            return index + 1
+        }
+        return nil
     }
 
     @inline(__always)
