@@ -18,6 +18,9 @@ public enum ReferenceDocs {
         for (format, component) in catalog.extractors {
             out += section(title: "`format: \(format)`", component.spec)
         }
+        out += "## Validity rules (`rules:`)\n\n\(catalog.rules.spec.summary) Each list item is one rule:\n\n"
+        if case .list(.object(let properties)) = catalog.rules.spec.shape { out += table(properties) + "\n" }
+        out += "Example:\n\n```yaml\n\(catalog.rules.spec.example)\n```\n\n"
         out += "## Transforms\n\nListed under a source's `transforms:`, applied in order to every record.\n\n"
         for (name, component) in catalog.transforms {
             out += section(title: "`\(name)`", component.spec)
