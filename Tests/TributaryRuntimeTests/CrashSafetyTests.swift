@@ -133,4 +133,45 @@ struct CrashSafetyTests {
         #expect(outcome.stderr.contains("not writable"), "\(outcome)")
         #expect(fileBytes(output) == before)
     }
+
+    /// Whether this process may mount a small tmpfs (root on Linux); the full-disk test needs one.
+    static let canMountTmpfs: Bool = {
+        #if os(Linux)
+        guard getuid() == 0 else { return false }
+        let probe = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-mount-probe-\(getpid())").path
+        try? FileManager.default.createDirectory(atPath: probe, withIntermediateDirectories: true)
+        defer { rmdir(probe) }
+        guard mount("tmpfs", probe, "tmpfs", 0, "size=64k") == 0 else { return false }
+        umount(probe)
+        return true
+        #else
+        return false
+        #endif
+    }()
+
+    @Test(.enabled(if: canMountTmpfs, "needs root to mount a small tmpfs"))
+    func fullDiskFailsClearlyAndKeepsTheOldOutput() throws {
+        #if os(Linux)
+        let (ws, pipeline, _) = try Self.fixture(rows: 2_000)
+        let disk = ws.file("disk")
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+        #expect(mount("tmpfs", disk, "tmpfs", 0, "size=1m") == 0)
+        defer { umount(disk) }
+        let text = try String(contentsOfFile: pipeline, encoding: .utf8)
+            .replacingOccurrences(of: "out/crash.sqlite", with: "disk/crash.sqlite")
+        try ws.write("crash.yml", text)
+        #expect(try CLI.run(["run", pipeline, "--quiet"]).status == 0)
+        let output = disk + "/crash.sqlite"
+        let before = fileBytes(output)
+        // Leave less room than a second database needs.
+        let room = 1_048_576 - (before?.count ?? 0) - 64 * 1024
+        try ws.write("disk/filler", [UInt8](repeating: 0, count: max(0, room)))
+        let outcome = try CLI.run(["run", pipeline])
+        #expect(outcome.status == 1, "\(outcome)")
+        #expect(outcome.stderr.contains("is full"), "\(outcome)")
+        #expect(fileBytes(output) == before, "the published database changed")
+        #expect(ws.contents("disk").filter { $0.contains(".tmp-") }.isEmpty)
+        try Self.check(output, rows: 2_000)
+        #endif
+    }
 }

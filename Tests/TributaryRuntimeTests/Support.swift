@@ -107,8 +107,9 @@ final class Workspace {
     @discardableResult
     func write(_ name: String, _ text: String) throws -> String { try write(name, Array(text.utf8)) }
 
+    /// The names in the folder `name` of the workspace.
     func contents(_ name: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+        ((try? FileManager.default.contentsOfDirectory(atPath: file(name))) ?? []).sorted()
     }
 }
 
