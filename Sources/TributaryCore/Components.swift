@@ -219,10 +219,36 @@ public struct FieldScope: Sendable {
     public var layout: [(name: String, column: Int)] { names.map { ($0, columns[$0]!) } }
 }
 
+/// Named counts a transform reports, e.g. `email.invalid.missing_at` for e-mails made NULL;
+/// summed per source into the run ledger (`run_counters`) and the run summary.
+public struct TransformCounters: Sendable, Equatable {
+    public private(set) var values: [String: Int] = [:]
+
+    public init() {}
+
+    public mutating func add(_ name: String, _ count: Int = 1) {
+        guard count != 0 else { return }
+        values[name, default: 0] += count
+    }
+
+    public mutating func merge(_ other: TransformCounters) {
+        for (name, count) in other.values { add(name, count) }
+    }
+}
+
 /// A step of a source's transform chain, applied to each batch in place.
 public protocol Transform: Sendable {
-    /// Applies the transform; returns how many records it filtered out.
-    func apply(to batch: inout RecordBatch) -> Int
+    /// Applies the transform; returns how many records it filtered out. Values it changed or
+    /// rejected (made NULL) are reported in `counters`.
+    func apply(to batch: inout RecordBatch, counters: inout TransformCounters) -> Int
+}
+
+extension Transform {
+    /// Applies the transform, discarding its counters.
+    public func apply(to batch: inout RecordBatch) -> Int {
+        var counters = TransformCounters()
+        return apply(to: &batch, counters: &counters)
+    }
 }
 
 /// A registered transform: its spec and a factory from its validated configuration.

@@ -93,6 +93,12 @@ public struct RecordBatch: Sendable {
         if !rawRanges.isEmpty { rawRanges = keep.map { rawRanges[$0] } }
     }
 
+    /// Makes sure column `index` exists: a transform writing a new field (`into:`) creates its
+    /// column the first time, at the index the field scope gave it.
+    public mutating func ensureColumn(_ index: Int) {
+        while columns.count <= index { _ = addColumn() }
+    }
+
     /// Adds an empty column (all NULL) and returns its index.
     public mutating func addColumn() -> Int {
         var column = TextColumn(rows: count)

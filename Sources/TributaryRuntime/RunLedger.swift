@@ -14,6 +14,8 @@ public struct RunLedger: Sendable {
     public var jobs: Int
     public var inputs: [InputLedger] = []
     public var stages: [StageTiming] = []
+    /// What the transforms counted (values standardized, made NULL as invalid, ...), per source.
+    public var counters: [String: TransformCounters] = [:]
     /// In-file reconciliations (e.g. fixed-width trailers): how many ran and how many failed.
     public var reconciliations = 0
     public var failedReconciliations = 0

@@ -30,6 +30,10 @@ public enum RunSummary {
             lines.append("  quarantined by reason: " + reasons.sorted { $0.key.rawValue < $1.key.rawValue }
                 .map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))
         }
+        for (source, counters) in ledger.counters.sorted(by: { $0.key < $1.key }) where !counters.values.isEmpty {
+            lines.append("  \(source) transforms: " + counters.values.sorted { $0.key < $1.key }
+                .map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
         if ledger.failedReconciliations > 0 {
             lines.append("  warning: \(ledger.failedReconciliations) of \(ledger.reconciliations) reconciliation checks failed "
                          + "(see the reconciliations table)")

@@ -114,6 +114,7 @@ public final class Runner {
                 processed = stages[source]!.process(moved, bytes: mapped[piece.file.index].bytes)
             }
             chain.record(piece, processed.output)
+            ledger.counters[source, default: TransformCounters()].merge(processed.counters)
             var output = processed.output
             if let runs = processed.runs { continuations[source]!.fix(&output.batch, runs: runs) }
             let duplicates = dedupers[source]!.apply(to: &output.batch)

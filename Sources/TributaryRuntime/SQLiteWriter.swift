@@ -101,6 +101,12 @@ final class SQLiteWriter: OutputWriter {
           duplicates INTEGER NOT NULL DEFAULT 0,
           PRIMARY KEY (run_id, file_id)
         );
+        CREATE TABLE run_counters (
+          run_id INTEGER NOT NULL,
+          source TEXT NOT NULL,
+          counter TEXT NOT NULL,
+          value INTEGER NOT NULL
+        );
         CREATE TABLE reconciliations (
           run_id INTEGER NOT NULL,
           source TEXT NOT NULL,
@@ -146,7 +152,7 @@ final class SQLiteWriter: OutputWriter {
         defer { try? db.execute("DETACH DATABASE previous") }
         do {
             // Copy the columns both versions have, so an older output's history survives upgrades.
-            for table in ["runs", "run_inputs", "run_stages"] {
+            for table in ["runs", "run_inputs", "run_stages", "run_counters"] {
                 let old = try columnNames(table, schema: "previous")
                 let shared = try columnNames(table, schema: "main").filter(old.contains).map(Self.quote)
                 guard !shared.isEmpty else { continue }
@@ -154,14 +160,18 @@ final class SQLiteWriter: OutputWriter {
                 try db.execute("INSERT INTO main.\(table) (\(list)) SELECT \(list) FROM previous.\(table)")
             }
         } catch {
-            try? db.execute("DELETE FROM runs; DELETE FROM run_inputs; DELETE FROM run_stages;")
+            try? db.execute("DELETE FROM runs; DELETE FROM run_inputs; DELETE FROM run_stages; DELETE FROM run_counters;")
         }
         let max = try db.prepare("SELECT coalesce(max(run_id), 0) FROM runs")
         if try max.next() { previousRunID = max.int(0) }
     }
 
+    /// The columns of `schema.table`, or none when the table does not exist there.
     private func columnNames(_ table: String, schema: String) throws(RunError) -> [String] {
-        let info = try db.prepare("SELECT name FROM \(schema).pragma_table_info('\(table)')")
+        let exists = try db.prepare("SELECT count(*) FROM \(schema).sqlite_master WHERE type = 'table' AND name = '\(table)'")
+        guard try exists.next(), exists.int(0) > 0 else { return [] }
+        // The schema goes in the second argument: `previous.pragma_table_info(...)` reads main.
+        let info = try db.prepare("SELECT name FROM pragma_table_info('\(table)', '\(schema)')")
         var names: [String] = []
         while try info.next() { if let name = info.text(0) { names.append(name) } }
         return names
@@ -313,6 +323,16 @@ final class SQLiteWriter: OutputWriter {
                 input.bind(Int32(8 + i), value)
             }
             try input.run()
+        }
+        let counter = try db.prepare("INSERT INTO run_counters VALUES (?, ?, ?, ?)")
+        for (source, counters) in ledger.counters.sorted(by: { $0.key < $1.key }) {
+            for (name, value) in counters.values.sorted(by: { $0.key < $1.key }) {
+                counter.bind(1, runID)
+                counter.bind(2, source)
+                counter.bind(3, name)
+                counter.bind(4, value)
+                try counter.run()
+            }
         }
         let stage = try db.prepare("INSERT INTO run_stages VALUES (?, ?, ?, ?, ?, ?, ?)")
         for s in ledger.stages {

@@ -37,6 +37,7 @@ struct SourceStages: Sendable {
     struct Processed: Sendable {
         var output: ExtractionOutput
         var runs: GroupLineNumbering.Runs?
+        var counters = TransformCounters()
     }
 
     func process(_ piece: ExtractionPiece, bytes: FileBytes) -> Processed {
@@ -44,12 +45,13 @@ struct SourceStages: Sendable {
         let runs = numbering?.apply(to: &output.batch, fileIndex: piece.file.index)
         if let typing { quarantine(typing.apply(to: &output.batch), in: &output, fileIndex: piece.file.index) }
         if let rules = source.rules { quarantine(rules.apply(to: &output.batch), in: &output, fileIndex: piece.file.index) }
+        var counters = TransformCounters()
         for transform in source.transforms {
-            let removed = transform.apply(to: &output.batch)
+            let removed = transform.apply(to: &output.batch, counters: &counters)
             output.counts.loaded -= removed
             output.counts.filtered += removed
         }
-        return Processed(output: output, runs: runs)
+        return Processed(output: output, runs: runs, counters: counters)
     }
 
     private func quarantine(_ rejections: [Rejection], in output: inout ExtractionOutput, fileIndex: Int) {

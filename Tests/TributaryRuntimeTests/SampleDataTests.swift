@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import Testing
 
@@ -37,5 +38,24 @@ struct SampleDataTests {
         #expect(db.value("SELECT count(*) FROM src_store_sales WHERE customer_name = 'MÜLLER, JOSÉ'") == "3")
         // The surrogate-pair escape is decoded to the emoji (SampleData/events/README.md, line 6).
         #expect(db.value("SELECT page_title FROM src_web WHERE message_id = 'ev-0005'") == "Warenkorb — 🛒")
+    }
+}
+
+@Suite("Run history across versions")
+struct RunHistoryTests {
+    /// An output written by an older version lacks newer ledger tables and columns: the history
+    /// is still carried over (the columns both have).
+    @Test func historySurvivesAnOlderOutputSchema() throws {
+        let ws = try Workspace()
+        let pipeline = CLI.packageRoot.appendingPathComponent("Pipelines/retail-sample.yml").path
+        #expect(try CLI.run(["run", pipeline, "--quiet"], environment: ["TRIBUTARY_OUT": ws.path]).status == 0)
+        var handle: OpaquePointer?
+        #expect(sqlite3_open(ws.file("retail-sample.sqlite"), &handle) == SQLITE_OK)
+        #expect(sqlite3_exec(handle, "DROP TABLE run_counters; ALTER TABLE runs DROP COLUMN records_duplicates;", nil, nil, nil) == SQLITE_OK)
+        sqlite3_close(handle)
+        #expect(try CLI.run(["run", pipeline, "--quiet"], environment: ["TRIBUTARY_OUT": ws.path]).status == 0)
+        let db = try Database(ws.file("retail-sample.sqlite"))
+        #expect(db.rows("SELECT run_id, records_duplicates IS NULL FROM runs ORDER BY run_id") == [["1", "1"], ["2", "0"]])
+        #expect(db.value("SELECT count(DISTINCT run_id) FROM run_inputs") == "2")
     }
 }

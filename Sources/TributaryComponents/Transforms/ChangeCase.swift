@@ -8,7 +8,7 @@ struct ChangeCase: Transform {
     var columns: [Int]
     var direction: Direction
 
-    func apply(to batch: inout RecordBatch) -> Int {
+    func apply(to batch: inout RecordBatch, counters: inout TransformCounters) -> Int {
         let direction = direction
         for c in columns {
             batch.columns[c].rewrite { value in

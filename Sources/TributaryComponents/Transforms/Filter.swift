@@ -50,7 +50,7 @@ struct Filter: Transform, TransformComponent {
         return Filter(column: column, condition: condition)
     }
 
-    func apply(to batch: inout RecordBatch) -> Int {
+    func apply(to batch: inout RecordBatch, counters: inout TransformCounters) -> Int {
         let column = batch.columns[column]
         var keep: [Int] = []
         keep.reserveCapacity(batch.count)

@@ -50,5 +50,5 @@ struct Drop: TransformComponent {
 
 /// A step that only changed the field scope.
 struct NoOp: Transform {
-    func apply(to batch: inout RecordBatch) -> Int { 0 }
+    func apply(to batch: inout RecordBatch, counters: inout TransformCounters) -> Int { 0 }
 }

@@ -15,7 +15,7 @@ struct Trim: Transform, TransformComponent {
         FieldSelection.columns(node, scope: scope, diagnostics: &diagnostics).map { Trim(columns: $0) }
     }
 
-    func apply(to batch: inout RecordBatch) -> Int {
+    func apply(to batch: inout RecordBatch, counters: inout TransformCounters) -> Int {
         for c in columns {
             batch.columns[c].bytes.withUnsafeBufferPointer { bytes in
                 batch.columns[c].spans.withUnsafeMutableBufferPointer { spans in
