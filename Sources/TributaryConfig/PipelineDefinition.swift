@@ -27,6 +27,9 @@ public struct SourceDefinition: Sendable {
     /// `key:`: the columns whose values identify a record; later records with the same key are
     /// dropped as duplicates (across all files of the source). Empty: no deduplication.
     public var keyColumns: [Int]
+    /// `key:` as field names, and which of the records sharing a key is kept (`keep:`).
+    public var keyFields: [String] = []
+    public var keep: KeepRule = .first
     /// The fields written to the output, the batch column and the SQL type of each.
     public var layout: [(name: String, column: Int)]
     public var columnTypes: [FieldType]
@@ -38,6 +41,41 @@ public struct SourceDefinition: Sendable {
     public struct GroupLine: Sendable {
         public var groupBy: [Int]
         public var into: Int
+    }
+}
+
+/// Which record of those sharing a key survives deduplication.
+public enum KeepRule: Sendable, Equatable, CustomStringConvertible {
+    /// The first in file order; decided while loading, in one pass.
+    case first
+    /// The last in file order.
+    case last
+    /// The one with the greatest value of a field (ties: the later record).
+    case latest(String)
+    /// The one with the most non-empty output fields (ties: the later record).
+    case mostComplete
+
+    public init?(_ text: String) {
+        let t = text.trimmingWhitespace
+        switch t {
+        case "first": self = .first
+        case "last": self = .last
+        case "most_complete": self = .mostComplete
+        default:
+            guard t.hasPrefix("latest("), t.hasSuffix(")") else { return nil }
+            let field = String(t.dropFirst(7).dropLast()).trimmingWhitespace
+            guard !field.isEmpty else { return nil }
+            self = .latest(field)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .first: "first"
+        case .last: "last"
+        case .latest(let f): "latest(\(f))"
+        case .mostComplete: "most_complete"
+        }
     }
 }
 

@@ -87,6 +87,13 @@ public struct PipelineLoader {
         Property("quarantine", quarantineShape, doc: "this source's own data gate on rejected records"),
         Property("key", .oneOf([.string, .list(.string)]),
                  doc: "field(s) identifying a record: a later record with the same key (in any file of the source) is dropped as a duplicate and counted"),
+        Property("keep", .custom(summary: "`first`, `last`, `latest(<field>)` or `most_complete`", check: { node in
+            KeepRule(node.scalar ?? "") == nil
+                ? [.error(.invalidValue, at: node.location, "keep must be first, last, latest(<field>) or most_complete, found \(node.safeDescription)",
+                          hint: "e.g. `keep: latest(updated_at)`")]
+                : []
+        }), default: "first",
+                 doc: "which record of those sharing a `key` is kept; `first` is decided while loading, the others once all files are loaded"),
         Property("group_line", .object([
             Property("into", .string, required: true, doc: "name of the new integer field"),
             Property("group_by", .oneOf([.string, .list(.string)]), required: true, doc: "the field(s) whose consecutive equal values form a group"),
@@ -256,12 +263,34 @@ public struct PipelineLoader {
         guard let component, let extractor, diagnostics.errorCount == errorsBefore else { return nil }
         let gate = node["quarantine"]?["max_rejected"]?.scalar.flatMap(RejectionLimit.init) ?? defaultGate
         let layout = scope.layout + (groupField.map { [$0] } ?? [])
-        return SourceDefinition(
+        let keep = node["keep"]?.scalar.flatMap(KeepRule.init) ?? .first
+        let keyFields = (node["key"]?.scalarList ?? []).compactMap(\.scalar)
+        if keep != .first, let keepNode = node["keep"] {
+            // These rules run in SQL over the loaded table: the fields must be output columns.
+            let outputs = Set(layout.map(\.name))
+            if keyFields.isEmpty {
+                diagnostics.add(.error(.missingKey, at: keepNode.location, "`keep` needs a `key` to deduplicate on",
+                                       hint: "add `key: <field>` to the source"))
+            }
+            var needed = keyFields
+            if case .latest(let field) = keep { needed.append(field) }
+            for name in needed where !outputs.contains(name) {
+                diagnostics.add(.error(.unknownField, at: keepNode.location,
+                                       "`keep: \(keep)` needs the field '\(name)' in the output, but it is not there",
+                                       hint: Suggestions.didYouMean(name, in: outputs) ?? "do not drop or rename it"))
+            }
+            guard diagnostics.errorCount == errorsBefore else { return nil }
+        }
+        var definition = SourceDefinition(
             name: entry.key, format: component.spec.name, extractor: extractor, patterns: patterns,
             groupLine: groupLine, rules: rules, transforms: transforms, keyColumns: keyColumns, layout: layout,
             columnTypes: layout.map { $0.column < types.count ? types[$0.column] : .string },
             maxRejected: gate,
             failOnReconciliationMismatch: node["reconciliation"]?["on_mismatch"]?.scalar == "fail")
+        definition.keyFields = keyFields
+        definition.keep = keep
+        if keep != .first { definition.keyColumns = [] }  // decided after the load, in SQL
+        return definition
     }
 
     private func buildTransforms(_ steps: [ConfigNode], scope: inout FieldScope, checkFields: Bool,

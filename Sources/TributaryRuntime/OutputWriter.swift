@@ -1,3 +1,4 @@
+import TributaryConfig
 import TributaryCore
 
 /// The table layout of one source's loaded records.
@@ -19,6 +20,9 @@ protocol OutputWriter: AnyObject {
     func write(_ table: SourceTable, batch: RecordBatch, layout: [Int], fileID: Int) throws(RunError)
     func writeQuarantine(source: String, records: [QuarantinedRecord], files: [InputFile]) throws(RunError)
     func writeReconciliations(_ checks: [ReconciliationCheck], files: [InputFile]) throws(RunError)
+    /// Keeps one record per key by `keep` (not `.first`, which the loader applies while loading);
+    /// returns how many records were dropped, by file id.
+    func deduplicate(_ table: SourceTable, keys: [String], keep: KeepRule) throws(RunError) -> [Int: Int]
     /// Writes the ledger and builds indexes; after this only `publish` or `abort` may follow.
     func finish(_ ledger: RunLedger) throws(RunError)
     func publish() throws(RunError)

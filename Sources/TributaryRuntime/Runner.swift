@@ -130,6 +130,14 @@ public final class Runner {
                 ledger.inputs[piece.file.index].quarantinedByReason[record.reason, default: 0] += 1
             }
         })
+        // Keep rules other than `first` need every record of the source: decided now, in SQL.
+        for source in definition.sources where source.keep != .first {
+            let dropped = try writer.deduplicate(tableBySource[source.name]!, keys: source.keyFields, keep: source.keep)
+            for (fileID, count) in dropped {
+                ledger.inputs[fileID - 1].counts.loaded -= count
+                ledger.inputs[fileID - 1].counts.duplicates += count
+            }
+        }
         try writer.writeReconciliations(checks, files: files)
         ledger.reconciliations = checks.count
         ledger.failedReconciliations = checks.count { !$0.passed }

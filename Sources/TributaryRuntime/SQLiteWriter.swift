@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import TributaryConfig
 import TributaryCore
 
 /// Writes a run into a new SQLite database beside the target and swaps it in atomically.
@@ -263,6 +264,32 @@ final class SQLiteWriter: OutputWriter {
             }
             try insert.run()
         }
+    }
+
+    func deduplicate(_ table: SourceTable, keys: [String], keep: KeepRule) throws(RunError) -> [Int: Int] {
+        let name = Self.quote(table.tableName)
+        let partition = keys.map(Self.quote).joined(separator: ", ")
+        let order: String = switch keep {
+        case .first: "_record_id"
+        case .last: "_record_id DESC"
+        case .latest(let field): "\(Self.quote(field)) IS NULL, \(Self.quote(field)) DESC, _record_id DESC"
+        case .mostComplete:
+            "(" + table.fields.map { "(\(Self.quote($0)) IS NOT NULL)" }.joined(separator: " + ") + ") DESC, _record_id DESC"
+        }
+        let complete = keys.map { "\(Self.quote($0)) IS NOT NULL" }.joined(separator: " AND ")
+        try db.execute("""
+            CREATE TEMP TABLE dropped AS
+              SELECT _record_id, _file_id FROM (
+                SELECT _record_id, _file_id, row_number() OVER (PARTITION BY \(partition) ORDER BY \(order)) AS rank
+                FROM \(name) WHERE \(complete))
+              WHERE rank > 1
+            """)
+        defer { try? db.execute("DROP TABLE temp.dropped") }
+        var counts: [Int: Int] = [:]
+        let byFile = try db.prepare("SELECT _file_id, count(*) FROM temp.dropped GROUP BY _file_id")
+        while try byFile.next() { counts[byFile.int(0)] = byFile.int(1) }
+        try db.execute("DELETE FROM \(name) WHERE _record_id IN (SELECT _record_id FROM temp.dropped)")
+        return counts
     }
 
     func writeReconciliations(_ checks: [ReconciliationCheck], files: [InputFile]) throws(RunError) {

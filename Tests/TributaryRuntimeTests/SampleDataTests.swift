@@ -18,8 +18,9 @@ struct SampleDataTests {
             FROM latest_run_inputs GROUP BY source ORDER BY source
             """)
         #expect(counts == [
-            // crm: 2 files; 18 + 4 records; 4 broken rows; the test@example.com contact filtered.
-            ["crm", "22", "17", "4", "1", "0", "30", "2", "1"],
+            // crm: 2 files; 18 + 4 records; 4 broken rows; the test@example.com contact filtered;
+            // José Müller's contact (…CeAAJ) is in both exports: the older one is a duplicate.
+            ["crm", "22", "16", "4", "1", "1", "30", "2", "1"],
             // legacy_pos: see SampleData/pos/README.md.
             ["legacy_pos", "12", "10", "2", "0", "0", "20", "8", "0"],
             // store_sales: 21 records; line 15 bad qty, line 16 short; lines 18-19 repeat txn 100007.
@@ -32,6 +33,9 @@ struct SampleDataTests {
             ["web", "5", "truncated_json"], ["web", "10", "invalid_json"], ["web", "11", "rule_failed"],
             ["web", "6", "invalid_utf8"], ["web", "7", "invalid_json"],
         ])
+        // keep: latest(updated_at) kept the July export of the contact exported twice.
+        #expect(db.rows("SELECT _file_id, updated_at FROM src_crm WHERE contact_id = '0035e00000Ab1CeAAJ'")
+                == [["2", "2024-07-02T09:30:00.000Z"]])
         // Store S001 is in New York: 06/01/2024 09:12 EDT is 13:12 UTC (README line 2).
         #expect(db.value("SELECT sold_at FROM src_store_sales WHERE _line = 2") == "2024-06-01T13:12:00.000Z")
         // MÜLLER, JOSÉ was ISO-8859-1 and is now UTF-8.
