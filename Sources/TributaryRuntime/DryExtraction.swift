@@ -1,4 +1,5 @@
 import Foundation
+import TributaryConfig
 import TributaryCore
 
 /// Extracts files into batches in parallel and only counts the result: the extraction stage of a
@@ -51,5 +52,59 @@ public enum DryExtraction {
         result.seconds = Date().timeIntervalSince(started)
         result.cpuSeconds = processCPUSeconds() - cpu
         return result
+    }
+}
+
+extension DryExtraction {
+    /// The batches of a source after extraction, typing and rules, before its transforms, held in
+    /// memory: for measuring transforms on their own (`tributary-bench transforms`).
+    public static func shapedBatches(_ source: SourceDefinition, baseDirectory: String, jobs: Int,
+                                     pieceSize: Int = 4 << 20) throws(RunError) -> [RecordBatch] {
+        var bare = source
+        bare.transforms = []
+        let stages = try SourceStages(bare, baseDirectory: baseDirectory)
+        var paths: [String] = []
+        for pattern in source.patterns { paths += Glob.expand(pattern) }
+        let mapped = try paths.map { path throws(RunError) in try MappedFile(path: path) }
+        let files = paths.enumerated().map { InputFile(index: $0, source: source.name, path: $1, size: mapped[$0].bytes.count) }
+        let pieces = parallelMap(files.count, jobs: jobs) { i in
+            source.extractor.plan(files[i], bytes: mapped[i].bytes, targetPieceSize: pieceSize)
+        }.flatMap { $0 }
+        var batches: [RecordBatch] = []
+        var chain = PieceChain()
+        try OrderedParallelMap(jobs: jobs).run(count: pieces.count, produce: { i in
+            stages.process(pieces[i], bytes: mapped[pieces[i].file.index].bytes)
+        }, consume: { i, processed in
+            var processed = processed
+            if let moved = chain.adjusted(pieces[i]) {
+                processed = stages.process(moved, bytes: mapped[pieces[i].file.index].bytes)
+            }
+            chain.record(pieces[i], processed.output)
+            batches.append(processed.output.batch)
+        })
+        return batches
+    }
+
+    /// Applies `transforms` in order to copies of `batches` on `jobs` threads; returns the seconds
+    /// each transform took (wall clock, all batches) and the counters they reported.
+    public static func timeTransforms(_ transforms: [any Transform], on batches: [RecordBatch],
+                                      jobs: Int) -> (seconds: [Double], counters: TransformCounters) {
+        final class Slots: @unchecked Sendable { var batches: [RecordBatch]; init(_ b: [RecordBatch]) { batches = b } }
+        let slots = Slots(batches)
+        var seconds: [Double] = []
+        var counters = TransformCounters()
+        for transform in transforms {
+            let started = Date()
+            let results = parallelMap(slots.batches.count, jobs: jobs) { i -> (RecordBatch, TransformCounters) in
+                var batch = slots.batches[i]
+                var local = TransformCounters()
+                _ = transform.apply(to: &batch, counters: &local)
+                return (batch, local)
+            }
+            seconds.append(Date().timeIntervalSince(started))
+            slots.batches = results.map(\.0)
+            for (_, local) in results { counters.merge(local) }
+        }
+        return (seconds, counters)
     }
 }

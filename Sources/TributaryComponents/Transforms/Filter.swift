@@ -23,7 +23,7 @@ struct Filter: Transform, TransformComponent {
 
     enum Condition: Sendable {
         case present(Bool)
-        case oneOf(Set<[UInt8]>, negated: Bool)
+        case oneOf([[UInt8]], negated: Bool)
         case prefix([UInt8])
     }
 
@@ -43,8 +43,8 @@ struct Filter: Transform, TransformComponent {
         let values = (only.value.scalarList ?? []).compactMap(\.scalar).map { Array($0.utf8) }
         let condition: Condition = switch only.key {
         case "present": .present(only.value.scalar == "true")
-        case "equals", "in": .oneOf(Set(values), negated: false)
-        case "not_equals", "not_in": .oneOf(Set(values), negated: true)
+        case "equals", "in": .oneOf(values, negated: false)
+        case "not_equals", "not_in": .oneOf(values, negated: true)
         default: .prefix(values.first ?? [])
         }
         return Filter(column: column, condition: condition)
@@ -60,7 +60,8 @@ struct Filter: Transform, TransformComponent {
                 case .present(let wanted): return (value != nil) == wanted
                 case .oneOf(let set, let negated):
                     guard let value else { return negated }
-                    return set.contains(Array(value)) != negated
+                    // Compare bytes in place: no array per value (sets in filters are small).
+                    return set.contains { $0.count == value.count && $0.elementsEqual(value) } != negated
                 case .prefix(let prefix):
                     guard let value, value.count >= prefix.count else { return false }
                     return value.prefix(prefix.count).elementsEqual(prefix)
