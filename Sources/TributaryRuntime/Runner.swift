@@ -142,15 +142,13 @@ public final class Runner {
         ledger.reconciliations = checks.count
         ledger.failedReconciliations = checks.count { !$0.passed }
         let totals = ledger.totals
-        var timing = extraction.timing("extract+transform+load", recordsIn: totals.records, recordsOut: totals.loaded)
-        timing.stage = "extract+transform+load"
-        ledger.stages.append(timing)
+        ledger.stages.append(extraction.timing("extract+transform+load", recordsIn: totals.records, recordsOut: totals.loaded))
         stopwatch.reset()
         logger.info("loaded", metadata: ["records": "\(totals.records)", "loaded": "\(totals.loaded)",
                                          "quarantined": "\(totals.quarantined)", "filtered": "\(totals.filtered)",
                                          "load_seconds": "\(String(format: "%.2f", loadSeconds))"])
 
-        // Reconcile: every record of every file is loaded, quarantined or filtered.
+        // Reconcile: every record of every file is loaded, quarantined, filtered or a duplicate.
         var broken: [String] = []
         for input in ledger.inputs {
             broken += input.counts.violations.map { "\(input.file.path): \($0)" }
@@ -158,20 +156,7 @@ public final class Runner {
         guard broken.isEmpty else { throw RunError.internalError("row accounting does not reconcile: " + broken.joined(separator: "; ")) }
 
         // Data gates.
-        var gateFailures: [String] = []
-        for source in definition.sources {
-            let counts = ledger.counts(source: source.name)
-            if let limit = source.maxRejected, limit.isExceeded(rejected: counts.quarantined, total: counts.records) {
-                gateFailures.append("source '\(source.name)': \(counts.quarantined) of \(counts.records) records rejected, over the limit of \(limit) (quarantine.max_rejected)")
-            }
-        }
-        for source in definition.sources where source.failOnReconciliationMismatch {
-            let failed = checks.filter { !$0.passed && files[$0.fileIndex].source == source.name }
-            for check in failed.prefix(5) {
-                gateFailures.append("source '\(source.name)': \(check.check) at \(files[check.fileIndex].path):\(check.line) is \(check.actual), the file says \(check.expected) (reconciliation.on_mismatch: fail)")
-            }
-            if failed.count > 5 { gateFailures.append("source '\(source.name)': \(failed.count - 5) more failed reconciliations") }
-        }
+        let gateFailures = failedGates(ledger, checks: checks, files: files)
         if !gateFailures.isEmpty { throw RunError.gateFailed(gateFailures) }
 
         ledger.status = "succeeded"
@@ -182,6 +167,25 @@ public final class Runner {
         published = true
         ledger.stages.append(stopwatch.lap("publish", recordsIn: 0, recordsOut: 0))
         return ledger
+    }
+
+    /// The data gates the run breaks, one message each (rejected share, failed reconciliations).
+    private func failedGates(_ ledger: RunLedger, checks: [ReconciliationCheck], files: [InputFile]) -> [String] {
+        var failures: [String] = []
+        for source in definition.sources {
+            let counts = ledger.counts(source: source.name)
+            if let limit = source.maxRejected, limit.isExceeded(rejected: counts.quarantined, total: counts.records) {
+                failures.append("source '\(source.name)': \(counts.quarantined) of \(counts.records) records rejected, over the limit of \(limit) (quarantine.max_rejected)")
+            }
+        }
+        for source in definition.sources where source.failOnReconciliationMismatch {
+            let failed = checks.filter { !$0.passed && files[$0.fileIndex].source == source.name }
+            for check in failed.prefix(5) {
+                failures.append("source '\(source.name)': \(check.check) at \(files[check.fileIndex].path):\(check.line) is \(check.actual), the file says \(check.expected) (reconciliation.on_mismatch: fail)")
+            }
+            if failed.count > 5 { failures.append("source '\(source.name)': \(failed.count - 5) more failed reconciliations") }
+        }
+        return failures
     }
 
     private enum PlanResult: Sendable {
