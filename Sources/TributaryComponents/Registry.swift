@@ -17,6 +17,8 @@ public enum Registry {
             Rename.self,
             Drop.self,
             Filter.self,
+            Email.self,
+            Phone.self,
         ],
         rules: ValidityRules.self)
 }
