@@ -19,6 +19,12 @@ public enum Registry {
             Filter.self,
             Email.self,
             Phone.self,
+            Country.self,
+            Postcode.self,
+            Address.self,
+            MapValues.self,
+            NullIf.self,
+            Coalesce.self,
         ],
         rules: ValidityRules.self)
 }

@@ -1,0 +1,194 @@
+import Foundation
+import Testing
+@testable import TributaryComponents
+import TributaryCore
+
+// `map`, `null_if` and `coalesce`, built from config nodes against a field scope. Expected values
+// are written by hand.
+
+private func at(_ line: Int, _ column: Int = 1) -> TributaryCore.SourceLocation { SourceLocation(file: "g.yml", line: line, column: column) }
+
+private func text(_ value: String, line: Int = 1, column: Int = 1) -> ConfigNode { ConfigNode(.scalar(value), at: at(line, column)) }
+
+private func items(_ values: String...) -> ConfigNode { ConfigNode(.sequence(values.map { text($0) }), at: at(1)) }
+
+private func object(_ entries: (String, ConfigNode)...) -> ConfigNode {
+    ConfigNode(.mapping(entries.map { ConfigEntry(key: $0.0, keyLocation: $0.1.location, value: $0.1) }), at: at(1))
+}
+
+private func build(_ component: any TransformComponent.Type, _ node: ConfigNode,
+                   scope: inout FieldScope) -> (transform: (any Transform)?, diagnostics: [Diagnostic]) {
+    var diagnostics = DiagnosticBag()
+    let transform = component.make(node, scope: &scope, diagnostics: &diagnostics)
+    return (transform, diagnostics.items)
+}
+
+private func records(_ columns: [String?]...) -> RecordBatch {
+    var batch = RecordBatch(columnCount: columns.count)
+    for (c, values) in columns.enumerated() {
+        for value in values { batch.columns[c].append(value) }
+    }
+    batch.lines = (0..<(columns.first?.count ?? 0)).map { 10 + $0 }
+    return batch
+}
+
+private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
+    (0..<batch.count).map { batch.columns[index].string($0) }
+}
+
+@Suite("Generic transforms")
+struct GenericTransformTests {
+
+    // MARK: - map
+
+    struct MapCase: Sendable, CustomTestStringConvertible {
+        var fallback: String?
+        var expected: [String?]
+        var unmapped: Int
+        var testDescription: String { "default: \(fallback ?? "(none)")" }
+    }
+
+    static let mapCases: [MapCase] = [
+        MapCase(fallback: nil, expected: ["active", "lead", "X", nil, "a", ""], unmapped: 3),
+        MapCase(fallback: "keep", expected: ["active", "lead", "X", nil, "a", ""], unmapped: 3),
+        MapCase(fallback: "null", expected: ["active", "lead", nil, nil, nil, nil], unmapped: 3),
+        MapCase(fallback: "other", expected: ["active", "lead", "other", nil, "other", "other"], unmapped: 3),
+    ]
+
+    @Test(arguments: mapCases)
+    func mapInlineValues(_ c: MapCase) throws {
+        var scope = FieldScope(fields: ["status"])
+        var node = object(("field", text("status")), ("into", text("state")),
+                          ("values", object(("A", text("active")), ("L", text("lead")))))
+        if let fallback = c.fallback, case .mapping(var entries) = node.value {
+            entries.append(ConfigEntry(key: "default", keyLocation: at(1), value: text(fallback)))
+            node = ConfigNode(.mapping(entries), at: at(1))
+        }
+        let (transform, diagnostics) = build(MapValues.self, node, scope: &scope)
+        #expect(diagnostics.isEmpty)
+        #expect(scope.names == ["status", "state"])
+        var b = records(["A", "L", "X", nil, "a", ""])
+        var counters = TransformCounters()
+        _ = try #require(transform).apply(to: &b, counters: &counters)
+        #expect(column(b, 1) == c.expected)
+        #expect(column(b, 0) == ["A", "L", "X", nil, "a", ""])
+        #expect(counters.values == ["map.unmapped": c.unmapped])
+    }
+
+    @Test func mapReadsItsTableOnFirstUseOnly() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("map-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("stores.csv").path
+
+        var scope = FieldScope(fields: ["store"])
+        let node = object(("field", text("store")), ("table", text(path)), ("key_column", text("id")),
+                          ("value_column", text("region")), ("default", text("null")))
+        // Building must not read the file: it does not exist yet.
+        let (built, diagnostics) = build(MapValues.self, node, scope: &scope)
+        #expect(diagnostics.isEmpty)
+        let transform = try #require(built)
+        let csv = "\u{FEFF}id,name,region\r\n17,\"Main St, Boston\",Northeast\r\n42,Downtown,\"West \"\"Coast\"\"\"\r\n\r\n7,Mall,South\n"
+        try Data(csv.utf8).write(to: URL(fileURLWithPath: path))
+
+        let results = await withTaskGroup(of: [String?].self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    var b = records(["17", "42", "7", "99", nil])
+                    _ = transform.apply(to: &b)
+                    return column(b, 0)
+                }
+            }
+            var all: [[String?]] = []
+            for await result in group { all.append(result) }
+            return all
+        }
+        #expect(results.count == 8)
+        for result in results { #expect(result == ["Northeast", "West \"Coast\"", "South", nil, nil]) }
+    }
+
+    @Test func mapWithAMissingTableCountsTheProblem() throws {
+        var scope = FieldScope(fields: ["store"])
+        let node = object(("field", text("store")), ("table", text("/nonexistent/stores.csv")), ("key_column", text("id")),
+                          ("value_column", text("region")))
+        let transform = try #require(build(MapValues.self, node, scope: &scope).transform)
+        var b = records(["17", "42"])
+        var counters = TransformCounters()
+        _ = transform.apply(to: &b, counters: &counters)
+        #expect(column(b, 0) == ["17", "42"])
+        #expect(counters.values == ["map.table_unreadable.missing": 2, "map.unmapped": 2])
+    }
+
+    @Test func mapConfigErrors() {
+        var scope = FieldScope(fields: ["status"])
+        let unknown = build(MapValues.self, object(("field", text("stat", line: 3, column: 17)), ("values", object(("A", text("a"))))),
+                            scope: &scope)
+        #expect(unknown.diagnostics.map(\.code) == [.unknownField])
+        #expect(unknown.diagnostics.first?.location == at(3, 17))
+        let neither = build(MapValues.self, object(("field", text("status"))), scope: &scope)
+        #expect(neither.diagnostics.map(\.code) == [.missingKey])
+        let noColumns = build(MapValues.self, object(("field", text("status")), ("table", text("/x.csv", line: 4))), scope: &scope)
+        #expect(noColumns.diagnostics.map(\.code) == [.missingKey])
+        #expect(noColumns.diagnostics.first?.location == at(4))
+        #expect(scope.names == ["status"])
+    }
+
+    // MARK: - null_if
+
+    @Test func nullIfPlaceholders() throws {
+        var scope = FieldScope(fields: ["email", "phone", "name"])
+        let (transform, diagnostics) = build(NullIf.self, object(
+            ("fields", items("email", "phone")),
+            ("values", items("unknown", "n/a", "0000000000", "test@example.com")),
+            ("ignore_case", text("true"))), scope: &scope)
+        #expect(diagnostics.isEmpty)
+        var b = records(["UNKNOWN", "ann@example.com", "Test@Example.com", nil, "N/A", "unknown "],
+                        ["0000000000", "N/a", "555-0100", "000000000", nil, "unknown"],
+                        ["unknown", "n/a", "x", "y", "z", "w"])
+        var counters = TransformCounters()
+        _ = try #require(transform).apply(to: &b, counters: &counters)
+        #expect(column(b, 0) == [nil, "ann@example.com", nil, nil, nil, "unknown "])
+        #expect(column(b, 1) == [nil, nil, "555-0100", "000000000", nil, nil])
+        #expect(column(b, 2) == ["unknown", "n/a", "x", "y", "z", "w"])
+        #expect(counters.values == ["null_if.email": 3, "null_if.phone": 3])
+    }
+
+    @Test func nullIfIsCaseSensitiveByDefault() throws {
+        var scope = FieldScope(fields: ["v"])
+        let transform = try #require(build(NullIf.self, object(("fields", text("v")), ("values", items("n/a"))), scope: &scope).transform)
+        var b = records(["n/a", "N/A", "na"])
+        var counters = TransformCounters()
+        _ = transform.apply(to: &b, counters: &counters)
+        #expect(column(b, 0) == [nil, "N/A", "na"])
+        #expect(counters.values == ["null_if.v": 1])
+
+        let unknown = build(NullIf.self, object(("fields", items("v", "w")), ("values", items("x"))), scope: &scope)
+        #expect(unknown.transform == nil)
+        #expect(unknown.diagnostics.map(\.code) == [.unknownField])
+    }
+
+    // MARK: - coalesce
+
+    @Test func coalesceTakesTheFirstNonEmptyValue() throws {
+        var scope = FieldScope(fields: ["mobile", "phone", "work_phone"])
+        let (transform, diagnostics) = build(Coalesce.self, object(
+            ("fields", items("mobile", "phone", "work_phone")), ("into", text("best_phone"))), scope: &scope)
+        #expect(diagnostics.isEmpty)
+        #expect(scope.names == ["mobile", "phone", "work_phone", "best_phone"])
+        var b = records(["555-0101", nil, "", "  ", nil],
+                        ["555-0202", "555-0202", nil, "555-0303", nil],
+                        ["555-0909", "555-0909", "555-0909", nil, ""])
+        _ = try #require(transform).apply(to: &b)
+        #expect(column(b, 3) == ["555-0101", "555-0202", "555-0909", "555-0303", nil])
+    }
+
+    @Test func coalesceConfigErrors() {
+        var scope = FieldScope(fields: ["mobile", "phone"])
+        let unknown = build(Coalesce.self, object(("fields", items("mobile", "phnoe")), ("into", text("best"))), scope: &scope)
+        #expect(unknown.diagnostics.map(\.code) == [.unknownField])
+        #expect(unknown.diagnostics.first?.hint == "did you mean 'phone'?")
+        let clash = build(Coalesce.self, object(("fields", items("mobile")), ("into", text("phone"))), scope: &scope)
+        #expect(clash.diagnostics.map(\.code) == [.duplicateField])
+        #expect(scope.names == ["mobile", "phone"])
+    }
+}
