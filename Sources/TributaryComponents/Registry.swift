@@ -19,6 +19,7 @@ public enum Registry {
             Filter.self,
             Email.self,
             Phone.self,
+            Name.self,
             Country.self,
             Postcode.self,
             Address.self,
