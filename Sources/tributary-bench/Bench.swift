@@ -84,37 +84,8 @@ struct CSV: ParsableCommand {
 
     /// Times DuckDB loading the same file with all columns as text (what our extractor produces).
     func duckdb(_ path: String, threads: Int) -> (Double, Int)? {
-        let script = """
-            import duckdb, sys, time
-            path, threads, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-            times = []
-            for _ in range(repeats):
-                con = duckdb.connect()
-                con.execute(f"SET threads={threads}")
-                con.execute("SET enable_progress_bar = false")
-                t = time.perf_counter()
-                con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{path}', header=true, all_varchar=true, delim=',', quote='\\"', escape='\\"', ignore_errors=true)")
-                times.append(time.perf_counter() - t)
-                n = con.execute("SELECT count(*) FROM t").fetchone()[0]
-                con.close()
-            times.sort()
-            print(times[len(times) // 2], n)
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, path, "\(threads)", "\(repeats)"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        do { try process.run() } catch { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let parts = String(decoding: data, as: UTF8.self).split(separator: " ")
-        guard process.terminationStatus == 0, parts.count == 2, let t = Double(parts[0]),
-              let n = Int(parts[1].trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            print("  DuckDB: not available (pip install duckdb)")
-            return nil
-        }
-        return (t, n)
+        DuckDB.time("SELECT * FROM read_csv('\(path)', header=true, all_varchar=true, delim=',', quote='\"', escape='\"', ignore_errors=true)",
+                    threads: threads, repeats: repeats).map { ($0.seconds, $0.rows) }
     }
 
     /// Times `pipeline run` on the same file: extraction, transforms and the SQLite load together.
