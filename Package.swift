@@ -11,6 +11,7 @@
 //   TributaryComponents  extractors / transforms (one file each) and the explicit registry.
 //                        The CSV extractor parses with libcsv (CCSV); the JSON-lines extractor
 //                        inflates gzip with zlib (CZlib).
+//   TributaryMatching    identity resolution as a pure library (deterministic stitching so far).
 //   TributaryRuntime     planner, parallel runner, SQLite writer, atomic publish, lock, ledger.
 //   pipeline             the thin CLI (swift-argument-parser).
 //   tributary-bench      benchmarks run side by side with the peers (DuckDB).
@@ -43,9 +44,10 @@ let package = Package(
                 dependencies: ["TributaryCore", .product(name: "Yams", package: "Yams")]),
         .target(name: "TributaryComponents",
                 dependencies: ["TributaryCore", "CCSV", "CZlib"]),
+        .target(name: "TributaryMatching"),
         .target(name: "TributaryRuntime",
                 dependencies: [
-                    "TributaryCore", "TributaryConfig", "TributaryComponents", "CSQLite",
+                    "TributaryCore", "TributaryConfig", "TributaryComponents", "TributaryMatching", "CSQLite",
                     .product(name: "Logging", package: "swift-log"),
                     .product(name: "Crypto", package: "swift-crypto"),
                 ]),
@@ -63,6 +65,7 @@ let package = Package(
 
         .testTarget(name: "TributaryConfigTests", dependencies: ["TributaryConfig", "TributaryComponents"]),
         .testTarget(name: "TributaryComponentsTests", dependencies: ["TributaryComponents", "CZlib"]),
+        .testTarget(name: "TributaryMatchingTests", dependencies: ["TributaryMatching"]),
         .testTarget(name: "TributaryRuntimeTests",
                     dependencies: ["TributaryRuntime", "TributaryConfig", "TributaryCore", "CSQLite",
                                    .product(name: "Logging", package: "swift-log")]),

@@ -1,0 +1,195 @@
+/// Deterministic identity stitching, as customer-data platforms do it: records that share an
+/// identifier value (an e-mail, a user id, a device id, a loyalty card) join one profile, and so
+/// on transitively, over the graph of records and identifier values (union-find).
+///
+/// One bad link merges two people, so links are guarded:
+/// - `maxPerProfile` (merge protection): a profile never holds more distinct values of a type
+///   than this (e.g. two CRM contact ids or two loyalty cards when the limit is 1); a link that
+///   would break it is refused and reported.
+/// - `maxRecordsPerValue` (fan-out): a value shared by more records than this (a household
+///   phone, a shared test address) links no one on its own, and is reported.
+/// - `maxClusterSize`: a link that would make a profile larger than this is refused and reported.
+///
+/// Identifier types are applied in the order given (strongest first), values in byte order, so
+/// the result is deterministic and the strongest evidence is used before weaker evidence can
+/// exhaust a limit. A pure library: no I/O, benchmarkable on its own.
+public enum Stitcher {
+    public struct IdentifierType: Sendable {
+        public var name: String
+        public var maxPerProfile: Int?
+
+        public init(name: String, maxPerProfile: Int? = nil) {
+            self.name = name
+            self.maxPerProfile = maxPerProfile
+        }
+    }
+
+    /// One identifier value seen on one record.
+    public struct Observation: Sendable {
+        public var record: Int
+        public var type: Int
+        public var value: [UInt8]
+
+        public init(record: Int, type: Int, value: [UInt8]) {
+            self.record = record
+            self.type = type
+            self.value = value
+        }
+    }
+
+    public struct Options: Sendable {
+        public var maxRecordsPerValue: Int?
+        public var maxClusterSize: Int?
+
+        public init(maxRecordsPerValue: Int? = nil, maxClusterSize: Int? = nil) {
+            self.maxRecordsPerValue = maxRecordsPerValue
+            self.maxClusterSize = maxClusterSize
+        }
+    }
+
+    /// A link or group of links not made, and why.
+    public struct Refusal: Sendable, Equatable {
+        public enum Reason: String, Sendable { case maxPerProfile = "max_per_profile", fanOut = "fan_out", maxClusterSize = "max_cluster_size" }
+        public var type: Int
+        public var value: [UInt8]
+        public var reason: Reason
+        /// The records the refused value was seen on.
+        public var records: Int
+    }
+
+    public struct Result: Sendable {
+        /// The profile (0-based, numbered by each profile's smallest record) of every record.
+        public var profileOf: [Int]
+        public var profileCount: Int
+        /// The identifier type that joined each record to its profile; nil when it was linked by
+        /// nothing (it founded the profile, or stands alone).
+        public var linkedBy: [Int?]
+        public var refusals: [Refusal]
+    }
+
+    public static func stitch(records: Int, types: [IdentifierType], observations: [Observation],
+                              options: Options = Options()) -> Result {
+        var forest = Forest(count: records, limitedTypes: types.map { $0.maxPerProfile })
+        var linkedBy = [Int?](repeating: nil, count: records)
+        var refusals: [Refusal] = []
+
+        // Group records by (type, value), values in byte order for determinism.
+        var groups: [Int: [[UInt8]: [Int]]] = [:]
+        for o in observations { groups[o.type, default: [:]][o.value, default: []].append(o.record) }
+        var valueIDs: [[UInt8]: Int] = [:]  // interned values of limited types
+
+        for type in types.indices {
+            guard let byValue = groups[type] else { continue }
+            for value in byValue.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                let members = Array(Set(byValue[value]!)).sorted()
+                if let limit = options.maxRecordsPerValue, members.count > limit {
+                    refusals.append(Refusal(type: type, value: value, reason: .fanOut, records: members.count))
+                    continue
+                }
+                var valueID = -1
+                if types[type].maxPerProfile != nil {
+                    valueID = valueIDs[value] ?? valueIDs.count
+                    valueIDs[value] = valueID
+                }
+                // The members whose profile can hold the value take it; then they join the first
+                // one's profile. A member whose profile already holds its limit of other values of
+                // this type is left out (refused).
+                var refused: Refusal.Reason?
+                var accepting: [Int] = []
+                for record in members {
+                    if valueID < 0 || forest.add(value: valueID, type: type, to: record, limit: types[type].maxPerProfile!) {
+                        accepting.append(record)
+                    } else {
+                        refused = .maxPerProfile
+                    }
+                }
+                guard let anchor = accepting.first else {
+                    refusals.append(Refusal(type: type, value: value, reason: .maxPerProfile, records: members.count))
+                    continue
+                }
+                for record in accepting.dropFirst() {
+                    switch forest.union(anchor, record, maxSize: options.maxClusterSize) {
+                    case .joined:
+                        if linkedBy[record] == nil { linkedBy[record] = type }
+                    case .alreadyTogether:
+                        break
+                    case .refused(let reason):
+                        refused = refused ?? reason
+                    }
+                }
+                if let refused { refusals.append(Refusal(type: type, value: value, reason: refused, records: members.count)) }
+            }
+        }
+
+        // Number profiles by their smallest record.
+        var number = [Int: Int]()
+        var profileOf = [Int](repeating: 0, count: records)
+        for record in 0..<records {
+            let root = forest.find(record)
+            if let n = number[root] { profileOf[record] = n } else {
+                number[root] = number.count
+                profileOf[record] = number.count - 1
+            }
+        }
+        return Result(profileOf: profileOf, profileCount: number.count, linkedBy: linkedBy, refusals: refusals)
+    }
+
+    /// Union-find with sizes and, per root, the distinct values of each limited identifier type.
+    struct Forest {
+        var parent: [Int]
+        var size: [Int]
+        /// Per root: for each limited type, the value ids the profile holds.
+        var values: [Int: [Int: Set<Int>]] = [:]
+        let limited: [Int?]
+
+        init(count: Int, limitedTypes: [Int?]) {
+            parent = Array(0..<count)
+            size = Array(repeating: 1, count: count)
+            limited = limitedTypes
+        }
+
+        mutating func find(_ x: Int) -> Int {
+            var root = x
+            while parent[root] != root { root = parent[root] }
+            var node = x
+            while parent[node] != root { (parent[node], node) = (root, parent[node]) }
+            return root
+        }
+
+        /// Records that `record`'s profile holds `value`; false if that breaks the type's limit
+        /// (the value is then not recorded, and the record will not be joined through it).
+        mutating func add(value: Int, type: Int, to record: Int, limit: Int) -> Bool {
+            let root = find(record)
+            var held = values[root, default: [:]][type, default: []]
+            if held.contains(value) { return true }
+            guard held.count < limit else { return false }
+            held.insert(value)
+            values[root, default: [:]][type] = held
+            return true
+        }
+
+        enum UnionResult { case joined, alreadyTogether, refused(Refusal.Reason) }
+
+        mutating func union(_ a: Int, _ b: Int, maxSize: Int?) -> UnionResult {
+            var ra = find(a), rb = find(b)
+            if ra == rb { return .alreadyTogether }
+            if let maxSize, size[ra] + size[rb] > maxSize { return .refused(.maxClusterSize) }
+            let va = values[ra] ?? [:], vb = values[rb] ?? [:]
+            for (type, limit) in limited.enumerated() {
+                guard let limit else { continue }
+                let merged = (va[type] ?? []).union(vb[type] ?? [])
+                if merged.count > limit { return .refused(.maxPerProfile) }
+            }
+            if size[ra] < size[rb] { swap(&ra, &rb) }
+            parent[rb] = ra
+            size[ra] += size[rb]
+            if !vb.isEmpty {
+                var merged = va
+                for (type, set) in vb { merged[type, default: []].formUnion(set) }
+                values[ra] = merged
+            }
+            values[rb] = nil
+            return .joined
+        }
+    }
+}

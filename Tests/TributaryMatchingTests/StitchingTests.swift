@@ -1,0 +1,58 @@
+import Testing
+@testable import TributaryMatching
+
+@Suite("Deterministic stitching")
+struct StitchingTests {
+    typealias O = Stitcher.Observation
+    func o(_ record: Int, _ type: Int, _ value: String) -> O { O(record: record, type: type, value: Array(value.utf8)) }
+
+    @Test func sharedValuesJoinRecordsTransitively() {
+        // 0 and 1 share an e-mail; 1 and 2 share a device; 3 shares nothing.
+        let result = Stitcher.stitch(records: 4, types: [.init(name: "email"), .init(name: "device")],
+                                     observations: [o(0, 0, "a@x.com"), o(1, 0, "a@x.com"), o(1, 1, "d1"), o(2, 1, "d1")])
+        #expect(result.profileOf == [0, 0, 0, 1])
+        #expect(result.profileCount == 2)
+        #expect(result.linkedBy == [nil, 0, 1, nil])
+        #expect(result.refusals.isEmpty)
+    }
+
+    @Test func mergeProtectionKeepsTwoContactIdsApart() {
+        // Records 0 and 1 are two CRM contacts (user ids u1, u2) sharing a household e-mail;
+        // with user_id limited to 1 per profile the e-mail must not merge them. Record 2 (u1
+        // again) still joins record 0.
+        let types: [Stitcher.IdentifierType] = [.init(name: "user_id", maxPerProfile: 1), .init(name: "email")]
+        let result = Stitcher.stitch(records: 3, types: types, observations: [
+            o(0, 0, "u1"), o(1, 0, "u2"), o(2, 0, "u1"),
+            o(0, 1, "home@x.com"), o(1, 1, "home@x.com"),
+        ])
+        #expect(result.profileOf == [0, 1, 0])
+        #expect(result.refusals == [.init(type: 1, value: Array("home@x.com".utf8), reason: .maxPerProfile, records: 2)])
+    }
+
+    @Test func aValueSharedByTooManyRecordsLinksNoOne() {
+        let observations = (0..<5).map { o($0, 0, "0000000000") } + [o(0, 1, "e0"), o(1, 1, "e0")]
+        let result = Stitcher.stitch(records: 5, types: [.init(name: "phone"), .init(name: "email")],
+                                     observations: observations, options: .init(maxRecordsPerValue: 4))
+        #expect(result.profileOf == [0, 0, 1, 2, 3])
+        #expect(result.refusals.map(\.reason) == [.fanOut])
+    }
+
+    @Test func clusterSizeLimitRefusesTheLinkThatWouldExceedIt() {
+        let result = Stitcher.stitch(records: 4, types: [.init(name: "email")],
+                                     observations: [o(0, 0, "a"), o(1, 0, "a"), o(2, 0, "b"), o(3, 0, "b"), o(1, 0, "b")],
+                                     options: .init(maxClusterSize: 3))
+        // "a" joins 0,1; "b" joins 1,2,3 one by one: 1+2 -> size 3, then 3 would make 4: refused.
+        #expect(result.profileOf.filter { $0 == result.profileOf[0] }.count == 3)
+        #expect(result.refusals.map(\.reason) == [.maxClusterSize])
+    }
+
+    @Test func resultDoesNotDependOnObservationOrder() {
+        var random = SystemRandomNumberGenerator()
+        let base = (0..<200).flatMap { i in [o(i, 0, "e\(i / 3)"), o(i, 1, "d\(i / 5)")] }
+        let first = Stitcher.stitch(records: 200, types: [.init(name: "email", maxPerProfile: 2), .init(name: "device")], observations: base)
+        let shuffled = Stitcher.stitch(records: 200, types: [.init(name: "email", maxPerProfile: 2), .init(name: "device")],
+                                       observations: base.shuffled(using: &random))
+        #expect(first.profileOf == shuffled.profileOf)
+        #expect(first.refusals == shuffled.refusals)
+    }
+}
