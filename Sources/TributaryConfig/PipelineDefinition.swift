@@ -10,6 +10,8 @@ public struct PipelineDefinition: Sendable {
     /// The pipeline file's folder: relative paths in the file are resolved against it.
     public var baseDirectory: String
     public var sources: [SourceDefinition]
+    /// `identity:`: how records are linked into profiles; nil when the pipeline has none.
+    public var identity: IdentityDefinition? = nil
 }
 
 /// One source: where its files are, how to read them, and what to do to each batch.

@@ -67,6 +67,7 @@ public struct PipelineLoader {
         Property("quarantine", quarantineShape,
                  doc: "data gate on rejected records, for every source unless a source sets its own"),
         Property("sources", .map(.object([])), required: true, doc: "the inputs, by source name"),
+        Property("identity", .checkedElsewhere(summary: "a mapping"), doc: "how records are linked into profiles (identifiers and guards)"),
     ]
 
     static let quarantineShape = Shape.object([
@@ -140,9 +141,16 @@ public struct PipelineLoader {
                                        "'sources' must be a mapping of source names to sources, found \(sourcesNode.kindName)"))
             }
         }
+        var identity: IdentityDefinition?
+        if let node = root["identity"] {
+            let declared = Set((root["sources"]?.entries ?? []).map(\.key))
+            identity = IdentityDefinition.build(node, sources: sources, declared: declared, diagnostics: &diagnostics)
+        }
         guard let name = root["name"]?.scalar, let outputPath, !diagnostics.hasErrors else { return nil }
-        return PipelineDefinition(name: name, file: file, outputPath: outputPath, baseDirectory: baseDirectory,
-                                  sources: sources)
+        var definition = PipelineDefinition(name: name, file: file, outputPath: outputPath, baseDirectory: baseDirectory,
+                                            sources: sources)
+        definition.identity = identity
+        return definition
     }
 
     private func buildSource(_ entry: ConfigEntry, baseDirectory: String, defaultGate: RejectionLimit?,

@@ -28,9 +28,9 @@ public enum Stitcher {
     public struct Observation: Sendable {
         public var record: Int
         public var type: Int
-        public var value: [UInt8]
+        public var value: String
 
-        public init(record: Int, type: Int, value: [UInt8]) {
+        public init(record: Int, type: Int, value: String) {
             self.record = record
             self.type = type
             self.value = value
@@ -51,7 +51,7 @@ public enum Stitcher {
     public struct Refusal: Sendable, Equatable {
         public enum Reason: String, Sendable { case maxPerProfile = "max_per_profile", fanOut = "fan_out", maxClusterSize = "max_cluster_size" }
         public var type: Int
-        public var value: [UInt8]
+        public var value: String
         public var reason: Reason
         /// The records the refused value was seen on.
         public var records: Int
@@ -73,15 +73,17 @@ public enum Stitcher {
         var linkedBy = [Int?](repeating: nil, count: records)
         var refusals: [Refusal] = []
 
-        // Group records by (type, value), values in byte order for determinism.
-        var groups: [Int: [[UInt8]: [Int]]] = [:]
-        for o in observations { groups[o.type, default: [:]][o.value, default: []].append(o.record) }
-        var valueIDs: [[UInt8]: Int] = [:]  // interned values of limited types
+        // Group records by (type, value); values in sorted order for determinism.
+        var groups = [[String: [Int]]](repeating: [:], count: types.count)
+        for o in observations { groups[o.type][o.value, default: []].append(o.record) }
+        var valueIDs: [String: Int] = [:]  // interned values of limited types
 
         for type in types.indices {
-            guard let byValue = groups[type] else { continue }
-            for value in byValue.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-                let members = Array(Set(byValue[value]!)).sorted()
+            let byValue = groups[type]
+            for value in byValue.keys.sorted() {
+                var members = byValue[value]!
+                members.sort()
+                members = members.enumerated().filter { $0.offset == 0 || members[$0.offset - 1] != $0.element }.map(\.element)
                 if let limit = options.maxRecordsPerValue, members.count > limit {
                     refusals.append(Refusal(type: type, value: value, reason: .fanOut, records: members.count))
                     continue
@@ -134,17 +136,18 @@ public enum Stitcher {
         return Result(profileOf: profileOf, profileCount: number.count, linkedBy: linkedBy, refusals: refusals)
     }
 
-    /// Union-find with sizes and, per root, the distinct values of each limited identifier type.
+    /// Union-find with sizes and, per root, the (type, value) pairs of limited identifier types
+    /// it holds: a short array per profile, so the guards cost no dictionary or set per record.
     struct Forest {
         var parent: [Int]
         var size: [Int]
-        /// Per root: for each limited type, the value ids the profile holds.
-        var values: [Int: [Int: Set<Int>]] = [:]
+        var held: [[(type: Int32, value: Int32)]]
         let limited: [Int?]
 
         init(count: Int, limitedTypes: [Int?]) {
             parent = Array(0..<count)
             size = Array(repeating: 1, count: count)
+            held = Array(repeating: [], count: count)
             limited = limitedTypes
         }
 
@@ -160,11 +163,13 @@ public enum Stitcher {
         /// (the value is then not recorded, and the record will not be joined through it).
         mutating func add(value: Int, type: Int, to record: Int, limit: Int) -> Bool {
             let root = find(record)
-            var held = values[root, default: [:]][type, default: []]
-            if held.contains(value) { return true }
-            guard held.count < limit else { return false }
-            held.insert(value)
-            values[root, default: [:]][type] = held
+            var count = 0
+            for pair in held[root] where pair.type == Int32(type) {
+                if pair.value == Int32(value) { return true }
+                count += 1
+            }
+            guard count < limit else { return false }
+            held[root].append((Int32(type), Int32(value)))
             return true
         }
 
@@ -174,21 +179,18 @@ public enum Stitcher {
             var ra = find(a), rb = find(b)
             if ra == rb { return .alreadyTogether }
             if let maxSize, size[ra] + size[rb] > maxSize { return .refused(.maxClusterSize) }
-            let va = values[ra] ?? [:], vb = values[rb] ?? [:]
+            // The distinct values of each limited type, after the merge, within their limits?
+            var merged = held[ra]
+            for pair in held[rb] where !merged.contains(where: { $0 == pair }) { merged.append(pair) }
             for (type, limit) in limited.enumerated() {
                 guard let limit else { continue }
-                let merged = (va[type] ?? []).union(vb[type] ?? [])
-                if merged.count > limit { return .refused(.maxPerProfile) }
+                if merged.count(where: { $0.type == Int32(type) }) > limit { return .refused(.maxPerProfile) }
             }
             if size[ra] < size[rb] { swap(&ra, &rb) }
             parent[rb] = ra
             size[ra] += size[rb]
-            if !vb.isEmpty {
-                var merged = va
-                for (type, set) in vb { merged[type, default: []].formUnion(set) }
-                values[ra] = merged
-            }
-            values[rb] = nil
+            held[ra] = merged
+            held[rb] = []
             return .joined
         }
     }

@@ -23,6 +23,8 @@ protocol OutputWriter: AnyObject {
     /// Keeps one record per key by `keep` (not `.first`, which the loader applies while loading);
     /// returns how many records were dropped, by file id.
     func deduplicate(_ table: SourceTable, keys: [String], keep: KeepRule) throws(RunError) -> [Int: Int]
+    /// Links the loaded records into profiles (`identity:`) and writes the profile tables.
+    func resolveIdentity(_ identity: IdentityDefinition, tables: [SourceTable], files: [InputFile]) throws(RunError) -> IdentitySummary
     /// Writes the ledger and builds indexes; after this only `publish` or `abort` may follow.
     func finish(_ ledger: RunLedger) throws(RunError)
     func publish() throws(RunError)

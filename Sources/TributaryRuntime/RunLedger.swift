@@ -14,6 +14,8 @@ public struct RunLedger: Sendable {
     public var jobs: Int
     public var inputs: [InputLedger] = []
     public var stages: [StageTiming] = []
+    /// Profiles found by identity resolution, when the pipeline has an `identity:` section.
+    public var identity: IdentitySummary?
     /// What the transforms counted (values standardized, made NULL as invalid, ...), per source.
     public var counters: [String: TransformCounters] = [:]
     /// In-file reconciliations (e.g. fixed-width trailers): how many ran and how many failed.

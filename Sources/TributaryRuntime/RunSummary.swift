@@ -34,6 +34,14 @@ public enum RunSummary {
             lines.append("  \(source) transforms: " + counters.values.sorted { $0.key < $1.key }
                 .map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
+        if let identity = ledger.identity {
+            var line = "  identity: \(identity.records) records → \(identity.profiles) profiles"
+            if !identity.refusals.isEmpty {
+                line += "; links refused: " + identity.refusals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                    + " (see identity_refusals)"
+            }
+            lines.append(line)
+        }
         if ledger.failedReconciliations > 0 {
             lines.append("  warning: \(ledger.failedReconciliations) of \(ledger.reconciliations) reconciliation checks failed "
                          + "(see the reconciliations table)")

@@ -138,6 +138,12 @@ public final class Runner {
                 ledger.inputs[fileID - 1].counts.duplicates += count
             }
         }
+        if let identity = definition.identity {
+            var watch = Stopwatch()
+            let summary = try writer.resolveIdentity(identity, tables: tables, files: files)
+            ledger.identity = summary
+            ledger.stages.append(watch.lap("identity", recordsIn: summary.records, recordsOut: summary.profiles))
+        }
         try writer.writeReconciliations(checks, files: files)
         ledger.reconciliations = checks.count
         ledger.failedReconciliations = checks.count { !$0.passed }

@@ -12,7 +12,7 @@ import TributaryCore
 final class SQLiteWriter: OutputWriter {
     let location: OutputLocation
     let temporaryPath: String
-    private let db: SQLiteDatabase
+    let db: SQLiteDatabase
     /// Per source: a one-row insert, and one that inserts `rowsPerStatement` rows at once.
     private var inserts: [String: (single: SQLiteDatabase.Statement, multi: SQLiteDatabase.Statement, rows: Int)] = [:]
     private var quarantineInsert: SQLiteDatabase.Statement?

@@ -970,3 +970,33 @@ struct ValidationTests {
         #expect(bag.sorted.map(\.code) == [.unreadableFile])
     }
 }
+
+@Suite("Identity section")
+struct IdentityValidationTests {
+    @Test func referencesAreCheckedAgainstTheSources() {
+        let yaml = """
+            version: 1
+            name: ids
+            output: { sqlite: out.sqlite }
+            sources:
+              crm:
+                format: csv
+                path: "*.csv"
+                fields: { email: Email, contact_id: Id }
+            identity:
+              identifiers:
+                email: { from: [crm.email, crn.email, crm.emial, web] }
+                user_id: { from: crm.contact_id, max_per_profile: 0 }
+
+            """
+        let (definition, bag) = PipelineLoader(catalog: Registry.standard, environment: [:], mode: .validate)
+            .load(text: yaml, file: "ids.yml", baseDirectory: "/nonexistent")
+        #expect(definition == nil)
+        let errors = bag.sorted.filter { $0.severity == .error }
+        #expect(errors.map(\.code) == [.unknownSource, .unknownField, .invalidValue, .invalidValue])
+        #expect(errors.map(\.location.line) == [11, 11, 11, 12])
+        #expect(errors[0].message == "unknown source 'crn'")
+        #expect(errors[0].hint == "did you mean 'crm'?")
+        #expect(errors[1].hint == "did you mean 'email'?")
+    }
+}

@@ -4,7 +4,7 @@ import Testing
 @Suite("Deterministic stitching")
 struct StitchingTests {
     typealias O = Stitcher.Observation
-    func o(_ record: Int, _ type: Int, _ value: String) -> O { O(record: record, type: type, value: Array(value.utf8)) }
+    func o(_ record: Int, _ type: Int, _ value: String) -> O { O(record: record, type: type, value: value) }
 
     @Test func sharedValuesJoinRecordsTransitively() {
         // 0 and 1 share an e-mail; 1 and 2 share a device; 3 shares nothing.
@@ -26,7 +26,7 @@ struct StitchingTests {
             o(0, 1, "home@x.com"), o(1, 1, "home@x.com"),
         ])
         #expect(result.profileOf == [0, 1, 0])
-        #expect(result.refusals == [.init(type: 1, value: Array("home@x.com".utf8), reason: .maxPerProfile, records: 2)])
+        #expect(result.refusals == [.init(type: 1, value: "home@x.com", reason: .maxPerProfile, records: 2)])
     }
 
     @Test func aValueSharedByTooManyRecordsLinksNoOne() {

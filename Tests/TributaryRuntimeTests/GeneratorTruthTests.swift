@@ -53,5 +53,37 @@ struct GeneratorTruthTests {
         #expect(loaded.subtracting(truth).isEmpty, "loaded but not in the truth: \(loaded.subtracting(truth).prefix(5))")
         #expect(truth.subtracting(loaded).isEmpty, "in the truth but not loaded: \(truth.subtracting(loaded).prefix(5))")
         #expect(db.value("SELECT count(*) FROM quarantine") == String(corrupt))
+
+        // Deterministic stitching (the sample's `identity:`) against the truth: it may miss links
+        // (recall), but a link it makes must be right (precision).
+        var personOf: [String: String] = [:]
+        for line in truthText.split(separator: "\n").dropFirst() {
+            let parts = line.split(separator: ",", omittingEmptySubsequences: false)
+            if parts.count == 4, !parts[3].isEmpty { personOf[parts.prefix(3).joined(separator: ",")] = String(parts[3]) }
+        }
+        var profileOf: [String: String] = [:]
+        for (source, table) in [("crm", "src_crm"), ("web", "src_web"), ("pos", "src_store_sales"), ("pos_legacy", "src_legacy_pos")] {
+            let name = String(table.dropFirst(4))
+            for row in db.rows("""
+                SELECT i.path, s._line, r.profile_id FROM \(table) s
+                JOIN latest_run_inputs i ON i.file_id = s._file_id
+                JOIN profile_records r ON r.source = '\(name)' AND r.record_id = s._record_id
+                """) {
+                let relative = (row[0] ?? "").replacingOccurrences(of: ws.file("data") + "/", with: "")
+                profileOf["\(source),\(relative),\(row[1] ?? "")"] = row[2] ?? ""
+            }
+        }
+        var pairCounts: (together: [String: Int], person: [String: Int], both: [String: Int]) = ([:], [:], [:])
+        for (record, person) in personOf {
+            let profile = try #require(profileOf[record], "no profile for \(record)")
+            pairCounts.together[profile, default: 0] += 1
+            pairCounts.person[person, default: 0] += 1
+            pairCounts.both[profile + "|" + person, default: 0] += 1
+        }
+        func pairs(_ counts: [String: Int]) -> Double { counts.values.reduce(0) { $0 + Double($1 * ($1 - 1) / 2) } }
+        let precision = pairs(pairCounts.both) / max(1, pairs(pairCounts.together))
+        let recall = pairs(pairCounts.both) / max(1, pairs(pairCounts.person))
+        #expect(precision >= 0.999, "pairwise precision \(precision), recall \(recall)")
+        #expect(recall > 0.3, "pairwise recall \(recall)")
     }
 }

@@ -1,0 +1,143 @@
+import Crypto
+import Foundation
+import TributaryConfig
+import TributaryCore
+import TributaryMatching
+
+/// What identity resolution found, for the ledger and the run summary.
+public struct IdentitySummary: Sendable {
+    public var records = 0
+    public var profiles = 0
+    public var linkedRecords = 0
+    public var refusals: [String: Int] = [:]
+}
+
+extension SQLiteWriter {
+    /// Links the loaded records into profiles by their identifiers (deterministic stitching) and
+    /// writes `profiles`, `profile_records`, `identifiers` and `identity_refusals`.
+    ///
+    /// Profile ids are stable across runs as long as a profile keeps its strongest identifier:
+    /// `p_` + the first 16 hex digits of SHA-256 of the first identifier type it holds and that
+    /// type's smallest value; a record with no identifier at all gets `r_` + a hash of its source,
+    /// file name and line.
+    func resolveIdentity(_ identity: IdentityDefinition, tables: [SourceTable], files: [InputFile]) throws(RunError) -> IdentitySummary {
+        // Every loaded record gets a global index, source by source.
+        var recordSource: [Int] = []          // index into `tables`
+        var recordID: [Int] = []
+        var recordOrigin: [(file: Int, line: Int)] = []
+        var indexOf: [[Int]] = []             // per table, by _record_id: the global index (-1: none)
+        for (t, table) in tables.enumerated() {
+            let rows = try db.prepare("SELECT _record_id, _file_id, _line FROM \(Self.quote(table.tableName)) ORDER BY _record_id")
+            var map: [Int] = []
+            while try rows.next() {
+                let id = rows.int(0)
+                if id >= map.count { map += Array(repeating: -1, count: id - map.count + 1) }
+                map[id] = recordID.count
+                recordSource.append(t)
+                recordID.append(rows.int(0))
+                recordOrigin.append((rows.int(1), rows.int(2)))
+            }
+            indexOf.append(map)
+        }
+        let tableIndex = Dictionary(uniqueKeysWithValues: tables.enumerated().map { ($1.source, $0) })
+        let ignored = Set(identity.ignoreValues)
+        var observations: [Stitcher.Observation] = []
+        for (type, identifier) in identity.identifiers.enumerated() {
+            for (source, field) in identifier.fields {
+                guard let t = tableIndex[source] else { continue }
+                let values = try db.prepare("SELECT _record_id, CAST(\(Self.quote(field)) AS TEXT) FROM \(Self.quote(tables[t].tableName)) WHERE \(Self.quote(field)) IS NOT NULL")
+                while try values.next() {
+                    let id = values.int(0)
+                    guard let text = values.text(1), id < indexOf[t].count, indexOf[t][id] >= 0,
+                          !text.isEmpty, !ignored.contains(text) else { continue }
+                    observations.append(Stitcher.Observation(record: indexOf[t][id], type: type, value: text))
+                }
+            }
+        }
+        let types = identity.identifiers.map { Stitcher.IdentifierType(name: $0.name, maxPerProfile: $0.maxPerProfile) }
+        let result = Stitcher.stitch(records: recordID.count, types: types, observations: observations,
+                                     options: .init(maxRecordsPerValue: identity.maxRecordsPerValue, maxClusterSize: identity.maxClusterSize))
+
+        // Stable profile ids from each profile's strongest identifier.
+        var strongest = [(type: Int, value: String)?](repeating: nil, count: result.profileCount)
+        for o in observations {
+            let p = result.profileOf[o.record]
+            if let current = strongest[p], !(o.type < current.type || (o.type == current.type && o.value < current.value)) {
+                continue
+            }
+            strongest[p] = (o.type, o.value)
+        }
+        var profileID = [String](repeating: "", count: result.profileCount)
+        for p in 0..<result.profileCount {
+            if let s = strongest[p] {
+                profileID[p] = "p_" + Self.shortHash(Array(identity.identifiers[s.type].name.utf8) + [0x1F] + Array(s.value.utf8))
+            }
+        }
+        for r in 0..<recordID.count where profileID[result.profileOf[r]].isEmpty {
+            let origin = recordOrigin[r]
+            let name = URL(fileURLWithPath: files[origin.file - 1].path).lastPathComponent
+            profileID[result.profileOf[r]] = "r_" + Self.shortHash(Array("\(tables[recordSource[r]].source)\u{1F}\(name)\u{1F}\(origin.line)".utf8))
+        }
+
+        try db.execute("""
+            CREATE TABLE profiles (profile_id TEXT PRIMARY KEY, records INTEGER NOT NULL, sources TEXT NOT NULL);
+            CREATE TABLE profile_records (source TEXT NOT NULL, record_id INTEGER NOT NULL, profile_id TEXT NOT NULL,
+                                          linked_by TEXT, PRIMARY KEY (source, record_id));
+            CREATE TABLE identifiers (profile_id TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL, records INTEGER NOT NULL);
+            CREATE TABLE identity_refusals (type TEXT NOT NULL, value TEXT NOT NULL, reason TEXT NOT NULL, records INTEGER NOT NULL);
+            """)
+        let link = try db.prepare("INSERT INTO profile_records VALUES (?, ?, ?, ?)")
+        var records = [Int](repeating: 0, count: result.profileCount)
+        var sources = [Set<String>](repeating: [], count: result.profileCount)
+        for r in 0..<recordID.count {
+            let p = result.profileOf[r]
+            let source = tables[recordSource[r]].source
+            link.bind(1, source)
+            link.bind(2, recordID[r])
+            link.bind(3, profileID[p])
+            link.bind(4, result.linkedBy[r].map { identity.identifiers[$0].name })
+            try link.run()
+            records[p] += 1
+            sources[p].insert(source)
+        }
+        let profile = try db.prepare("INSERT INTO profiles VALUES (?, ?, ?)")
+        for p in 0..<result.profileCount {
+            profile.bind(1, profileID[p])
+            profile.bind(2, records[p])
+            profile.bind(3, sources[p].sorted().joined(separator: ","))
+            try profile.run()
+        }
+        struct Held: Hashable { var profile: Int; var type: Int; var value: String }
+        var held: [Held: Int] = [:]  // records holding each identifier value, per profile
+        for o in observations { held[Held(profile: result.profileOf[o.record], type: o.type, value: o.value), default: 0] += 1 }
+        let identifier = try db.prepare("INSERT INTO identifiers VALUES (?, ?, ?, ?)")
+        for (key, count) in held.sorted(by: { ($0.key.profile, $0.key.type, $0.key.value) < ($1.key.profile, $1.key.type, $1.key.value) }) {
+            identifier.bind(1, profileID[key.profile])
+            identifier.bind(2, identity.identifiers[key.type].name)
+            identifier.bind(3, key.value)
+            identifier.bind(4, count)
+            try identifier.run()
+        }
+        var summary = IdentitySummary(records: recordID.count, profiles: result.profileCount,
+                                      linkedRecords: result.linkedBy.count { $0 != nil })
+        let refusal = try db.prepare("INSERT INTO identity_refusals VALUES (?, ?, ?, ?)")
+        for r in result.refusals {
+            refusal.bind(1, identity.identifiers[r.type].name)
+            refusal.bind(2, r.value)
+            refusal.bind(3, r.reason.rawValue)
+            refusal.bind(4, r.records)
+            try refusal.run()
+            summary.refusals[r.reason.rawValue, default: 0] += 1
+        }
+        try db.execute("""
+            CREATE INDEX profile_records_by_profile ON profile_records(profile_id);
+            CREATE INDEX identifiers_by_value ON identifiers(type, value);
+            CREATE INDEX identifiers_by_profile ON identifiers(profile_id);
+            """)
+        return summary
+    }
+
+    static func shortHash(_ bytes: [UInt8]) -> String {
+        Array(SHA256.hash(data: bytes)).prefix(8).hexString
+    }
+}
