@@ -12,6 +12,8 @@ public struct PipelineDefinition: Sendable {
     public var sources: [SourceDefinition]
     /// `identity:`: how records are linked into profiles; nil when the pipeline has none.
     public var identity: IdentityDefinition? = nil
+    /// `profiles:`: the golden record's attributes and survivorship rules.
+    public var survivorship: SurvivorshipDefinition? = nil
 }
 
 /// One source: where its files are, how to read them, and what to do to each batch.

@@ -68,6 +68,7 @@ public struct PipelineLoader {
                  doc: "data gate on rejected records, for every source unless a source sets its own"),
         Property("sources", .map(.object([])), required: true, doc: "the inputs, by source name"),
         Property("identity", .checkedElsewhere(summary: "a mapping"), doc: "how records are linked into profiles (identifiers and guards)"),
+        Property("profiles", .checkedElsewhere(summary: "a mapping"), doc: "the golden record: attributes and survivorship rules"),
     ]
 
     static let quarantineShape = Shape.object([
@@ -146,10 +147,18 @@ public struct PipelineLoader {
             let declared = Set((root["sources"]?.entries ?? []).map(\.key))
             identity = IdentityDefinition.build(node, sources: sources, declared: declared, diagnostics: &diagnostics)
         }
+        var survivorship: SurvivorshipDefinition?
+        if let entry = root.entry("profiles") {
+            let declared = Set((root["sources"]?.entries ?? []).map(\.key))
+            survivorship = SurvivorshipDefinition.build(entry.value, sources: sources, declared: declared,
+                                                        hasIdentity: root["identity"] != nil, location: entry.keyLocation,
+                                                        diagnostics: &diagnostics)
+        }
         guard let name = root["name"]?.scalar, let outputPath, !diagnostics.hasErrors else { return nil }
         var definition = PipelineDefinition(name: name, file: file, outputPath: outputPath, baseDirectory: baseDirectory,
                                             sources: sources)
         definition.identity = identity
+        definition.survivorship = survivorship
         return definition
     }
 

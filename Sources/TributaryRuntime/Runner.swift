@@ -143,6 +143,10 @@ public final class Runner {
             let summary = try writer.resolveIdentity(identity, tables: tables, files: files)
             ledger.identity = summary
             ledger.stages.append(watch.lap("identity", recordsIn: summary.records, recordsOut: summary.profiles))
+            if let survivorship = definition.survivorship {
+                let values = try writer.buildGoldenRecords(survivorship, tables: tables)
+                ledger.stages.append(watch.lap("golden records", recordsIn: summary.profiles, recordsOut: values))
+            }
         }
         try writer.writeReconciliations(checks, files: files)
         ledger.reconciliations = checks.count

@@ -40,6 +40,24 @@ struct SampleDataTests {
         #expect(db.value("SELECT sold_at FROM src_store_sales WHERE _line = 2") == "2024-06-01T13:12:00.000Z")
         // MÜLLER, JOSÉ was ISO-8859-1 and is now UTF-8.
         #expect(db.value("SELECT count(*) FROM src_store_sales WHERE customer_name = 'MÜLLER, JOSÉ'") == "3")
+        // Identity: Hannah Schmidt's CRM contact (…CrAAJ) and her web events (userId …CrAAJ, and the
+        // anonymous device she identified on) are one profile; her golden record comes from the CRM
+        // row (source priority), with lineage to that row.
+        let hannah = db.rows("""
+            SELECT p.records, p.sources, p.email, p.first_name, p.last_name, p.phone, p.postcode, p.country
+            FROM profiles p JOIN profile_records r ON r.profile_id = p.profile_id
+            JOIN src_crm c ON r.source = 'crm' AND c._record_id = r.record_id
+            WHERE c.contact_id = '0035e00000Ab1CrAAJ'
+            """)
+        // 1 CRM row + web events ev-0004, ev-0005 (device 0b7e…), ev-0103 (identify), ev-0104.
+        #expect(hannah == [["5", "crm,web", "hannah.schmidt@web.de", "Hannah", "Schmidt", "+4930123456", "10117", "DE"]])
+        #expect(db.rows("""
+            SELECT g.source, c.contact_id FROM golden_values g JOIN src_crm c ON g.source = 'crm' AND c._record_id = g.record_id
+            WHERE g.attribute = 'email' AND g.value = 'hannah.schmidt@web.de'
+            """) == [["crm", "0035e00000Ab1CrAAJ"]])
+        // Merge protection: Ann Lee's two CRM contacts share an e-mail key but stay two profiles.
+        #expect(db.value("SELECT count(DISTINCT r.profile_id) FROM src_crm c JOIN profile_records r ON r.source = 'crm' AND r.record_id = c._record_id WHERE c.first_name = 'Ann'") == "2")
+        #expect(db.value("SELECT count(*) FROM identity_refusals WHERE type = 'email' AND value = 'annlee@gmail.com' AND reason = 'max_per_profile'") == "1")
         // The surrogate-pair escape is decoded to the emoji (SampleData/events/README.md, line 6).
         #expect(db.value("SELECT page_title FROM src_web WHERE message_id = 'ev-0005'") == "Warenkorb — 🛒")
     }
