@@ -26,6 +26,7 @@ public enum Registry {
             MapValues.self,
             NullIf.self,
             Coalesce.self,
+            Derive.self,
         ],
         rules: ValidityRules.self)
 }

@@ -2,13 +2,16 @@ import TributaryCore
 
 /// The `profiles:` section: the golden record. For each attribute, candidate values come from
 /// source fields of a profile's records, and rules applied in order pick one (ties go to the next
-/// rule): the source priority, the most recent record, the most frequent value, the longest value.
+/// rule): the source priority, the most recent record, the most frequent value, the longest value,
+/// the most complete record.
 public struct SurvivorshipDefinition: Sendable {
     public enum Rule: String, Sendable, CaseIterable {
         case sourcePriority = "source_priority"
         case mostRecent = "most_recent"
         case mostFrequent = "most_frequent"
         case longest
+        /// The value from the record with the most non-empty fields.
+        case mostComplete = "most_complete"
     }
 
     public struct Attribute: Sendable {

@@ -9,7 +9,7 @@ extension SQLiteWriter {
         let tableBySource = Dictionary(uniqueKeysWithValues: tables.map { ($0.source, $0) })
         try db.execute("""
             CREATE TEMP TABLE candidates (profile_id TEXT, attribute TEXT, value TEXT, source TEXT, record_id INTEGER,
-                                          priority INTEGER, recency TEXT);
+                                          priority INTEGER, recency TEXT, completeness INTEGER);
             CREATE TABLE golden_values (profile_id TEXT NOT NULL, attribute TEXT NOT NULL, value TEXT NOT NULL,
                                         source TEXT NOT NULL, record_id INTEGER NOT NULL, candidates INTEGER NOT NULL,
                                         PRIMARY KEY (profile_id, attribute));
@@ -20,10 +20,12 @@ extension SQLiteWriter {
                 guard let table = tableBySource[source] else { continue }
                 let priority = attribute.prefer.firstIndex(of: source) ?? attribute.prefer.count
                 let recency = attribute.recency[source].map { "CAST(s.\(Self.quote($0)) AS TEXT)" } ?? "NULL"
+                let completeness = table.fields.isEmpty ? "0"
+                    : table.fields.map { "(s.\(Self.quote($0)) IS NOT NULL)" }.joined(separator: " + ")
                 try db.execute("""
                     INSERT INTO temp.candidates
                     SELECT r.profile_id, '\(attribute.name)', CAST(s.\(Self.quote(field)) AS TEXT), '\(source)', s._record_id,
-                           \(priority), \(recency)
+                           \(priority), \(recency), \(completeness)
                     FROM \(Self.quote(table.tableName)) s
                     JOIN profile_records r ON r.source = '\(source)' AND r.record_id = s._record_id
                     WHERE s.\(Self.quote(field)) IS NOT NULL AND CAST(s.\(Self.quote(field)) AS TEXT) <> ''
@@ -35,6 +37,7 @@ extension SQLiteWriter {
                 case .mostRecent: "recency IS NULL, recency DESC"
                 case .mostFrequent: "frequency DESC"
                 case .longest: "length(value) DESC"
+                case .mostComplete: "completeness DESC"
                 }
             } + ["priority", "record_id DESC"]
             try db.execute("""

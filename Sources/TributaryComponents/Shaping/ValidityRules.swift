@@ -199,11 +199,13 @@ struct ExpressionParser {
         self.scope = scope
     }
 
-    mutating func parse(diagnostics: inout DiagnosticBag) -> Expression? {
+    /// Parses a condition (`check:`), or with `condition: false` an arithmetic value (`derive`).
+    mutating func parse(condition: Bool = true, diagnostics: inout DiagnosticBag) -> Expression? {
         let result = parseOr()
         skipSpaces()
         if failure == nil, i < text.count { fail("unexpected '\(String(decoding: text[i...], as: UTF8.self))'") }
-        if failure == nil, let result, !result.isBoolean { fail("the check must be a comparison, e.g. `a == b * 100`") }
+        if condition, failure == nil, let result, !result.isBoolean { fail("the check must be a comparison, e.g. `a == b * 100`") }
+        if !condition, failure == nil, let result, result.isBoolean { fail("the expression must compute a number, e.g. `qty * unit_price`") }
         if let failure { diagnostics.add(failure); return nil }
         return result
     }
