@@ -73,26 +73,45 @@ public enum Stitcher {
         var linkedBy = [Int?](repeating: nil, count: records)
         var refusals: [Refusal] = []
 
-        // Group records by (type, value); values in sorted order for determinism.
-        var groups = [[String: [Int]]](repeating: [:], count: types.count)
-        for o in observations { groups[o.type][o.value, default: []].append(o.record) }
-        var valueIDs: [String: Int] = [:]  // interned values of limited types
+        // Group records by (type, value): intern each type's values, rank them in byte order (so
+        // the result is the same on every machine), then sort (rank, record) pairs and walk the runs.
+        var byType = [[(value: Int32, record: Int32)]](repeating: [], count: types.count)
+        var texts = [[String]](repeating: [], count: types.count)
+        var interned = [[String: Int32]](repeating: [:], count: types.count)
+        for o in observations {
+            let id: Int32
+            if let known = interned[o.type][o.value] { id = known } else {
+                id = Int32(texts[o.type].count)
+                interned[o.type][o.value] = id
+                texts[o.type].append(o.value)
+            }
+            byType[o.type].append((id, Int32(o.record)))
+        }
+        interned = []
 
         for type in types.indices {
-            let byValue = groups[type]
-            for value in byValue.keys.sorted() {
-                var members = byValue[value]!
-                members.sort()
-                members = members.enumerated().filter { $0.offset == 0 || members[$0.offset - 1] != $0.element }.map(\.element)
+            let order = texts[type].indices.sorted { texts[type][$0].utf8.lexicographicallyPrecedes(texts[type][$1].utf8) }
+            var rank = [Int32](repeating: 0, count: order.count)
+            for (r, id) in order.enumerated() { rank[id] = Int32(r) }
+            var pairs = byType[type].map { (rank: rank[Int($0.value)], record: $0.record) }
+            byType[type] = []
+            pairs.sort { $0.rank != $1.rank ? $0.rank < $1.rank : $0.record < $1.record }
+            var start = 0
+            while start < pairs.count {
+                var end = start + 1
+                while end < pairs.count, pairs[end].rank == pairs[start].rank { end += 1 }
+                var members: [Int] = []
+                members.reserveCapacity(end - start)
+                for k in start..<end where k == start || pairs[k].record != pairs[k - 1].record { members.append(Int(pairs[k].record)) }
+                let valueRank = Int(pairs[start].rank)
+                let value = texts[type][order[valueRank]]
+                start = end
                 if let limit = options.maxRecordsPerValue, members.count > limit {
                     refusals.append(Refusal(type: type, value: value, reason: .fanOut, records: members.count))
                     continue
                 }
-                var valueID = -1
-                if types[type].maxPerProfile != nil {
-                    valueID = valueIDs[value] ?? valueIDs.count
-                    valueIDs[value] = valueID
-                }
+                // Within a type, the value's rank identifies it.
+                let valueID = types[type].maxPerProfile != nil ? valueRank : -1
                 // The members whose profile can hold the value take it; then they join the first
                 // one's profile. A member whose profile already holds its limit of other values of
                 // this type is left out (refused).

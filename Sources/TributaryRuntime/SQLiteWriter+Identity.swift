@@ -62,7 +62,8 @@ extension SQLiteWriter {
         var strongest = [(type: Int, value: String)?](repeating: nil, count: result.profileCount)
         for o in observations {
             let p = result.profileOf[o.record]
-            if let current = strongest[p], !(o.type < current.type || (o.type == current.type && o.value < current.value)) {
+            if let current = strongest[p],
+               !(o.type < current.type || (o.type == current.type && o.value.utf8.lexicographicallyPrecedes(current.value.utf8))) {
                 continue
             }
             strongest[p] = (o.type, o.value)
@@ -111,7 +112,12 @@ extension SQLiteWriter {
         var held: [Held: Int] = [:]  // records holding each identifier value, per profile
         for o in observations { held[Held(profile: result.profileOf[o.record], type: o.type, value: o.value), default: 0] += 1 }
         let identifier = try db.prepare("INSERT INTO identifiers VALUES (?, ?, ?, ?)")
-        for (key, count) in held.sorted(by: { ($0.key.profile, $0.key.type, $0.key.value) < ($1.key.profile, $1.key.type, $1.key.value) }) {
+        let ordered = held.sorted { a, b in
+            if a.key.profile != b.key.profile { return a.key.profile < b.key.profile }
+            if a.key.type != b.key.type { return a.key.type < b.key.type }
+            return a.key.value.utf8.lexicographicallyPrecedes(b.key.value.utf8)
+        }
+        for (key, count) in ordered {
             identifier.bind(1, profileID[key.profile])
             identifier.bind(2, identity.identifiers[key.type].name)
             identifier.bind(3, key.value)
