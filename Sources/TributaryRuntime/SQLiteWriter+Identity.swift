@@ -80,6 +80,49 @@ extension SQLiteWriter {
             profileID[result.profileOf[r]] = "r_" + Self.shortHash(Array("\(tables[recordSource[r]].source)\u{1F}\(name)\u{1F}\(origin.line)".utf8))
         }
 
+        // Keep the ids of the previous run: each previous profile id goes to the new profile holding
+        // most of its records (a split: the largest part keeps it); a new profile holding records
+        // of several previous profiles keeps the id of the one with most of them (a merge).
+        // Records are matched across runs by source, file path and line.
+        let previous = previousProfiles
+        var changes: [(profile: String, change: String, previous: String)] = []
+        if !previous.isEmpty {
+            var shares: [Int: [String: Int]] = [:]  // new profile → previous id → records
+            for r in 0..<recordID.count {
+                let origin = recordOrigin[r]
+                let key = "\(tables[recordSource[r]].source)\u{1F}\(files[origin.file - 1].path)\u{1F}\(origin.line)"
+                if let old = previous[key] { shares[result.profileOf[r], default: [:]][old, default: 0] += 1 }
+            }
+            var candidates: [(profile: Int, old: String, records: Int)] = []
+            for (p, olds) in shares { for (old, n) in olds { candidates.append((p, old, n)) } }
+            candidates.sort { ($0.records, $1.old, $1.profile) > ($1.records, $0.old, $0.profile) }
+            var kept: [Int: String] = [:]
+            var taken = Set<String>()
+            for c in candidates where kept[c.profile] == nil && !taken.contains(c.old) {
+                kept[c.profile] = c.old
+                taken.insert(c.old)
+            }
+            for (p, old) in kept { profileID[p] = old }
+            // Fresh ids must not reuse a kept one.
+            for p in 0..<result.profileCount where kept[p] == nil && taken.contains(profileID[p]) {
+                profileID[p] += "_" + String(p)
+            }
+            for (p, olds) in shares.sorted(by: { $0.key < $1.key }) {
+                for old in olds.keys.sorted() where old != profileID[p] {
+                    // `old` went to another profile (split) or was absorbed here (merge).
+                    changes.append((profileID[p], taken.contains(old) ? "split_from" : "merged_from", old))
+                }
+            }
+        }
+        let change = try db.prepare("INSERT INTO profile_id_changes VALUES (?, ?, ?, ?)")
+        for c in changes {
+            change.bind(1, previousRunID + 1)
+            change.bind(2, c.profile)
+            change.bind(3, c.change)
+            change.bind(4, c.previous)
+            try change.run()
+        }
+
         try db.execute("""
             CREATE TABLE profiles (profile_id TEXT PRIMARY KEY, records INTEGER NOT NULL, sources TEXT NOT NULL);
             CREATE TABLE profile_records (source TEXT NOT NULL, record_id INTEGER NOT NULL, profile_id TEXT NOT NULL,
@@ -141,6 +184,39 @@ extension SQLiteWriter {
             CREATE INDEX identifiers_by_profile ON identifiers(profile_id);
             """)
         return summary
+    }
+
+    /// The previous output's profile id of each record, by "source, file path, line" (empty when
+    /// there is no readable previous output with profiles).
+    func previousProfileIDs(tables: [SourceTable]) throws(RunError) -> [String: String] {
+        guard FileManager.default.fileExists(atPath: location.target) else { return [:] }
+        let uri = "file:" + location.target.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)! + "?mode=ro"
+        do {
+            try db.execute("ATTACH DATABASE '\(uri.replacingOccurrences(of: "'", with: "''"))' AS previous")
+        } catch {
+            return [:]
+        }
+        defer { try? db.execute("DETACH DATABASE previous") }
+        var map: [String: String] = [:]
+        for table in tables {
+            let exists = try db.prepare("SELECT count(*) FROM previous.sqlite_master WHERE type = 'table' AND name IN ('profile_records', '\(table.tableName)')")
+            guard try exists.next(), exists.int(0) == 2 else { continue }
+            let rows: SQLiteDatabase.Statement
+            do {
+                rows = try db.prepare("""
+                    SELECT r.profile_id, i.path, s._line FROM previous.profile_records r
+                    JOIN previous.\(Self.quote(table.tableName)) s ON r.source = '\(table.source)' AND s._record_id = r.record_id
+                    JOIN previous.run_inputs i ON i.file_id = s._file_id AND i.run_id = (SELECT max(run_id) FROM previous.runs)
+                    """)
+            } catch {
+                continue  // an older layout: no ids to keep
+            }
+            while try rows.next() {
+                guard let id = rows.text(0), let path = rows.text(1) else { continue }
+                map["\(table.source)\u{1F}\(path)\u{1F}\(rows.int(2))"] = id
+            }
+        }
+        return map
     }
 
     static func shortHash(_ bytes: [UInt8]) -> String {

@@ -18,6 +18,9 @@ final class SQLiteWriter: OutputWriter {
     private var quarantineInsert: SQLiteDatabase.Statement?
     private var tables: [SourceTable] = []
     private(set) var previousRunID = 0
+    /// The previous output's profile id of each record ("source, file path, line"), read before
+    /// the load's transaction starts (SQLite cannot attach a database inside one).
+    var previousProfiles: [String: String] = [:]
     private var finished = false
 
     init(location: OutputLocation) throws(RunError) {
@@ -48,6 +51,7 @@ final class SQLiteWriter: OutputWriter {
         self.tables = tables
         try db.execute(Self.ledgerSchema)
         try carryOverHistory()
+        previousProfiles = try previousProfileIDs(tables: tables)
         try db.execute("BEGIN")
         for table in tables {
             let name = Self.quote(table.tableName)
@@ -128,6 +132,12 @@ final class SQLiteWriter: OutputWriter {
           records_in INTEGER NOT NULL,
           records_out INTEGER NOT NULL
         );
+        CREATE TABLE profile_id_changes (
+          run_id INTEGER NOT NULL,
+          profile_id TEXT NOT NULL,
+          change TEXT NOT NULL,
+          previous_profile_id TEXT NOT NULL
+        );
         CREATE TABLE quarantine (
           quarantine_id INTEGER PRIMARY KEY,
           run_id INTEGER NOT NULL,
@@ -153,7 +163,7 @@ final class SQLiteWriter: OutputWriter {
         defer { try? db.execute("DETACH DATABASE previous") }
         do {
             // Copy the columns both versions have, so an older output's history survives upgrades.
-            for table in ["runs", "run_inputs", "run_stages", "run_counters"] {
+            for table in ["runs", "run_inputs", "run_stages", "run_counters", "profile_id_changes"] {
                 let old = try columnNames(table, schema: "previous")
                 let shared = try columnNames(table, schema: "main").filter(old.contains).map(Self.quote)
                 guard !shared.isEmpty else { continue }
@@ -161,7 +171,7 @@ final class SQLiteWriter: OutputWriter {
                 try db.execute("INSERT INTO main.\(table) (\(list)) SELECT \(list) FROM previous.\(table)")
             }
         } catch {
-            try? db.execute("DELETE FROM runs; DELETE FROM run_inputs; DELETE FROM run_stages; DELETE FROM run_counters;")
+            try? db.execute("DELETE FROM runs; DELETE FROM run_inputs; DELETE FROM run_stages; DELETE FROM run_counters; DELETE FROM profile_id_changes;")
         }
         let max = try db.prepare("SELECT coalesce(max(run_id), 0) FROM runs")
         if try max.next() { previousRunID = max.int(0) }
