@@ -65,10 +65,30 @@ public enum Stitcher {
         /// nothing (it founded the profile, or stands alone).
         public var linkedBy: [Int?]
         public var refusals: [Refusal]
+        /// Pair links refused by the guards (merge protection, cluster size).
+        public var refusedLinks = 0
     }
 
+    /// A link between two records found by other evidence (e.g. a probabilistic matcher),
+    /// applied after the identifiers, under the same guards, strongest first.
+    public struct PairLink: Sendable {
+        public var a: Int
+        public var b: Int
+        /// Orders the links: higher first (e.g. a match probability).
+        public var strength: Double
+
+        public init(a: Int, b: Int, strength: Double) {
+            self.a = a
+            self.b = b
+            self.strength = strength
+        }
+    }
+
+    /// `linkedBy` of records joined through a `PairLink`.
+    public static let pairLinkType = -1
+
     public static func stitch(records: Int, types: [IdentifierType], observations: [Observation],
-                              options: Options = Options()) -> Result {
+                              links: [PairLink] = [], options: Options = Options()) -> Result {
         var forest = Forest(count: records, limitedTypes: types.map { $0.maxPerProfile })
         var linkedBy = [Int?](repeating: nil, count: records)
         var refusals: [Refusal] = []
@@ -142,6 +162,20 @@ public enum Stitcher {
             }
         }
 
+        // Links from other evidence, strongest first; ties in record order, for determinism.
+        var refusedLinks = 0
+        for link in links.sorted(by: { ($0.strength, $1.a, $1.b) > ($1.strength, $0.a, $0.b) }) {
+            switch forest.union(link.a, link.b, maxSize: options.maxClusterSize) {
+            case .joined:
+                let later = max(link.a, link.b)
+                if linkedBy[later] == nil { linkedBy[later] = pairLinkType }
+            case .alreadyTogether:
+                break
+            case .refused:
+                refusedLinks += 1
+            }
+        }
+
         // Number profiles by their smallest record.
         var number = [Int: Int]()
         var profileOf = [Int](repeating: 0, count: records)
@@ -152,7 +186,8 @@ public enum Stitcher {
                 profileOf[record] = number.count - 1
             }
         }
-        return Result(profileOf: profileOf, profileCount: number.count, linkedBy: linkedBy, refusals: refusals)
+        return Result(profileOf: profileOf, profileCount: number.count, linkedBy: linkedBy, refusals: refusals,
+                      refusedLinks: refusedLinks)
     }
 
     /// Union-find with sizes and, per root, the (type, value) pairs of limited identifier types

@@ -139,7 +139,7 @@ extension SQLiteWriter {
             link.bind(1, source)
             link.bind(2, recordID[r])
             link.bind(3, profileID[p])
-            link.bind(4, result.linkedBy[r].map { identity.identifiers[$0].name })
+            link.bind(4, result.linkedBy[r].map { $0 == Stitcher.pairLinkType ? "probabilistic" : identity.identifiers[$0].name })
             try link.run()
             records[p] += 1
             sources[p].insert(source)

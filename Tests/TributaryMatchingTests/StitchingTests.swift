@@ -56,3 +56,18 @@ struct StitchingTests {
         #expect(first.refusals == shuffled.refusals)
     }
 }
+
+@Suite("Pair links")
+struct PairLinkTests {
+    @Test func pairLinksJoinUnderTheSameGuards() {
+        // Records 0 and 1 have different user ids (limit 1); a probabilistic link between them is
+        // refused, while the link 1–2 (record 2 has no user id) is made.
+        let types: [Stitcher.IdentifierType] = [.init(name: "user_id", maxPerProfile: 1)]
+        let observations = [Stitcher.Observation(record: 0, type: 0, value: "u1"), Stitcher.Observation(record: 1, type: 0, value: "u2")]
+        let result = Stitcher.stitch(records: 3, types: types, observations: observations,
+                                     links: [.init(a: 0, b: 1, strength: 0.99), .init(a: 1, b: 2, strength: 0.97)])
+        #expect(result.profileOf == [0, 1, 1])
+        #expect(result.refusedLinks == 1)
+        #expect(result.linkedBy == [nil, nil, Stitcher.pairLinkType])
+    }
+}
