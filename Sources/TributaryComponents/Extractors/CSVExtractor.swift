@@ -520,6 +520,22 @@ struct ColumnBuilder {
         spanCount += 1
     }
 
+    /// `count` builders in manually managed memory, each sized for about `rows` rows and `bytes`
+    /// bytes (they grow as needed); release them with `finishAll`.
+    static func allocate(count: Int, rows: Int, bytes: Int) -> UnsafeMutablePointer<ColumnBuilder> {
+        let columns = UnsafeMutablePointer<ColumnBuilder>.allocate(capacity: max(1, count))
+        for f in 0..<count { (columns + f).initialize(to: ColumnBuilder(rows: rows, bytes: bytes)) }
+        return columns
+    }
+
+    /// The columns of `count` builders made by `allocate`; frees them.
+    static func finishAll(_ columns: UnsafeMutablePointer<ColumnBuilder>, count: Int) -> [TextColumn] {
+        let finished = (0..<count).map { columns[$0].finish() }
+        columns.deinitialize(count: count)
+        columns.deallocate()
+        return finished
+    }
+
     /// Moves the contents into an immutable column and frees the builder's memory.
     mutating func finish() -> TextColumn {
         var column = TextColumn()
@@ -591,8 +607,7 @@ struct PieceParse {
         self.counts = counts
         let rows = max(16, (end - start) / 100)
         let bytesPerColumn = (end - start) / max(1, headerFieldCount) + 64
-        columns = .allocate(capacity: max(1, fieldCount))
-        for f in 0..<fieldCount { (columns + f).initialize(to: ColumnBuilder(rows: rows, bytes: bytesPerColumn)) }
+        columns = ColumnBuilder.allocate(count: fieldCount, rows: rows, bytes: bytesPerColumn)
         pending = .allocate(capacity: max(1, fieldCount))
         pending.initialize(repeating: .null, count: max(1, fieldCount))
         pendingRank = .allocate(capacity: max(1, fieldCount))
@@ -754,11 +769,9 @@ struct PieceParse {
     /// The batch, quarantine and counts of the piece; frees the builders.
     mutating func output() -> ExtractionOutput {
         var batch = RecordBatch(columnCount: 0)
-        batch.columns = (0..<fieldCount).map { columns[$0].finish() }
+        batch.columns = ColumnBuilder.finishAll(columns, count: fieldCount)
         batch.lines = lines
         batch.rawRanges = rawRanges
-        columns.deinitialize(count: fieldCount)
-        columns.deallocate()
         pending.deallocate()
         pendingRank.deallocate()
         counts.physicalLines += physicalLines + initial.headerLines + initial.blankLines

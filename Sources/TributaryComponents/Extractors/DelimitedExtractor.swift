@@ -300,8 +300,7 @@ extension DelimitedExtractor {
             }
             let rows = max(16, (end - start) / 100)
             let bytesPerColumn = (end - start) / max(1, headerFieldCount) + 64
-            columns = .allocate(capacity: max(1, fieldCount))
-            for f in 0..<fieldCount { (columns + f).initialize(to: ColumnBuilder(rows: rows, bytes: bytesPerColumn)) }
+            columns = ColumnBuilder.allocate(count: fieldCount, rows: rows, bytes: bytesPerColumn)
             pending = .allocate(capacity: max(1, fieldCount))
             pending.initialize(repeating: .null, count: max(1, fieldCount))
             pendingRank = .allocate(capacity: max(1, fieldCount))
@@ -422,11 +421,9 @@ extension DelimitedExtractor {
         /// The batch, quarantine and counts of the piece; frees the builders.
         mutating func output() -> ExtractionOutput {
             var batch = RecordBatch(columnCount: 0)
-            batch.columns = (0..<fieldCount).map { columns[$0].finish() }
+            batch.columns = ColumnBuilder.finishAll(columns, count: fieldCount)
             batch.lines = lines
             batch.rawRanges = rawRanges
-            columns.deinitialize(count: fieldCount)
-            columns.deallocate()
             pending.deallocate()
             pendingRank.deallocate()
             target.deallocate()

@@ -482,8 +482,7 @@ extension FixedWidthExtractor {
             fieldCount = extractor.fields.count
             let rows = max(16, (end - start) / 100)
             let bytesPerColumn = (end - start) / max(1, 2 * fieldCount) + 64
-            columns = .allocate(capacity: max(1, fieldCount))
-            for f in 0..<fieldCount { (columns + f).initialize(to: ColumnBuilder(rows: rows, bytes: bytesPerColumn)) }
+            columns = ColumnBuilder.allocate(count: fieldCount, rows: rows, bytes: bytesPerColumn)
             lines.reserveCapacity(rows)
             rawRanges.reserveCapacity(rows)
             headerValues = Array(repeating: nil, count: resolved.header.count)
@@ -665,11 +664,9 @@ extension FixedWidthExtractor {
 
         mutating func output() -> ExtractionOutput {
             var batch = RecordBatch(columnCount: 0)
-            batch.columns = (0..<fieldCount).map { columns[$0].finish() }
+            batch.columns = ColumnBuilder.finishAll(columns, count: fieldCount)
             batch.lines = lines
             batch.rawRanges = rawRanges
-            columns.deinitialize(count: fieldCount)
-            columns.deallocate()
             return ExtractionOutput(batch: batch, quarantined: quarantined, counts: counts, raw: text.raw, checks: checks)
         }
     }

@@ -366,8 +366,7 @@ struct JSONLinesPieceRun {
         allowedBytes = UnsafePointer(mapping.allowedBytes)
         let rows = max(16, pieceBytes / 256)
         let bytesPerColumn = max(64, rows * 16)
-        columns = .allocate(capacity: max(1, fieldCount))
-        for f in 0..<fieldCount { (columns + f).initialize(to: ColumnBuilder(rows: rows, bytes: bytesPerColumn)) }
+        columns = ColumnBuilder.allocate(count: fieldCount, rows: rows, bytes: bytesPerColumn)
         lines.reserveCapacity(rows)
         rawRanges.reserveCapacity(rows)
     }
@@ -532,11 +531,9 @@ struct JSONLinesPieceRun {
     /// The batch, quarantine and counts of the piece; frees the builders.
     mutating func output(raw: FileBytes, owner: InflatedBytes?) -> ExtractionOutput {
         var batch = RecordBatch(columnCount: 0)
-        batch.columns = (0..<fieldCount).map { columns[$0].finish() }
+        batch.columns = ColumnBuilder.finishAll(columns, count: fieldCount)
         batch.lines = lines
         batch.rawRanges = rawRanges
-        columns.deinitialize(count: fieldCount)
-        columns.deallocate()
         scanner.release()
         return ExtractionOutput(batch: batch, quarantined: quarantined, counts: counts, raw: raw, rawOwner: owner)
     }
