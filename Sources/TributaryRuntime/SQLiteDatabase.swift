@@ -6,15 +6,16 @@ final class SQLiteDatabase {
     private(set) var handle: OpaquePointer?
     let path: String
 
-    init(path: String) throws(RunError) {
+    init(path: String, readOnly: Bool = false) throws(RunError) {
         self.path = path
         var db: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close(db)
-            throw RunError.output("cannot create the output database \(path): \(message)")
+            throw readOnly ? RunError.input("cannot open \(path): \(message)")
+                           : RunError.output("cannot create the output database \(path): \(message)")
         }
         handle = db
     }
@@ -113,6 +114,8 @@ final class SQLiteDatabase {
         }
 
         func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(raw, column)) }
+
+        var columnCount: Int { Int(sqlite3_column_count(raw)) }
 
         func text(_ column: Int32) -> String? {
             sqlite3_column_text(raw, column).map { String(cString: $0) }

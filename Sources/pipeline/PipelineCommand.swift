@@ -27,13 +27,15 @@ struct PipelineCommand: ParsableCommand {
               pipeline run Pipelines/crm-sample.yml --jobs 1     the same on one core
               pipeline validate Pipelines/*.yml                  check pipeline files (for CI)
               pipeline validate --format github Pipelines/*.yml  annotations in GitHub Actions
+              pipeline inspect out/retail-sample.sqlite          tables, quarantine, profiles, last run
+              pipeline runs out/retail-sample.sqlite             the run history
               pipeline docs > Docs/components.md                 regenerate the component reference
 
             Exit codes: 0 success, 1 data gate failed or input/output problem, 2 internal error,
             64 usage error, 75 another run holds the lock, 78 invalid pipeline file.
             """,
         version: Runner.version,
-        subcommands: [Run.self, Validate.self, Docs.self])
+        subcommands: [Run.self, Validate.self, Inspect.self, Runs.self, Docs.self])
 }
 
 struct Run: ParsableCommand {
@@ -116,6 +118,42 @@ struct Validate: ParsableCommand {
         }
         print(DiagnosticFormatter(format: format, sources: texts).render(all, files: files.count), terminator: "")
         if all.contains(where: { $0.severity == .error }) { throw ExitCode(Exit.invalidPipeline) }
+    }
+}
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Summarize an output database: tables and row counts, quarantine by reason, profiles, the last run.")
+
+    @Argument(help: "The output database.")
+    var database: String
+
+    func run() throws {
+        do {
+            print(try OutputInspector.inspect(database), terminator: "")
+        } catch {
+            FileHandle.standardError.write("pipeline: \(error.description)\n")
+            throw ExitCode(error.exitCode)
+        }
+    }
+}
+
+struct Runs: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the recent runs recorded in an output database.")
+
+    @Argument(help: "The output database.")
+    var database: String
+
+    @Option(help: "How many runs to list.")
+    var limit = 20
+
+    func run() throws {
+        do {
+            print(try OutputInspector.runs(database, limit: limit), terminator: "")
+        } catch {
+            FileHandle.standardError.write("pipeline: \(error.description)\n")
+            throw ExitCode(error.exitCode)
+        }
     }
 }
 

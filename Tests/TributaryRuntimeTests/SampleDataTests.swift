@@ -58,6 +58,14 @@ struct SampleDataTests {
         // Merge protection: Ann Lee's two CRM contacts share an e-mail key but stay two profiles.
         #expect(db.value("SELECT count(DISTINCT r.profile_id) FROM src_crm c JOIN profile_records r ON r.source = 'crm' AND r.record_id = c._record_id WHERE c.first_name = 'Ann'") == "2")
         #expect(db.value("SELECT count(*) FROM identity_refusals WHERE type = 'email' AND value = 'annlee@gmail.com' AND reason = 'max_per_profile'") == "1")
+        // `pipeline inspect` and `pipeline runs` summarize the same database.
+        let inspect = try CLI.run(["inspect", ws.file("retail-sample.sqlite")])
+        #expect(inspect.status == 0, "\(inspect)")
+        #expect(inspect.stdout.contains("from 54 records"), "\(inspect.stdout)")          // 16 + 11 + 17 + 10 loaded
+        #expect(inspect.stdout.contains("reconciliations: 5 of 8 passed"), "\(inspect.stdout)")  // SampleData/pos/README.md
+        #expect(inspect.stdout.contains("web truncated_json: 1"), "\(inspect.stdout)")
+        let runs = try CLI.run(["runs", ws.file("retail-sample.sqlite")])
+        #expect(runs.status == 0 && runs.stdout.contains("succeeded"), "\(runs)")
         // The surrogate-pair escape is decoded to the emoji (SampleData/events/README.md, line 6).
         #expect(db.value("SELECT page_title FROM src_web WHERE message_id = 'ev-0005'") == "Warenkorb — 🛒")
     }
