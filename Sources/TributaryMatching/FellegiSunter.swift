@@ -1,0 +1,521 @@
+import Foundation
+
+/// Probabilistic record linkage (Fellegi-Sunter), the core of it: comparison levels per
+/// attribute, blocking into candidate pairs, u-probabilities from random pairs, m-probabilities
+/// and the match prior by expectation-maximisation, and scoring of candidate pairs.
+///
+/// A pair's match weight is log2(prior odds) + Σ log2(m / u) over its comparisons' levels, its
+/// match probability 1 / (1 + 2^-weight). The prior is over all pairs of records (not only the
+/// candidates), so the weights stay calibrated whichever blocking scores them.
+///
+/// Training, as Splink does it:
+/// - u (how often a level occurs among non-matches) is counted on pairs drawn at random from all
+///   records, nearly all of them non-matches (add-one smoothed).
+/// - m (how often among matches) by EM, one run per blocking rule over that rule's own pairs,
+///   leaving out the comparisons on the attributes the rule blocks on (there they agree by
+///   construction); a comparison's m is the mean over the rules that leave it in. Each run is a
+///   two-class mixture with independent comparisons that also fits its own non-match
+///   distribution (blocking makes candidate non-matches agree more than random pairs do), which
+///   is discarded.
+/// - the prior by one more EM run over the deduplicated candidate pairs with m held: λ, the
+///   share of matches among the candidates, gives prior = λ × candidates / all pairs. (A
+///   comparison that every rule blocks on takes its m from this run instead.)
+///
+/// Deterministic: random pairs come from a seeded SplitMix64, candidate pairs are in a fixed
+/// order, and EM starts from fixed values. A pure library: no I/O.
+public enum FellegiSunter {
+
+    // MARK: Records
+
+    /// Columnar records: for each attribute one optional byte string per record (nil = missing).
+    /// Stored flat (one byte array, offsets and lengths) so comparisons read contiguous bytes.
+    public struct Records: Sendable {
+        public let count: Int
+        public let attributeCount: Int
+        var bytes: [UInt8] = []
+        /// Per attribute, per record: offset into `bytes`, and length (-1 when missing).
+        var offsets: [Int] = []
+        var lengths: [Int] = []
+
+        /// `columns[attribute][record]`; all columns must have the same length.
+        public init(columns: [[[UInt8]?]]) {
+            count = columns.first?.count ?? 0
+            attributeCount = columns.count
+            offsets.reserveCapacity(count * attributeCount)
+            lengths.reserveCapacity(count * attributeCount)
+            for column in columns {
+                precondition(column.count == count, "all columns must have one value per record")
+                for value in column {
+                    offsets.append(bytes.count)
+                    if let value { lengths.append(value.count); bytes.append(contentsOf: value) } else { lengths.append(-1) }
+                }
+            }
+        }
+
+        public init(strings columns: [[String?]]) {
+            self.init(columns: columns.map { $0.map { $0.map { Array($0.utf8) } } })
+        }
+
+        /// The value of `attribute` on `record`, nil when missing.
+        public func value(_ attribute: Int, _ record: Int) -> [UInt8]? {
+            let k = attribute * count + record
+            return lengths[k] < 0 ? nil : Array(bytes[offsets[k]..<offsets[k] + lengths[k]])
+        }
+    }
+
+    // MARK: Comparisons
+
+    /// One attribute compared with ordered levels; a pair takes the first level it satisfies.
+    /// Level indices: 0 is the null level (either side missing: weight 0, no evidence), 1...n
+    /// the given levels in order, n + 1 "else" (none satisfied).
+    public struct Comparison: Sendable, Codable, Equatable {
+        public enum Level: Sendable, Codable, Equatable {
+            case exact
+            /// Jaro-Winkler similarity ≥ threshold.
+            case jaroWinkler(Double)
+            /// Edit distance ≤ maxDistance.
+            case levenshtein(Int)
+            /// Edit distance with adjacent transpositions (optimal string alignment) ≤ maxDistance.
+            case damerauLevenshtein(Int)
+        }
+
+        public var name: String
+        public var attribute: Int
+        public var levels: [Level]
+
+        public init(name: String, attribute: Int, levels: [Level]) {
+            self.name = name
+            self.attribute = attribute
+            self.levels = levels
+        }
+
+        /// Levels including null (0) and else (last).
+        public var levelCount: Int { levels.count + 2 }
+
+        /// The largest edit distance any level asks about (distance computations stop beyond it).
+        var maxEdits: Int {
+            levels.reduce(0) { r, l in
+                switch l {
+                case .levenshtein(let k), .damerauLevenshtein(let k): return max(r, k)
+                default: return r
+                }
+            }
+        }
+    }
+
+    // MARK: Blocking
+
+    /// Records are candidates under a rule when all its attributes are present and equal.
+    public struct BlockingRule: Sendable, Codable, Equatable {
+        public var attributes: [Int]
+        public init(_ attributes: [Int]) { self.attributes = attributes }
+    }
+
+    /// A candidate pair, a < b.
+    public struct Pair: Sendable, Equatable, Hashable {
+        public var a: Int32
+        public var b: Int32
+        public init(a: Int32, b: Int32) { self.a = a; self.b = b }
+    }
+
+    /// Each record's block under each rule: block ids per rule (-1 when a blocking attribute is
+    /// missing), and the members of each block in record order.
+    struct Blocks {
+        var blockOf: [[Int32]]
+        var members: [[[Int32]]]
+
+        init(records: Records, rules: [BlockingRule]) {
+            blockOf = []
+            members = []
+            for rule in rules {
+                var ids = [Int32](repeating: -1, count: records.count)
+                var keyIDs: [[UInt8]: Int32] = [:]
+                var blocks: [[Int32]] = []
+                var key: [UInt8] = []
+                record: for r in 0..<records.count {
+                    key.removeAll(keepingCapacity: true)
+                    for attribute in rule.attributes {
+                        let k = attribute * records.count + r
+                        let length = records.lengths[k]
+                        if length < 0 { continue record }
+                        // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
+                        withUnsafeBytes(of: UInt32(length).littleEndian) { key.append(contentsOf: $0) }
+                        key.append(contentsOf: records.bytes[records.offsets[k]..<records.offsets[k] + length])
+                    }
+                    let id: Int32
+                    if let known = keyIDs[key] { id = known } else {
+                        id = Int32(blocks.count)
+                        keyIDs[key] = id
+                        blocks.append([])
+                    }
+                    ids[r] = id
+                    blocks[Int(id)].append(Int32(r))
+                }
+                blockOf.append(ids)
+                members.append(blocks)
+            }
+        }
+    }
+
+    /// Pairs each rule would generate on its own (Σ over its blocks of n(n-1)/2), without
+    /// generating them; pairs found by several rules count once per rule.
+    public static func countPairs(records: Records, blocking: [BlockingRule]) -> [Int] {
+        Blocks(records: records, rules: blocking).members.map { blocks in blocks.reduce(0) { $0 + $1.count * ($1.count - 1) / 2 } }
+    }
+
+    /// Candidate pairs of all rules, each once: a pair is kept by the first rule that finds it
+    /// (a later rule skips pairs an earlier rule also blocks together). Ordered by rule, block
+    /// (first appearance), then record.
+    public static func candidatePairs(records: Records, blocking: [BlockingRule]) -> [Pair] {
+        let blocks = Blocks(records: records, rules: blocking)
+        var pairs: [Pair] = []
+        for rule in blocking.indices {
+            for block in blocks.members[rule] where block.count > 1 {
+                for i in 0..<block.count - 1 {
+                    let a = Int(block[i])
+                    pair: for j in (i + 1)..<block.count {
+                        let b = Int(block[j])
+                        for earlier in 0..<rule {
+                            let x = blocks.blockOf[earlier][a]
+                            if x >= 0 && x == blocks.blockOf[earlier][b] { continue pair }
+                        }
+                        pairs.append(Pair(a: Int32(a), b: Int32(b)))
+                    }
+                }
+            }
+        }
+        return pairs
+    }
+
+    // MARK: Comparison vectors
+
+    /// The comparisons flattened for the inner loop (no enum payloads or nested arrays to
+    /// retain per pair): one row per level, grouped by comparison.
+    struct Plan {
+        enum Kind: UInt8 { case exact, jaroWinkler, levenshtein, damerau }
+        struct Step { var kind: Kind; var threshold: Double; var maxDistance: Int }
+        var steps: [Step] = []
+        /// Per comparison: its first step, its attribute, the largest edit distance it asks about.
+        var first: [Int] = []
+        var attribute: [Int] = []
+        var maxEdits: [Int] = []
+
+        init(_ comparisons: [Comparison]) {
+            for comparison in comparisons {
+                first.append(steps.count)
+                attribute.append(comparison.attribute)
+                maxEdits.append(comparison.maxEdits)
+                for level in comparison.levels {
+                    switch level {
+                    case .exact: steps.append(Step(kind: .exact, threshold: 0, maxDistance: 0))
+                    case .jaroWinkler(let t): steps.append(Step(kind: .jaroWinkler, threshold: t, maxDistance: 0))
+                    case .levenshtein(let k): steps.append(Step(kind: .levenshtein, threshold: 0, maxDistance: k))
+                    case .damerauLevenshtein(let k): steps.append(Step(kind: .damerau, threshold: 0, maxDistance: k))
+                    }
+                }
+            }
+            first.append(steps.count)
+        }
+
+        /// Byte equality; a plain loop beats a memcmp call on short values.
+        @inline(__always)
+        static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard a.count == b.count else { return false }
+            for i in 0..<a.count where a[i] != b[i] { return false }
+            return true
+        }
+
+        /// The level of a pair of values for one comparison's steps (nil = missing).
+        @inline(__always)
+        static func level(_ steps: UnsafeBufferPointer<Step>, from: Int, to: Int, maxEdits: Int,
+                          _ a: UnsafeBufferPointer<UInt8>?, _ b: UnsafeBufferPointer<UInt8>?) -> Int {
+            guard let a, let b else { return 0 }
+            var jw = -1.0
+            var lev = -1, osa = -1
+            for index in from..<to {
+                let step = steps[index]
+                let hit: Bool
+                switch step.kind {
+                case .exact:
+                    hit = equal(a, b)
+                case .jaroWinkler:
+                    if jw < 0 { jw = StringSimilarity.jaroWinkler(a, b) }
+                    hit = jw >= step.threshold
+                case .levenshtein:
+                    if lev < 0 { lev = StringSimilarity.levenshtein(a, b, maxDistance: maxEdits) }
+                    hit = lev <= step.maxDistance
+                case .damerau:
+                    if osa < 0 { osa = StringSimilarity.levenshtein(a, b, transpositions: true, maxDistance: maxEdits) }
+                    hit = osa <= step.maxDistance
+                }
+                if hit { return index - from + 1 }
+            }
+            return to - from + 1
+        }
+    }
+
+    /// Calls `body(pairIndex, levels)` with the comparison levels of each pair.
+    static func forEachVector(records: Records, comparisons: [Comparison], pairs: some Sequence<Pair>,
+                              _ body: (Int, UnsafeMutableBufferPointer<Int>) -> Void) {
+        let plan = Plan(comparisons)
+        let count = comparisons.count
+        records.bytes.withUnsafeBufferPointer { bytes in
+        records.offsets.withUnsafeBufferPointer { offsets in
+        records.lengths.withUnsafeBufferPointer { lengths in
+        plan.steps.withUnsafeBufferPointer { steps in
+        plan.first.withUnsafeBufferPointer { first in
+        plan.attribute.withUnsafeBufferPointer { attribute in
+        plan.maxEdits.withUnsafeBufferPointer { maxEdits in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, count)) { levels in
+                let n = records.count
+                @inline(__always) func value(_ attribute: Int, _ r: Int) -> UnsafeBufferPointer<UInt8>? {
+                    let k = attribute * n + r
+                    let length = lengths[k]
+                    if length < 0 { return nil }
+                    return UnsafeBufferPointer(rebasing: bytes[offsets[k]..<offsets[k] + length])
+                }
+                var index = 0
+                for pair in pairs {
+                    for c in 0..<count {
+                        levels[c] = Plan.level(steps, from: first[c], to: first[c + 1], maxEdits: maxEdits[c],
+                                               value(attribute[c], Int(pair.a)), value(attribute[c], Int(pair.b)))
+                    }
+                    body(index, levels)
+                    index += 1
+                }
+            }
+        }}}}}}}
+    }
+
+    // MARK: Model
+
+    public struct Model: Sendable, Codable, Equatable {
+        public var comparisons: [Comparison]
+        /// m[c][level]: P(level | match); u[c][level]: P(level | non-match). Index 0 (null) is
+        /// unused (weight 0).
+        public var m: [[Double]]
+        public var u: [[Double]]
+        /// P(match) for a pair of records drawn at random from all pairs.
+        public var prior: Double
+        /// The most EM iterations any training run took, and whether every run's largest
+        /// parameter change fell below the tolerance.
+        public var iterations: Int
+        public var converged: Bool
+
+        /// log2(m / u) per comparison and level (0 for the null level).
+        public var levelWeights: [[Double]] {
+            zip(m, u).map { m, u in m.indices.map { $0 == 0 ? 0 : log2(m[$0] / u[$0]) } }
+        }
+
+        public var priorWeight: Double { log2(prior / (1 - prior)) }
+    }
+
+    public struct TrainingOptions: Sendable {
+        /// Random pairs drawn to count u.
+        public var uSamplePairs: Int
+        public var maxIterations: Int
+        /// EM stops when no m, u or λ moves by more than this.
+        public var tolerance: Double
+
+        public init(uSamplePairs: Int = 1_000_000, maxIterations: Int = 100, tolerance: Double = 1e-6) {
+            self.uSamplePairs = uSamplePairs
+            self.maxIterations = maxIterations
+            self.tolerance = tolerance
+        }
+    }
+
+    /// Smallest probability kept for a level (no level may have weight ±∞).
+    static let floor = 1e-6
+
+    static func normalise(_ counts: [Double]) -> [Double] {
+        let total = counts.dropFirst().reduce(0, +)
+        guard total > 0 else { return counts.indices.map { $0 == 0 ? 0 : 1 / Double(counts.count - 1) } }
+        var p = counts.indices.map { $0 == 0 ? 0 : max(counts[$0] / total, floor) }
+        let s = p.dropFirst().reduce(0, +)
+        for i in 1..<p.count { p[i] /= s }
+        return p
+    }
+
+    /// Estimates u, m and the prior (see the type's notes) for `comparisons` over the candidate
+    /// pairs of `blocking`. The same inputs and seed give the same model.
+    public static func train(records: Records, comparisons: [Comparison], blocking: [BlockingRule],
+                             seed: UInt64, options: TrainingOptions = TrainingOptions()) -> Model {
+        let n = records.count
+        precondition(n >= 2, "need at least two records")
+
+        // u from random pairs (a != b).
+        var rng = SplitMix64(seed: seed)
+        var uCounts = comparisons.map { [Double](repeating: 0, count: $0.levelCount) }
+        let samples = (0..<options.uSamplePairs).lazy.map { _ -> Pair in
+            let a = Int32(rng.next(below: n))
+            var b = Int32(rng.next(below: n - 1))
+            if b >= a { b += 1 }
+            return Pair(a: min(a, b), b: max(a, b))
+        }
+        forEachVector(records: records, comparisons: comparisons, pairs: samples) { _, levels in
+            for c in comparisons.indices { uCounts[c][levels[c]] += 1 }
+        }
+        // Add-one smoothing over the non-null levels, so a level unseen at random is rare, not impossible.
+        let u = uCounts.map { counts in normalise(counts.indices.map { $0 == 0 ? 0 : counts[$0] + 1 }) }
+
+        // m, rule by rule: EM over each rule's own pairs, leaving out the comparisons of the
+        // attributes it blocks on (their agreement there says nothing); a comparison's m is the
+        // mean over the rules that leave it in.
+        var mSum = comparisons.map { [Double](repeating: 0, count: $0.levelCount) }
+        var mRuns = [Int](repeating: 0, count: comparisons.count)
+        var iterations = 0
+        var converged = true
+        for rule in blocking {
+            let active = comparisons.map { !rule.attributes.contains($0.attribute) }
+            let tally = Tally(records: records, comparisons: comparisons,
+                              pairs: candidatePairs(records: records, blocking: [rule]))
+            guard tally.pairs > 0 else { continue }
+            let fit = tally.em(active: active, m: initialM(comparisons), u: u, lambda: 0.1, fixM: false, options: options)
+            iterations = max(iterations, fit.iterations)
+            converged = converged && fit.converged
+            for c in comparisons.indices where active[c] {
+                for l in mSum[c].indices { mSum[c][l] += fit.m[c][l] }
+                mRuns[c] += 1
+            }
+        }
+        // Then the prior: EM over the deduplicated candidates with m held, all comparisons in
+        // (a comparison no rule left in takes its m from this run instead).
+        let tally = Tally(records: records, comparisons: comparisons, pairs: candidatePairs(records: records, blocking: blocking))
+        let heldAll = !mRuns.contains(0)
+        var m = comparisons.indices.map { c in mRuns[c] == 0 ? initialM(comparisons)[c] : mSum[c].map { $0 / Double(mRuns[c]) } }
+        var lambda = 0.0
+        if tally.pairs > 0 {
+            let fit = tally.em(active: comparisons.map { _ in true }, m: m, u: u, lambda: 0.1, fixM: heldAll, options: options)
+            iterations = max(iterations, fit.iterations)
+            converged = converged && fit.converged
+            for c in comparisons.indices where mRuns[c] == 0 { m[c] = fit.m[c] }
+            lambda = fit.lambda
+        }
+        let allPairs = Double(n) * Double(n - 1) / 2
+        let prior = min(max(lambda * Double(tally.pairs) / allPairs, 1e-12), 1 - 1e-12)
+        return Model(comparisons: comparisons, m: m, u: u, prior: prior, iterations: iterations, converged: converged)
+    }
+
+    /// EM's starting m: the first (strictest) levels most likely.
+    static func initialM(_ comparisons: [Comparison]) -> [[Double]] {
+        comparisons.map { comparison in normalise([0] + (0..<(comparison.levelCount - 1)).map { pow(0.25, Double($0)) }) }
+    }
+
+    /// Comparison vectors of a set of pairs, folded into distinct patterns with counts.
+    struct Tally {
+        var patterns: [[UInt8]] = []
+        var counts: [Double] = []
+        var pairs = 0
+        let comparisons: Int
+
+        init(records: Records, comparisons: [Comparison], pairs: [Pair]) {
+            self.comparisons = comparisons.count
+            self.pairs = pairs.count
+            var index: [[UInt8]: Int] = [:]
+            var key = [UInt8](repeating: 0, count: comparisons.count)
+            var patterns: [[UInt8]] = [], counts: [Double] = []
+            forEachVector(records: records, comparisons: comparisons, pairs: pairs) { _, levels in
+                for c in key.indices { key[c] = UInt8(levels[c]) }
+                if let p = index[key] { counts[p] += 1 } else {
+                    index[key] = patterns.count
+                    patterns.append(key)
+                    counts.append(1)
+                }
+            }
+            self.patterns = patterns
+            self.counts = counts
+        }
+
+        /// Two-class EM with independent comparisons over the `active` ones: m (held when
+        /// `fixM`), the non-match distribution among these pairs, and the match share λ.
+        func em(active: [Bool], m: [[Double]], u: [[Double]], lambda: Double, fixM: Bool,
+                options: TrainingOptions) -> (m: [[Double]], lambda: Double, iterations: Int, converged: Bool) {
+            var (m, uc, lambda) = (m, u, lambda)
+            var iterations = 0
+            var converged = false
+            while !converged && iterations < options.maxIterations {
+                iterations += 1
+                var mCounts = m.map { [Double](repeating: 0, count: $0.count) }
+                var uCounts = mCounts
+                var matches = 0.0
+                for (p, pattern) in patterns.enumerated() {
+                    var lm = lambda, lu = 1 - lambda
+                    for c in 0..<comparisons where active[c] && pattern[c] != 0 {
+                        lm *= m[c][Int(pattern[c])]
+                        lu *= uc[c][Int(pattern[c])]
+                    }
+                    let w = lm / (lm + lu)
+                    let nm = counts[p] * w, nu = counts[p] - nm
+                    matches += nm
+                    for c in 0..<comparisons {
+                        mCounts[c][Int(pattern[c])] += nm
+                        uCounts[c][Int(pattern[c])] += nu
+                    }
+                }
+                let newM = fixM ? m : mCounts.map(normalise), newU = uCounts.map(normalise)
+                let newLambda = min(max(matches / Double(pairs), floor), 1 - floor)
+                var change = abs(newLambda - lambda)
+                for c in 0..<comparisons where active[c] {
+                    for l in m[c].indices { change = max(change, abs(newM[c][l] - m[c][l]), abs(newU[c][l] - uc[c][l])) }
+                }
+                (m, uc, lambda) = (newM, newU, newLambda)
+                converged = change < options.tolerance
+            }
+            return (m, lambda, iterations, converged)
+        }
+    }
+
+    // MARK: Scoring
+
+    public struct Link: Sendable, Equatable {
+        public var a: Int
+        public var b: Int
+        public var weight: Double
+        public var probability: Double
+        /// The comparison levels of the pair (see `Comparison`).
+        public var levels: [Int]
+    }
+
+    /// Scores the candidate pairs of `blocking` (each once) and returns those with match
+    /// probability ≥ `threshold`, in candidate order.
+    public static func score(records: Records, model: Model, blocking: [BlockingRule], threshold: Double) -> [Link] {
+        score(records: records, model: model, pairs: candidatePairs(records: records, blocking: blocking), threshold: threshold)
+    }
+
+    public static func score(records: Records, model: Model, pairs: [Pair], threshold: Double) -> [Link] {
+        let weights = model.levelWeights
+        let base = model.priorWeight
+        // Compare in weight space: probability ≥ t ⇔ weight ≥ log2(t / (1 - t)).
+        let minWeight = threshold <= 0 ? -Double.infinity : threshold >= 1 ? Double.infinity : log2(threshold / (1 - threshold))
+        var links: [Link] = []
+        forEachVector(records: records, comparisons: model.comparisons, pairs: pairs) { index, levels in
+            var w = base
+            for c in weights.indices { w += weights[c][levels[c]] }
+            if w >= minWeight {
+                let pair = pairs[index]
+                links.append(Link(a: Int(pair.a), b: Int(pair.b), weight: w, probability: 1 / (1 + exp2(-w)),
+                                  levels: Array(levels)))
+            }
+        }
+        return links
+    }
+}
+
+/// SplitMix64: small, fast, and the same sequence on every platform for a seed.
+struct SplitMix64: RandomNumberGenerator, Sendable {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in 0..<bound (multiply-shift; the bias is negligible for bounds far below 2^64).
+    mutating func next(below bound: Int) -> Int {
+        Int(next().multipliedFullWidth(by: UInt64(bound)).high)
+    }
+}
