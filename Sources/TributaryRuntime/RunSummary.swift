@@ -36,6 +36,9 @@ public enum RunSummary {
         }
         if let identity = ledger.identity {
             var line = "  identity: \(identity.records) records → \(identity.profiles) profiles"
+            if identity.probabilisticLinks > 0 {
+                line += "; \(identity.probabilisticLinks) probabilistic links (\(identity.refusedLinks) refused by the guards)"
+            }
             if !identity.refusals.isEmpty {
                 line += "; links refused: " + identity.refusals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                     + " (see identity_refusals)"

@@ -10,6 +10,10 @@ public struct IdentitySummary: Sendable {
     public var profiles = 0
     public var linkedRecords = 0
     public var refusals: [String: Int] = [:]
+    /// Pairs the probabilistic matcher scored above its threshold, and how many of them the
+    /// guards refused.
+    public var probabilisticLinks = 0
+    public var refusedLinks = 0
 }
 
 extension SQLiteWriter {
@@ -54,8 +58,44 @@ extension SQLiteWriter {
                 }
             }
         }
+        // Probabilistic links (Fellegi-Sunter), joined under the same guards after the identifiers.
+        var links: [Stitcher.PairLink] = []
+        var evidence: [FellegiSunter.Link] = []
+        var model: FellegiSunter.Model?
+        if let probabilistic = identity.probabilistic {
+            var columns = [[[UInt8]?]](repeating: [[UInt8]?](repeating: nil, count: recordID.count),
+                                       count: probabilistic.attributes.count)
+            for (a, attribute) in probabilistic.attributes.enumerated() {
+                for (source, field) in attribute.fields {
+                    guard let t = tableIndex[source] else { continue }
+                    let values = try db.prepare("SELECT _record_id, CAST(\(Self.quote(field)) AS TEXT) FROM \(Self.quote(tables[t].tableName)) WHERE \(Self.quote(field)) IS NOT NULL")
+                    while try values.next() {
+                        let id = values.int(0)
+                        guard let text = values.text(1), !text.isEmpty, id < indexOf[t].count, indexOf[t][id] >= 0 else { continue }
+                        columns[a][indexOf[t][id]] = Array(text.utf8)
+                    }
+                }
+            }
+            let records = FellegiSunter.Records(columns: columns)
+            let attributeIndex = Dictionary(uniqueKeysWithValues: probabilistic.attributes.enumerated().map { ($1.name, $0) })
+            let comparisons = probabilistic.comparisons.map { c -> FellegiSunter.Comparison in
+                let levels: [FellegiSunter.Comparison.Level] = switch c.method {
+                case .exact: [.exact]
+                case .jaroWinkler: [.exact] + c.levels.map { .jaroWinkler($0) }
+                case .levenshtein: [.exact] + c.levels.map { .levenshtein(Int($0)) }
+                case .damerauLevenshtein: [.exact] + c.levels.map { .damerauLevenshtein(Int($0)) }
+                }
+                return FellegiSunter.Comparison(name: c.attribute, attribute: attributeIndex[c.attribute]!, levels: levels)
+            }
+            let blocking = probabilistic.blocking.map { FellegiSunter.BlockingRule($0.compactMap { attributeIndex[$0] }) }
+            let trained = FellegiSunter.train(records: records, comparisons: comparisons, blocking: blocking, seed: probabilistic.seed)
+            evidence = FellegiSunter.score(records: records, model: trained, blocking: blocking, threshold: probabilistic.threshold)
+            links = evidence.map { Stitcher.PairLink(a: $0.a, b: $0.b, strength: $0.probability) }
+            model = trained
+        }
+
         let types = identity.identifiers.map { Stitcher.IdentifierType(name: $0.name, maxPerProfile: $0.maxPerProfile) }
-        let result = Stitcher.stitch(records: recordID.count, types: types, observations: observations,
+        let result = Stitcher.stitch(records: recordID.count, types: types, observations: observations, links: links,
                                      options: .init(maxRecordsPerValue: identity.maxRecordsPerValue, maxClusterSize: identity.maxClusterSize))
 
         // Stable profile ids from each profile's strongest identifier.
@@ -167,8 +207,36 @@ extension SQLiteWriter {
             identifier.bind(4, count)
             try identifier.run()
         }
+        if let model {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let json = String(decoding: (try? encoder.encode(model)) ?? Data(), as: UTF8.self)
+            try db.execute("""
+                CREATE TABLE match_model (trained_at_run INTEGER NOT NULL, model TEXT NOT NULL);
+                CREATE TABLE match_evidence (a_source TEXT NOT NULL, a_record_id INTEGER NOT NULL,
+                                             b_source TEXT NOT NULL, b_record_id INTEGER NOT NULL,
+                                             probability REAL NOT NULL, weight REAL NOT NULL, levels TEXT NOT NULL);
+                """)
+            let saved = try db.prepare("INSERT INTO match_model VALUES (?, ?)")
+            saved.bind(1, previousRunID + 1)
+            saved.bind(2, json)
+            try saved.run()
+            let row = try db.prepare("INSERT INTO match_evidence VALUES (?, ?, ?, ?, ?, ?, ?)")
+            for link in evidence {
+                row.bind(1, tables[recordSource[link.a]].source)
+                row.bind(2, recordID[link.a])
+                row.bind(3, tables[recordSource[link.b]].source)
+                row.bind(4, recordID[link.b])
+                row.bind(5, link.probability)
+                row.bind(6, link.weight)
+                row.bind(7, zip(model.comparisons, link.levels).map { "\($0.name)=\($1)" }.joined(separator: " "))
+                try row.run()
+            }
+        }
         var summary = IdentitySummary(records: recordID.count, profiles: result.profileCount,
                                       linkedRecords: result.linkedBy.count { $0 != nil })
+        summary.probabilisticLinks = evidence.count
+        summary.refusedLinks = result.refusedLinks
         let refusal = try db.prepare("INSERT INTO identity_refusals VALUES (?, ?, ?, ?)")
         for r in result.refusals {
             refusal.bind(1, identity.identifiers[r.type].name)

@@ -87,3 +87,41 @@ struct GeneratorTruthTests {
         #expect(recall > 0.3, "pairwise recall \(recall)")
     }
 }
+
+@Suite("Probabilistic matching against the generator's truth")
+struct MatchingTruthTests {
+    @Test func crmDuplicatesAreFoundWithoutFalseMerges() throws {
+        let binary = try #require(GeneratorTruthTests.generator, "tributary-bench was not built beside pipeline")
+        let ws = try Workspace()
+        let generate = Process()
+        generate.executableURL = URL(fileURLWithPath: binary)
+        generate.arguments = ["generate", "--persons", "3000", "--seed", "5", "--corrupt-rate", "0", "--out", ws.file("data")]
+        generate.standardOutput = FileHandle.nullDevice
+        try generate.run()
+        generate.waitUntilExit()
+        let pipeline = CLI.packageRoot.appendingPathComponent("Pipelines/crm-matching.yml").path
+        let outcome = try CLI.run(["run", pipeline, "--quiet"],
+                                  environment: ["TRIBUTARY_OUT": ws.path, "CRM_PATH": ws.file("data/crm/contacts_*.csv")])
+        #expect(outcome.status == 0, "\(outcome)")
+        let db = try Database(ws.file("crm-matching.sqlite"))
+        var personOfLine: [Int: String] = [:]
+        let truth = try String(contentsOfFile: ws.file("data/truth/records.csv"), encoding: .utf8)
+        for line in truth.split(separator: "\n").dropFirst() where line.hasPrefix("crm,") {
+            let parts = line.split(separator: ",", omittingEmptySubsequences: false)
+            personOfLine[Int(parts[2])!] = String(parts[3])
+        }
+        var together: [String: Int] = [:], person: [String: Int] = [:], both: [String: Int] = [:]
+        for row in db.rows("SELECT s._line, r.profile_id FROM src_crm s JOIN profile_records r ON r.source = 'crm' AND r.record_id = s._record_id") {
+            let p = try #require(personOfLine[Int(row[0] ?? "") ?? -1])
+            together[row[1] ?? "", default: 0] += 1
+            person[p, default: 0] += 1
+            both[(row[1] ?? "") + "|" + p, default: 0] += 1
+        }
+        func pairs(_ c: [String: Int]) -> Double { c.values.reduce(0) { $0 + Double($1 * ($1 - 1) / 2) } }
+        #expect(pairs(person) > 100, "the generator wrote duplicate contacts")
+        let precision = pairs(both) / max(1, pairs(together)), recall = pairs(both) / max(1, pairs(person))
+        #expect(precision >= 0.99, "precision \(precision), recall \(recall)")
+        #expect(recall >= 0.95, "precision \(precision), recall \(recall)")
+        #expect(Int(db.value("SELECT count(*) FROM match_model") ?? "") == 1)
+    }
+}
