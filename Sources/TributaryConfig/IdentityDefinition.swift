@@ -37,6 +37,9 @@ public struct IdentityDefinition: Sendable {
         public var comparisons: [Comparison]
         public var threshold: Double
         public var seed: UInt64
+        /// A saved model (JSON, e.g. `sqlite3 out.sqlite "select model from match_model" > model.json`)
+        /// to use instead of training: nightly runs then score with fixed parameters.
+        public var modelFile: String?
     }
 
     static let shape = Shape.object([
@@ -65,11 +68,12 @@ public struct IdentityDefinition: Sendable {
                     : [.error(.invalidValue, at: node.location, "threshold must be a probability between 0 and 1, found \(node.safeDescription)")]
             }), default: "0.95", doc: "the match probability above which two records are linked"),
             Property("seed", .integer(min: 0), default: "42", doc: "seed of the random pairs used to estimate u; training is deterministic"),
+            Property("model", .string, doc: "a saved model (JSON from the `match_model` table), relative to the pipeline file: scored with, not retrained"),
         ]), doc: "a Fellegi-Sunter matcher (blocking, comparisons, EM); its links join profiles under the same guards"),
     ])
 
     /// Builds the section, checking every `source.field` against the sources' output fields.
-    static func build(_ node: ConfigNode, sources: [SourceDefinition], declared: Set<String>,
+    static func build(_ node: ConfigNode, sources: [SourceDefinition], declared: Set<String>, baseDirectory: String,
                       diagnostics: inout DiagnosticBag) -> IdentityDefinition? {
         let before = diagnostics.errorCount
         ShapeValidator.validate(node, against: shape, context: "'identity'", diagnostics: &diagnostics)
@@ -151,7 +155,8 @@ public struct IdentityDefinition: Sendable {
             probabilistic = Probabilistic(
                 attributes: attributes, blocking: blocking, comparisons: comparisons,
                 threshold: node["threshold"]?.scalar.flatMap(Double.init) ?? 0.95,
-                seed: node["seed"]?.scalar.flatMap { UInt64($0) } ?? 42)
+                seed: node["seed"]?.scalar.flatMap { UInt64($0) } ?? 42,
+                modelFile: node["model"]?.scalar.map { $0.hasPrefix("/") ? $0 : baseDirectory + "/" + $0 })
         }
         guard diagnostics.errorCount == before else { return nil }
         return IdentityDefinition(

@@ -145,7 +145,8 @@ public struct PipelineLoader {
         var identity: IdentityDefinition?
         if let node = root["identity"] {
             let declared = Set((root["sources"]?.entries ?? []).map(\.key))
-            identity = IdentityDefinition.build(node, sources: sources, declared: declared, diagnostics: &diagnostics)
+            identity = IdentityDefinition.build(node, sources: sources, declared: declared, baseDirectory: baseDirectory,
+                                                diagnostics: &diagnostics)
         }
         var survivorship: SurvivorshipDefinition?
         if let entry = root.entry("profiles") {

@@ -88,7 +88,20 @@ extension SQLiteWriter {
                 return FellegiSunter.Comparison(name: c.attribute, attribute: attributeIndex[c.attribute]!, levels: levels)
             }
             let blocking = probabilistic.blocking.map { FellegiSunter.BlockingRule($0.compactMap { attributeIndex[$0] }) }
-            let trained = FellegiSunter.train(records: records, comparisons: comparisons, blocking: blocking, seed: probabilistic.seed)
+            let trained: FellegiSunter.Model
+            if let file = probabilistic.modelFile {
+                // A pinned model: score with its parameters; it must describe these comparisons.
+                guard let data = FileManager.default.contents(atPath: file),
+                      let saved = try? JSONDecoder().decode(FellegiSunter.Model.self, from: data) else {
+                    throw RunError.input("cannot read the matching model \(file) (JSON from the match_model table)")
+                }
+                guard saved.comparisons == comparisons else {
+                    throw RunError.input("the matching model \(file) was trained for other comparisons than the pipeline's; retrain it or remove `model:`")
+                }
+                trained = saved
+            } else {
+                trained = FellegiSunter.train(records: records, comparisons: comparisons, blocking: blocking, seed: probabilistic.seed)
+            }
             evidence = FellegiSunter.score(records: records, model: trained, blocking: blocking, threshold: probabilistic.threshold)
             links = evidence.map { Stitcher.PairLink(a: $0.a, b: $0.b, strength: $0.probability) }
             model = trained

@@ -125,3 +125,36 @@ struct MatchingTruthTests {
         #expect(Int(db.value("SELECT count(*) FROM match_model") ?? "") == 1)
     }
 }
+
+@Suite("Pinned matching model")
+struct PinnedModelTests {
+    @Test func aSavedModelIsUsedInsteadOfTraining() throws {
+        let ws = try Workspace()
+        let original = try String(contentsOf: CLI.packageRoot.appendingPathComponent("Pipelines/crm-matching.yml"), encoding: .utf8)
+            .replacingOccurrences(of: "${CRM_PATH:-../SampleData/crm/contacts_*.csv}",
+                                  with: CLI.packageRoot.appendingPathComponent("SampleData/crm").path + "/contacts_*.csv")
+            .replacingOccurrences(of: "${TRIBUTARY_OUT:-../out}", with: ws.file("out"))
+        try ws.write("train.yml", original)
+        #expect(try CLI.run(["run", ws.file("train.yml"), "--quiet"]).status == 0)
+        let trained = try Database(ws.file("out/crm-matching.sqlite"))
+        let model = try #require(trained.value("SELECT model FROM match_model"))
+        let links = trained.value("SELECT count(*) FROM match_evidence")
+        try ws.write("model.json", model)
+
+        // Pinned: the run scores with the saved parameters (the stored model is the same JSON).
+        try ws.write("pinned.yml", original.replacingOccurrences(of: "    threshold: 0.95", with: "    threshold: 0.95\n    model: model.json"))
+        let pinned = try CLI.run(["run", ws.file("pinned.yml"), "--quiet"])
+        #expect(pinned.status == 0, "\(pinned)")
+        let again = try Database(ws.file("out/crm-matching.sqlite"))
+        #expect(again.value("SELECT model FROM match_model") == model)
+        #expect(again.value("SELECT count(*) FROM match_evidence") == links)
+
+        // A model trained for other comparisons is refused with a clear message.
+        try ws.write("other.yml", original
+            .replacingOccurrences(of: "    threshold: 0.95", with: "    threshold: 0.95\n    model: model.json")
+            .replacingOccurrences(of: "levels: [0.92, 0.80] }\n      last_name", with: "levels: [0.90] }\n      last_name"))
+        let refused = try CLI.run(["run", ws.file("other.yml"), "--quiet"])
+        #expect(refused.status == 1, "\(refused)")
+        #expect(refused.stderr.contains("was trained for other comparisons"), "\(refused)")
+    }
+}
