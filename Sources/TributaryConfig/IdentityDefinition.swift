@@ -29,6 +29,8 @@ public struct IdentityDefinition: Sendable {
             public var method: Method
             /// Similarity thresholds (Jaro-Winkler) or maximum edit distances, best level first.
             public var levels: [Double]
+            /// Weigh exact matches by how rare the value is.
+            public var termFrequency: Bool = false
         }
 
         /// Attribute name → the fields holding it, as (source, output field).
@@ -62,6 +64,8 @@ public struct IdentityDefinition: Sendable {
                 Property("method", .choice(Probabilistic.Method.allCases.map(\.rawValue)), required: true,
                          doc: "how values are compared"),
                 Property("levels", .list(.string), doc: "Jaro-Winkler thresholds (e.g. `[0.92, 0.8]`) or edit distances (`[1, 2]`), best first"),
+                Property("term_frequency", .boolean, default: "false",
+                         doc: "weigh an exact match by how rare the value is (`Okonkwo` counts for more than `Smith`)"),
             ])), required: true, doc: "attribute → comparison with levels (an exact match is always the first level)"),
             Property("threshold", .custom(summary: "a probability between 0 and 1", check: { node in
                 Double(node.scalar ?? "").map { (0...1).contains($0) } == true ? []
@@ -150,7 +154,8 @@ public struct IdentityDefinition: Sendable {
                     }
                     levels.append(v)
                 }
-                comparisons.append(.init(attribute: entry.key, method: method, levels: levels))
+                comparisons.append(.init(attribute: entry.key, method: method, levels: levels,
+                                         termFrequency: entry.value["term_frequency"]?.scalar == "true"))
             }
             probabilistic = Probabilistic(
                 attributes: attributes, blocking: blocking, comparisons: comparisons,

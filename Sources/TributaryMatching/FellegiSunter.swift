@@ -478,19 +478,44 @@ public enum FellegiSunter {
 
     /// Scores the candidate pairs of `blocking` (each once) and returns those with match
     /// probability ≥ `threshold`, in candidate order.
-    public static func score(records: Records, model: Model, blocking: [BlockingRule], threshold: Double) -> [Link] {
-        score(records: records, model: model, pairs: candidatePairs(records: records, blocking: blocking), threshold: threshold)
+    public static func score(records: Records, model: Model, blocking: [BlockingRule], threshold: Double,
+                             termFrequency: Set<Int> = []) -> [Link] {
+        score(records: records, model: model, pairs: candidatePairs(records: records, blocking: blocking), threshold: threshold,
+              termFrequency: termFrequency)
     }
 
-    public static func score(records: Records, model: Model, pairs: [Pair], threshold: Double) -> [Link] {
+    /// `termFrequency`: comparisons (by index) whose exact level is weighted by how common the
+    /// shared value is: an exact match on `Okonkwo` counts for more than one on `Smith`
+    /// (weight log2(m / tf), tf = the value's share of the attribute's values, as Splink does).
+    public static func score(records: Records, model: Model, pairs: [Pair], threshold: Double,
+                             termFrequency: Set<Int> = []) -> [Link] {
         let weights = model.levelWeights
         let base = model.priorWeight
+        // Value shares of the term-frequency attributes, and each record's value's weight.
+        var exactWeight: [Int: [Double]] = [:]  // comparison → per record
+        for c in termFrequency where c < model.comparisons.count {
+            let attribute = model.comparisons[c].attribute
+            var counts: [[UInt8]: Int] = [:]
+            var total = 0
+            for r in 0..<records.count {
+                if let v = records.value(attribute, r) { counts[v, default: 0] += 1; total += 1 }
+            }
+            let m = model.m[c][1]
+            exactWeight[c] = (0..<records.count).map { r in
+                guard let v = records.value(attribute, r), let n = counts[v], total > 0 else { return weights[c][1] }
+                return log2(m / (Double(n) / Double(total)))
+            }
+        }
+        let tf = exactWeight.sorted { $0.key < $1.key }
         // Compare in weight space: probability ≥ t ⇔ weight ≥ log2(t / (1 - t)).
         let minWeight = threshold <= 0 ? -Double.infinity : threshold >= 1 ? Double.infinity : log2(threshold / (1 - threshold))
         var links: [Link] = []
         forEachVector(records: records, comparisons: model.comparisons, pairs: pairs) { index, levels in
             var w = base
             for c in weights.indices { w += weights[c][levels[c]] }
+            for (c, perRecord) in tf where levels[c] == 1 {
+                w += perRecord[Int(pairs[index].a)] - weights[c][1]
+            }
             if w >= minWeight {
                 let pair = pairs[index]
                 links.append(Link(a: Int(pair.a), b: Int(pair.b), weight: w, probability: 1 / (1 + exp2(-w)),

@@ -102,7 +102,9 @@ extension SQLiteWriter {
             } else {
                 trained = FellegiSunter.train(records: records, comparisons: comparisons, blocking: blocking, seed: probabilistic.seed)
             }
-            evidence = FellegiSunter.score(records: records, model: trained, blocking: blocking, threshold: probabilistic.threshold)
+            let termFrequency = Set(probabilistic.comparisons.indices.filter { probabilistic.comparisons[$0].termFrequency })
+            evidence = FellegiSunter.score(records: records, model: trained, blocking: blocking, threshold: probabilistic.threshold,
+                                           termFrequency: termFrequency)
             links = evidence.map { Stitcher.PairLink(a: $0.a, b: $0.b, strength: $0.probability) }
             model = trained
         }

@@ -180,3 +180,21 @@ struct Synthetic {
         }
     }
 }
+
+@Suite("Term-frequency adjustment")
+struct TermFrequencyTests {
+    @Test func aRareSharedValueWeighsMoreThanACommonOne() {
+        // Surnames: smith ×4, okonkwo ×2. Exact-match m = 0.9; without adjustment both exact pairs
+        // weigh log2(0.9 / 0.1); with it, smith: log2(0.9 / (4/6)), okonkwo: log2(0.9 / (2/6)).
+        let records = FellegiSunter.Records(strings: [["smith", "smith", "smith", "smith", "okonkwo", "okonkwo"]])
+        let comparison = FellegiSunter.Comparison(name: "surname", attribute: 0, levels: [.exact])
+        let model = FellegiSunter.Model(comparisons: [comparison], m: [[0, 0.9, 0.1]], u: [[0, 0.1, 0.9]],
+                                        prior: 0.5, iterations: 0, converged: true)
+        let pairs = [FellegiSunter.Pair(a: 0, b: 1), FellegiSunter.Pair(a: 4, b: 5)]
+        let plain = FellegiSunter.score(records: records, model: model, pairs: pairs, threshold: 0)
+        let adjusted = FellegiSunter.score(records: records, model: model, pairs: pairs, threshold: 0, termFrequency: [0])
+        #expect(abs(plain[0].weight - log2(9)) < 1e-9 && abs(plain[1].weight - log2(9)) < 1e-9)
+        #expect(abs(adjusted[0].weight - log2(0.9 / (4.0 / 6))) < 1e-9)
+        #expect(abs(adjusted[1].weight - log2(0.9 / (2.0 / 6))) < 1e-9)
+    }
+}
