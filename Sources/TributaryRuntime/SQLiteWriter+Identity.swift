@@ -208,14 +208,14 @@ extension SQLiteWriter {
         }
         struct Held: Hashable { var profile: Int; var type: Int; var value: String }
         var held: [Held: Int] = [:]  // records holding each identifier value, per profile
-        for o in observations { held[Held(profile: result.profileOf[o.record], type: o.type, value: o.value), default: 0] += 1 }
-        let identifier = try db.prepare("INSERT INTO identifiers VALUES (?, ?, ?, ?)")
-        let ordered = held.sorted { a, b in
-            if a.key.profile != b.key.profile { return a.key.profile < b.key.profile }
-            if a.key.type != b.key.type { return a.key.type < b.key.type }
-            return a.key.value.utf8.lexicographicallyPrecedes(b.key.value.utf8)
+        var ordered: [Held] = []     // first-seen order: deterministic without sorting millions of rows
+        for o in observations {
+            let key = Held(profile: result.profileOf[o.record], type: o.type, value: o.value)
+            if let n = held[key] { held[key] = n + 1 } else { held[key] = 1; ordered.append(key) }
         }
-        for (key, count) in ordered {
+        let identifier = try db.prepare("INSERT INTO identifiers VALUES (?, ?, ?, ?)")
+        for key in ordered {
+            let count = held[key]!
             identifier.bind(1, profileID[key.profile])
             identifier.bind(2, identity.identifiers[key.type].name)
             identifier.bind(3, key.value)
