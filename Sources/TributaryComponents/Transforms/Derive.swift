@@ -68,7 +68,7 @@ struct Derive: Transform, TransformComponent {
             kind = parser.parse(condition: false, diagnostics: &diagnostics).map(Kind.expression)
         }
         guard let intoNode = node["into"], let kind, diagnostics.errorCount == before,
-              let column = Standardizer.addField(intoNode, scope: &scope, diagnostics: &diagnostics) else { return nil }
+              let column = NewField.add(intoNode, scope: &scope, diagnostics: &diagnostics) else { return nil }
         return Derive(kind: kind, column: column, name: intoNode.scalar ?? "")
     }
 

@@ -84,9 +84,9 @@ struct Email: Transform, TransformComponent {
         guard let fieldNode, let column = scope.resolve(fieldNode, diagnostics: &diagnostics) else { return nil }
         var into: Int?
         if let intoNode = node["into"], intoNode.scalar != fieldNode.scalar {
-            into = Standardizer.addField(intoNode, scope: &scope, diagnostics: &diagnostics)
+            into = NewField.add(intoNode, scope: &scope, diagnostics: &diagnostics)
         }
-        let keyColumn = node["match_key"].flatMap { Standardizer.addField($0, scope: &scope, diagnostics: &diagnostics) }
+        let keyColumn = node["match_key"].flatMap { NewField.add($0, scope: &scope, diagnostics: &diagnostics) }
         var whole: [[UInt8]] = []
         var domains: [[UInt8]] = []
         for text in builtInPlaceholders + (node["placeholders"]?.scalarList ?? []).compactMap(\.scalar) {

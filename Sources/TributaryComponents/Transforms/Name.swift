@@ -139,13 +139,8 @@ struct Name: Transform, TransformComponent {
 
     /// Adds the new field named by `node`, if any; a name already in use is an error.
     private static func add(_ node: ConfigNode?, to scope: inout FieldScope, _ diagnostics: inout DiagnosticBag) -> Int? {
-        guard let node, let name = node.scalar else { return nil }
-        if scope.column(of: name) != nil || scope.unavailableReason(name) != nil {
-            diagnostics.add(.error(.duplicateField, at: node.location, "field '\(name)' already exists",
-                                   hint: "name's new fields need names of their own"))
-            return nil
-        }
-        return scope.add(name)
+        guard let node else { return nil }
+        return NewField.add(node, scope: &scope, hint: "name's new fields need names of their own", diagnostics: &diagnostics)
     }
 
     func apply(to batch: inout RecordBatch, counters: inout TransformCounters) -> Int {

@@ -166,9 +166,9 @@ struct Phone: Transform, TransformComponent {
         }
         var into: Int?
         if let intoNode = node["into"], intoNode.scalar != fieldNode.scalar {
-            into = Standardizer.addField(intoNode, scope: &scope, diagnostics: &diagnostics)
+            into = NewField.add(intoNode, scope: &scope, diagnostics: &diagnostics)
         }
-        let extensionColumn = node["extension_into"].flatMap { Standardizer.addField($0, scope: &scope, diagnostics: &diagnostics) }
+        let extensionColumn = node["extension_into"].flatMap { NewField.add($0, scope: &scope, diagnostics: &diagnostics) }
         guard diagnostics.errorCount == before else { return nil }
         return Phone(column: column, into: into, region: region, countryColumn: countryColumn, extensionColumn: extensionColumn)
     }

@@ -1,12 +1,12 @@
 import TributaryCore
 
-/// What the value standardizers (`email`, `phone`) share: resolving their output fields at make
-/// time, and writing results into a column's arena without a Swift `String` per value.
-enum Standardizer {
-    /// Adds the new field named by `node` (an `into:`-style key) to the scope and returns its
-    /// column. The name is checked like a source field name; an existing field is an error
-    /// (drop or rename it first), so a standardizer never silently overwrites a column.
-    static func addField(_ node: ConfigNode, scope: inout FieldScope, diagnostics: inout DiagnosticBag) -> Int? {
+/// The new output fields of transforms (`into:`, `match_key:`, ...), checked in one place: the
+/// name must be a valid field name and not in use; a transform never silently overwrites a column.
+enum NewField {
+    /// The name in `node`, if it can be a new field here; otherwise reports why and returns nil.
+    /// Names from `${VAR}` are not echoed.
+    static func name(_ node: ConfigNode, scope: FieldScope, hint: String = "choose another name, or drop the existing field first",
+                     diagnostics: inout DiagnosticBag) -> String? {
         guard let name = node.scalar else { return nil }
         let secret = !node.interpolatedFrom.isEmpty
         let problems = FieldNames.check(ConfigEntry(key: name, keyLocation: node.location, value: node), interpolated: secret)
@@ -16,13 +16,22 @@ enum Standardizer {
         }
         if scope.column(of: name) != nil || scope.unavailableReason(name) != nil {
             diagnostics.add(.error(.duplicateField, at: node.location,
-                                   "a field named \(secret ? node.safeDescription : "'\(name)'") already exists",
-                                   hint: "choose another name, or drop the existing field first"))
+                                   "a field named \(secret ? node.safeDescription : "'\(name)'") already exists", hint: hint))
             return nil
         }
-        return scope.add(name)
+        return name
     }
 
+    /// Adds the field named in `node` to `scope`; its column index, or nil after reporting a problem.
+    static func add(_ node: ConfigNode, scope: inout FieldScope, hint: String = "choose another name, or drop the existing field first",
+                    diagnostics: inout DiagnosticBag) -> Int? {
+        name(node, scope: scope, hint: hint, diagnostics: &diagnostics).map { scope.add($0) }
+    }
+}
+
+/// What the value standardizers (`email`, `phone`) share: writing results into a column's arena
+/// without a Swift `String` per value.
+enum Standardizer {
     /// The bounds of `value[start..<end]` without leading and trailing white space (as `trim`).
     @inline(__always)
     static func trimmed(_ value: UnsafeBufferPointer<UInt8>) -> (start: Int, end: Int) {

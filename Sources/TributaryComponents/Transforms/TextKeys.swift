@@ -156,19 +156,8 @@ enum OutputField {
     /// when `commit` is called; returns nil after reporting a problem.
     static func check(_ node: ConfigNode?, scope: FieldScope, diagnostics: inout DiagnosticBag) -> String?? {
         guard let node else { return .some(nil) }
-        guard let name = node.scalar else { return nil }
-        let secret = !node.interpolatedFrom.isEmpty
-        let problems = FieldNames.check(ConfigEntry(key: name, keyLocation: node.location, value: node), interpolated: secret)
-        if !problems.isEmpty {
-            diagnostics.add(contentsOf: problems)
-            return nil
-        }
-        if scope.column(of: name) != nil || scope.unavailableReason(name) != nil {
-            diagnostics.add(.error(.duplicateField, at: node.location,
-                                   "a field named \(secret ? node.safeDescription : "'\(name)'") already exists",
-                                   hint: "omit `into` to replace the field in place, drop the field first, or choose another name"))
-            return nil
-        }
+        let hint = "omit `into` to replace the field in place, drop the field first, or choose another name"
+        guard let name = NewField.name(node, scope: scope, hint: hint, diagnostics: &diagnostics) else { return nil }
         return .some(name)
     }
 }
