@@ -162,6 +162,9 @@ extension SQLiteWriter {
             for p in 0..<result.profileCount where kept[p] == nil && taken.contains(profileID[p]) {
                 profileID[p] += "_" + String(p)
             }
+            for (p, olds) in shares {
+                for (old, records) in olds { lineage.append((profileID[p], old, records)) }
+            }
             for (p, olds) in shares.sorted(by: { $0.key < $1.key }) {
                 for old in olds.keys.sorted() where old != profileID[p] {
                     // `old` went to another profile (split) or was absorbed here (merge).

@@ -61,6 +61,9 @@ struct Run: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only errors.")
     var quiet = false
 
+    @Option(help: ArgumentHelp("Evaluate traits and segments at this instant instead of now (2024-06-05 or 2024-06-05T09:00:00Z), for reproducible and back-dated runs.", valueName: "instant"))
+    var asOf: InstantArgument?
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         guard pieceMib >= 1 else { throw ValidationError("--piece-mib must be at least 1") }
@@ -71,7 +74,7 @@ struct Run: ParsableCommand {
         let logger = Logger(label: "tributary")
         installSignalHandlers()
         let loader = PipelineLoader(catalog: Registry.standard, mode: .run)
-        let (definition, diagnostics) = loader.load(path: file)
+        let (definition, diagnostics) = PipelineCheck.load(loader, path: file)
         if !diagnostics.items.isEmpty {
             let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
             FileHandle.standardError.write(DiagnosticFormatter(format: .text, sources: [file: text])
@@ -80,7 +83,7 @@ struct Run: ParsableCommand {
         guard let definition else { throw ExitCode(Exit.invalidPipeline) }
         let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
         let runner = Runner(definition: definition, pipelineText: text,
-                            options: RunOptions(jobs: jobs, pieceSize: pieceMib << 20), logger: logger)
+                            options: RunOptions(jobs: jobs, pieceSize: pieceMib << 20, asOf: asOf?.value), logger: logger)
         let started = Date()
         do {
             let ledger = try runner.run()
@@ -114,7 +117,7 @@ struct Validate: ParsableCommand {
         var texts: [String: String] = [:]
         for file in files {
             texts[file] = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
-            all += loader.load(path: file).1.sorted
+            all += PipelineCheck.load(loader, path: file).1.sorted
         }
         print(DiagnosticFormatter(format: format, sources: texts).render(all, files: files.count), terminator: "")
         if all.contains(where: { $0.severity == .error }) { throw ExitCode(Exit.invalidPipeline) }
@@ -167,6 +170,15 @@ struct Docs: ParsableCommand {
 }
 
 extension DiagnosticFormat: ExpressibleByArgument {}
+
+/// `--as-of`: a date (midnight UTC) or an ISO-8601 timestamp.
+struct InstantArgument: ExpressibleByArgument {
+    var value: AsOf
+    init?(argument: String) {
+        guard let value = AsOf(parsing: argument) else { return nil }
+        self.value = value
+    }
+}
 
 enum LogFormat: String, ExpressibleByArgument {
     case text, json
