@@ -161,7 +161,8 @@ public enum Stitcher {
                     switch forest.union(anchor, record) {
                     case .joined:
                         if linkedBy[record] == nil { linkedBy[record] = type }
-                        made.append(Edge(a: anchor, b: record, type: type, value: value, records: members.count))
+                        made.append(Edge(a: Int32(anchor), b: Int32(record), type: Int32(type), value: Int32(order[valueRank]),
+                                         records: Int32(members.count)))
                     case .alreadyTogether:
                         break
                     case .refused(let reason):
@@ -179,7 +180,7 @@ public enum Stitcher {
             case .joined:
                 let later = max(link.a, link.b)
                 if linkedBy[later] == nil { linkedBy[later] = pairLinkType }
-                made.append(Edge(a: min(link.a, link.b), b: later, type: pairLinkType, value: "", records: 2))
+                made.append(Edge(a: Int32(min(link.a, link.b)), b: Int32(later), type: Int32(pairLinkType), value: -1, records: 2))
             case .alreadyTogether:
                 break
             case .refused:
@@ -189,7 +190,7 @@ public enum Stitcher {
 
         // Profiles over the size limit are split on their weakest links.
         if let maxSize = options.maxClusterSize, forest.size.contains(where: { $0 > maxSize }) {
-            let cut = split(records: records, made: made, maxSize: maxSize)
+            let cut = split(records: records, made: made, values: texts, maxSize: maxSize)
             forest = cut.forest
             linkedBy = cut.linkedBy
             refusals += cut.refusals
@@ -210,15 +211,16 @@ public enum Stitcher {
                       refusedLinks: refusedLinks)
     }
 
-    /// A link made: `b` joined `a`'s profile through an identifier value of `type`, or through a
-    /// pair link (`pairLinkType`, value empty).
+    /// A link made: `b` joined `a`'s profile through an identifier value of `type` (`value`: its
+    /// index among the type's values), or through a pair link (`pairLinkType`, value -1). Compact:
+    /// there is one per record joined.
     struct Edge {
-        var a: Int
-        var b: Int
-        var type: Int
-        var value: String
+        var a: Int32
+        var b: Int32
+        var type: Int32
+        var value: Int32
         /// The records the value was seen on (2 for a pair link).
-        var records: Int
+        var records: Int32
     }
 
     /// Splits the profiles larger than `maxSize` on their weakest links, top-down: the weakest
@@ -231,20 +233,22 @@ public enum Stitcher {
     /// the part it makes holds at most `maxSize` records (a part of the single-linkage tree small
     /// enough is never cut, and any part containing it is larger). Profiles within the limit keep
     /// every link, and the same `linkedBy`.
-    static func split(records: Int, made: [Edge], maxSize: Int) -> (forest: Forest, linkedBy: [Int?], refusals: [Refusal]) {
+    static func split(records: Int, made: [Edge], values: [[String]], maxSize: Int) -> (forest: Forest, linkedBy: [Int?], refusals: [Refusal]) {
         var whole = Forest(count: records, limitedTypes: [])
         var kept = Forest(count: records, limitedTypes: [])
         var linkedBy = [Int?](repeating: nil, count: records)
         var refusals: [Refusal] = []
         for edge in made {
-            let sa = whole.size[whole.find(edge.a)], sb = whole.size[whole.find(edge.b)]
-            _ = whole.union(edge.a, edge.b)
+            let (a, b, type) = (Int(edge.a), Int(edge.b), Int(edge.type))
+            let sa = whole.size[whole.find(a)], sb = whole.size[whole.find(b)]
+            _ = whole.union(a, b)
             if sa + sb > maxSize {
-                refusals.append(Refusal(type: edge.type, value: edge.value, reason: .maxClusterSize, records: edge.records,
-                                        linked: [edge.a, edge.b], parts: [sa, sb]))
+                let value = type >= 0 && edge.value >= 0 ? values[type][Int(edge.value)] : ""
+                refusals.append(Refusal(type: type, value: value, reason: .maxClusterSize, records: Int(edge.records),
+                                        linked: [a, b], parts: [sa, sb]))
             } else {
-                _ = kept.union(edge.a, edge.b)
-                if linkedBy[edge.b] == nil { linkedBy[edge.b] = edge.type }
+                _ = kept.union(a, b)
+                if linkedBy[b] == nil { linkedBy[b] = type }
             }
         }
         return (kept, linkedBy, refusals)

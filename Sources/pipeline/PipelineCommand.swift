@@ -102,7 +102,9 @@ struct Validate: ParsableCommand {
         abstract: "Check pipeline files without reading input data or writing output.",
         discussion: """
             Reports every problem of every file, each at file:line:column with a stable code and a hint. \
-            Exits 78 when any file has an error, 0 otherwise (warnings do not fail).
+            Exits 78 when any file has an error, 0 otherwise (warnings do not fail). With --estimate, \
+            also reads the inputs (still writing nothing) and counts the candidate pairs of each \
+            blocking rule of identity.probabilistic; exits 1 when a file cannot be estimated.
             """)
 
     @Argument(help: "Pipeline files.")
