@@ -37,7 +37,7 @@ public enum PairEstimate {
     public static func estimate(_ definition: PipelineDefinition, jobs: Int, pieceSize: Int = 4 << 20,
                                 exactLimit: Int = 50_000_000) throws(RunError) -> Result {
         guard let probabilistic = definition.identity?.probabilistic else {
-            throw RunError.input("\(definition.file): no `identity.probabilistic` section, so no blocking rules to estimate")
+            throw RunError.input("no `identity.probabilistic` section, so no blocking rules to estimate")
         }
         var columns = [[[UInt8]?]](repeating: [], count: probabilistic.attributes.count)
         var keepNotApplied: [String] = []

@@ -188,30 +188,37 @@ public final class ProfileExplainer {
         var links: [Waterfall] = [], notJoined: [Waterfall] = []
         var notes: [String] = []
         if tables.contains("match_evidence") {
+            // The links of the profile's records, through the indexes on both ends of a link.
             let evidence = try db.prepare("""
-                SELECT e.a_source, e.a_record_id, e.b_source, e.b_record_id, ra.profile_id, rb.profile_id
+                SELECT \(try evidenceColumns()), ra.profile_id, rb.profile_id
                 FROM match_evidence e
                 JOIN profile_records ra ON ra.source = e.a_source AND ra.record_id = e.a_record_id
                 JOIN profile_records rb ON rb.source = e.b_source AND rb.record_id = e.b_record_id
-                WHERE ra.profile_id = ?1 OR rb.profile_id = ?1
+                WHERE e.rowid IN (
+                    SELECT x.rowid FROM profile_records r JOIN match_evidence x ON x.a_source = r.source AND x.a_record_id = r.record_id
+                    WHERE r.profile_id = ?1
+                    UNION
+                    SELECT x.rowid FROM profile_records r JOIN match_evidence x ON x.b_source = r.source AND x.b_record_id = r.record_id
+                    WHERE r.profile_id = ?1)
                 ORDER BY e.rowid
                 """)
             evidence.bind(1, profile)
-            var pairs: [(RecordRef, RecordRef, Bool)] = []
+            var rows: [(Evidence, Bool)] = []
             while try evidence.next() {
-                pairs.append((RecordRef(source: evidence.text(0) ?? "", recordID: evidence.int(1)),
-                              RecordRef(source: evidence.text(2) ?? "", recordID: evidence.int(3)),
-                              evidence.text(4) == evidence.text(5)))
+                rows.append((Evidence(evidence), evidence.text(8) == evidence.text(9)))
             }
-            for (a, b, joined) in pairs {
-                guard var waterfall = try waterfall(a, b) else { continue }
+            if model == nil, !rows.isEmpty { notes.append("no readable match_model: the probabilistic links cannot be explained") }
+            for (row, joined) in rows {
+                guard var waterfall = try waterfall(row) else { continue }
                 waterfall.joined = joined
                 if joined { links.append(waterfall) } else { notJoined.append(waterfall) }
             }
         } else if records.contains(where: { $0.linkedBy == "probabilistic" }) {
             notes.append("this database has no match_evidence table: the probabilistic links cannot be explained")
         }
-        if model == nil, !links.isEmpty { notes.append("no readable match_model: the waterfalls cannot be computed") }
+        if showValues, fields == nil {
+            notes.append("this database does not record where identifiers and attributes are read from (identity_fields): no values to show")
+        }
         return ProfileExplanation(profileID: profile, sources: sources, records: records, links: links, notJoined: notJoined, notes: notes)
     }
 
@@ -247,15 +254,43 @@ public final class ProfileExplainer {
 
     // MARK: Waterfalls
 
+    /// One row of `match_evidence`.
+    struct Evidence {
+        var a: RecordRef
+        var b: RecordRef
+        var probability: Double
+        var weight: Double
+        var levels: String
+        /// Nil when the database has no `tf_adjustments` column.
+        var adjustments: String?
+        var recordsAdjustments: Bool
+
+        /// From the first 8 columns of `evidenceColumns()`.
+        init(_ row: SQLiteDatabase.Statement) {
+            a = RecordRef(source: row.text(0) ?? "", recordID: row.int(1))
+            b = RecordRef(source: row.text(2) ?? "", recordID: row.int(3))
+            probability = row.double(4)
+            weight = row.double(5)
+            levels = row.text(6) ?? ""
+            adjustments = row.text(7)
+            recordsAdjustments = row.text(7) != "-1"  // see `evidenceColumns`; a real value is `name=weight …`
+        }
+    }
+
+    /// The columns `Evidence` reads, of `match_evidence e` (older databases lack `tf_adjustments`: -1).
+    func evidenceColumns() throws(RunError) -> String {
+        let hasTF = try Self.columns(db, "match_evidence").contains("tf_adjustments")
+        return "e.a_source, e.a_record_id, e.b_source, e.b_record_id, e.probability, e.weight, e.levels, "
+            + (hasTF ? "e.tf_adjustments" : "-1")
+    }
+
     /// The waterfall of a pair stored in `match_evidence` (either order); nil when it is not there.
     func waterfall(_ a: RecordRef, _ b: RecordRef) throws(RunError) -> Waterfall? {
-        guard let model, tables.contains("match_evidence") else { return nil }
-        let hasTF = try Self.columns(db, "match_evidence").contains("tf_adjustments")
+        guard model != nil, tables.contains("match_evidence") else { return nil }
         let row = try db.prepare("""
-            SELECT a_source, a_record_id, b_source, b_record_id, probability, weight, levels, \(hasTF ? "tf_adjustments" : "NULL")
-            FROM match_evidence
-            WHERE (a_source = ?1 AND a_record_id = ?2 AND b_source = ?3 AND b_record_id = ?4)
-               OR (a_source = ?3 AND a_record_id = ?4 AND b_source = ?1 AND b_record_id = ?2)
+            SELECT \(try evidenceColumns()) FROM match_evidence e
+            WHERE (e.a_source = ?1 AND e.a_record_id = ?2 AND e.b_source = ?3 AND e.b_record_id = ?4)
+               OR (e.a_source = ?3 AND e.a_record_id = ?4 AND e.b_source = ?1 AND e.b_record_id = ?2)
             LIMIT 1
             """)
         row.bind(1, a.source)
@@ -263,11 +298,17 @@ public final class ProfileExplainer {
         row.bind(3, b.source)
         row.bind(4, b.recordID)
         guard try row.next() else { return nil }
-        let first = RecordRef(source: row.text(0) ?? "", recordID: row.int(1))
-        let second = RecordRef(source: row.text(2) ?? "", recordID: row.int(3))
-        let storedProbability = row.double(4), storedWeight = row.double(5)
-        let levels = Self.pairs(row.text(6) ?? "").compactMapValues { Int($0) }
-        let adjustments = Self.pairs(row.text(7) ?? "").compactMapValues { Double($0) }
+        return try waterfall(Evidence(row))
+    }
+
+    /// The waterfall of one `match_evidence` row, from its levels and adjustments and the model.
+    func waterfall(_ evidence: Evidence) throws(RunError) -> Waterfall? {
+        guard let model else { return nil }
+        let first = evidence.a, second = evidence.b
+        let storedProbability = evidence.probability, storedWeight = evidence.weight
+        let levels = Self.pairs(evidence.levels).compactMapValues { Int($0) }
+        let adjustments = Self.pairs(evidence.recordsAdjustments ? evidence.adjustments ?? "" : "").compactMapValues { Double($0) }
+        let hasTF = evidence.recordsAdjustments
         var notes: [String] = []
         var levelList: [Int] = []
         for comparison in model.comparisons {
