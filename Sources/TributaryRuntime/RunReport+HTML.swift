@@ -71,7 +71,7 @@ extension RunReport {
         }
         var out = "<section id=\"failure\" class=\"failure\">\n<h2>Why the run failed: \(htmlEscape(title))</h2>\n<ul>\n"
         for reason in failureReasons { out += "<li>\(htmlEscape(reason))</li>\n" }
-        out += "</ul>\n<p>The previously published output was kept; this run is recorded in <code>\(htmlEscape(database)).runs.jsonl</code>.</p>\n</section>\n"
+        out += "</ul>\n<p>The previously published output, if there was one, was kept as it was; this run is recorded in <code>\(htmlEscape(database)).runs.jsonl</code>.</p>\n</section>\n"
         return out
     }
 
@@ -414,7 +414,7 @@ enum Chart {
             return svg + "<text class=\"muted\" x=\"\(fmt(left))\" y=\"\(fmt(top + 40))\">no data</text>\n</svg>\n"
         }
         let maxCount = max(bins.map(\.count).max() ?? 1, 1)
-        for fraction in [0.0, 0.5, 1.0] {
+        for fraction in maxCount % 2 == 0 ? [0.0, 0.5, 1.0] : [0.0, 1.0] {
             let y = top + plotHeight * (1 - fraction)
             svg += "<line class=\"grid\" x1=\"\(fmt(left))\" y1=\"\(fmt(y))\" x2=\"\(fmt(width - right))\" y2=\"\(fmt(y))\"></line>"
             svg += "<text class=\"muted\" x=\"\(fmt(left - 6))\" y=\"\(fmt(y + 4))\" text-anchor=\"end\">\(Int((Double(maxCount) * fraction).rounded()))</text>\n"
@@ -424,7 +424,8 @@ enum Chart {
         for (i, bin) in bins.enumerated() {
             let h = bin.count > 0 ? max(1.5, plotHeight * Double(bin.count) / Double(maxCount)) : 0
             let x = left + Double(i) * slot
-            svg += "<rect class=\"bar\" x=\"\(fmt(x + slot * 0.1))\" y=\"\(fmt(top + plotHeight - h))\" width=\"\(fmt(slot * 0.8))\" height=\"\(fmt(h))\" data-value=\"\(bin.count)\">"
+            let barWidth = min(slot * 0.8, 64)
+            svg += "<rect class=\"bar\" x=\"\(fmt(x + (slot - barWidth) / 2))\" y=\"\(fmt(top + plotHeight - h))\" width=\"\(fmt(barWidth))\" height=\"\(fmt(h))\" data-value=\"\(bin.count)\">"
             svg += "<title>\(htmlEscape(bin.label)): \(bin.count)</title></rect>"
             if i % labelEvery == 0 {
                 svg += "<text class=\"muted\" x=\"\(fmt(x + slot / 2))\" y=\"\(fmt(top + plotHeight + 16))\" text-anchor=\"middle\">\(htmlEscape(short(bin.label, 9)))</text>"

@@ -157,7 +157,7 @@ public struct RunReport: Sendable {
         jobs = record.jobs
         failureKind = record.failure
         failureReasons = record.reasons
-        stages = record.stages.map {
+        stages = record.stages.sorted { $0.startedAt < $1.startedAt }.map {
             Stage(name: $0.stage, wallMs: $0.wallMs, cpuMs: $0.cpuMs, peakRSSBytes: $0.peakRssBytes,
                   recordsIn: $0.recordsIn, recordsOut: $0.recordsOut)
         }
@@ -206,7 +206,7 @@ public struct RunReport: Sendable {
             let peak = db.columns("run_stages").contains("peak_rss_bytes") ? "peak_rss_bytes" : "NULL"
             stages = try db.rows("""
                 SELECT stage, wall_ms, cpu_ms, \(peak), records_in, records_out FROM run_stages
-                WHERE run_id = \(id) ORDER BY rowid
+                WHERE run_id = \(id) ORDER BY started_at, rowid
                 """).map {
                 Stage(name: $0[0].text ?? "", wallMs: $0[1].double ?? 0, cpuMs: $0[2].double ?? 0, peakRSSBytes: $0[3].int,
                       recordsIn: $0[4].int ?? 0, recordsOut: $0[5].int ?? 0)

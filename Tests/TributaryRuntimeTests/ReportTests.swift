@@ -182,7 +182,7 @@ struct ReportTests {
         let dom = try Chromium.run(["--dump-dom"], url: "file://" + report)
         let why = try #require(Chromium.element("section", id: "failure", in: dom), "\(dom.prefix(2000))")
         #expect(why.contains("A data gate failed"))
-        #expect(why.contains("2 of 6 records rejected, over the limit of 0 (quarantine.max_rejected)"), "\(why)")
+        #expect(why.contains("2 of 6 records rejected, over the limit of 0 records (quarantine.max_rejected)"), "\(why)")
         #expect(dom.contains("<span class=\"badge\">failed</span>"))
         let stageChart = try #require(Chromium.element("svg", id: "stages-chart", in: dom))
         #expect(Chromium.count("<rect class=\"bar\"", in: stageChart) == 2)  // plan, extract+transform+load; the gate stopped it there
@@ -197,17 +197,23 @@ struct ReportTests {
         #expect(history == ["3 ", "2 ", "1 "])
     }
 
-    @Test func firstRunFailingOnAnInputIsRecordedWithoutAnOutput() throws {
+    @Test func firstRunFailingIsRecordedWithoutAnOutput() throws {
         let ws = try Workspace()
+        let csv = try ws.write("in/contacts.csv", fixtureCSV)
         let output = ws.file("out/result.sqlite")
-        let pipeline = try ws.write("p.yml", fixturePipeline(csv: ws.file("in/missing-*.csv"), output: output))
+        let pipeline = try ws.write("p.yml", fixturePipeline(csv: csv, output: output, gate: "1"))
         let failed = try CLI.run(["run", pipeline, "--report", ws.file("r.html")])
         #expect(failed.status == 1, "\(failed)")
         #expect(!FileManager.default.fileExists(atPath: output))
         let runs = try CLI.run(["runs", output])
-        #expect(runs.status == 0 && runs.stdout.contains("1    ") && runs.stdout.contains("input: input path"), "\(runs)")
+        #expect(runs.status == 0 && runs.stdout.contains("\n1    ") && runs.stdout.contains("gate_failed: source"), "\(runs)")
         let html = try String(contentsOfFile: ws.file("r.html"), encoding: .utf8)
-        #expect(html.contains("An input could not be read") && html.contains("matches no file"))
+        #expect(html.contains("A data gate failed") && html.contains("over the limit of 1 record"), "\(html)")
+        let report = try CLI.run(["report", output, "--run", "1"])
+        #expect(report.status == 0 && report.stdout.contains("A data gate failed"), "\(report)")
+        // Without --run there is no published run to report.
+        let latest = try CLI.run(["report", output])
+        #expect(latest.status == 1 && latest.stderr.contains("no output database"), "\(latest)")
     }
 
     @Test func stagesRecordTheirPeakMemory() throws {
