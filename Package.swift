@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "TributaryComponentsTests", dependencies: ["TributaryComponents", "CZlib"]),
         .testTarget(name: "TributaryMatchingTests", dependencies: ["TributaryMatching"]),
         .testTarget(name: "TributaryRuntimeTests",
-                    dependencies: ["TributaryRuntime", "TributaryConfig", "TributaryCore", "CSQLite",
+                    dependencies: ["TributaryRuntime", "TributaryConfig", "TributaryCore", "TributaryMatching", "CSQLite",
                                    .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]

@@ -54,7 +54,7 @@ public struct IdentityDefinition: Sendable {
         Property("max_records_per_value", .integer(min: 2), default: "1000",
                  doc: "a value shared by more records than this (a household phone) links no one, and is reported"),
         Property("max_cluster_size", .integer(min: 1), default: "10000",
-                 doc: "a link that would make a profile larger than this is refused, and reported"),
+                 doc: "a profile larger than this is split on its weakest links, and each link cut is reported"),
         Property("probabilistic", .object([
             Property("attributes", .map(.oneOf([.string, .list(.string)])), required: true,
                      doc: "attribute → `source.field` references holding it (e.g. `last_name: [crm.last_key, store_sales.last_key]`)"),

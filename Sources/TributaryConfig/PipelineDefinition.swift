@@ -14,6 +14,8 @@ public struct PipelineDefinition: Sendable {
     public var identity: IdentityDefinition? = nil
     /// `profiles:`: the golden record's attributes and survivorship rules.
     public var survivorship: SurvivorshipDefinition? = nil
+    /// `activities:`, `traits:`, `segments:` and `exports:`.
+    public var audience = AudienceDefinition()
 }
 
 /// One source: where its files are, how to read them, and what to do to each batch.

@@ -69,6 +69,10 @@ public struct PipelineLoader {
         Property("sources", .map(.object([])), required: true, doc: "the inputs, by source name"),
         Property("identity", .checkedElsewhere(summary: "a mapping"), doc: "how records are linked into profiles (identifiers and guards)"),
         Property("profiles", .checkedElsewhere(summary: "a mapping"), doc: "the golden record: attributes and survivorship rules"),
+        Property("activities", .checkedElsewhere(summary: "a mapping"), doc: "which records of which sources are activities (purchases, cart adds...), per source"),
+        Property("traits", .checkedElsewhere(summary: "a mapping"), doc: "computed traits: SQL aggregates over each profile's activities"),
+        Property("segments", .checkedElsewhere(summary: "a mapping"), doc: "segments: SQL conditions over profile attributes and traits"),
+        Property("exports", .checkedElsewhere(summary: "a mapping"), doc: "activation exports: CSV audiences with hashed e-mail and phone"),
     ]
 
     static let quarantineShape = Shape.object([
@@ -155,11 +159,15 @@ public struct PipelineLoader {
                                                         hasIdentity: root["identity"] != nil, location: entry.keyLocation,
                                                         diagnostics: &diagnostics)
         }
+        let audience = AudienceDefinition.build(root, sources: sources, survivorship: survivorship,
+                                                hasIdentity: root["identity"] != nil, baseDirectory: baseDirectory,
+                                                absolute: { absolute($0, baseDirectory) }, diagnostics: &diagnostics)
         guard let name = root["name"]?.scalar, let outputPath, !diagnostics.hasErrors else { return nil }
         var definition = PipelineDefinition(name: name, file: file, outputPath: outputPath, baseDirectory: baseDirectory,
                                             sources: sources)
         definition.identity = identity
         definition.survivorship = survivorship
+        definition.audience = audience
         return definition
     }
 

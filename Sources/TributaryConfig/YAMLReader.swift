@@ -38,7 +38,7 @@ public enum YAMLReader {
             if isPlain, ["", "~", "null", "Null", "NULL"].contains(scalar.string) {
                 return ConfigNode(.null, at: here)
             }
-            return ConfigNode(.scalar(scalar.string), at: here)
+            return ConfigNode(.scalar(scalar.string), at: here, quoted: !isPlain)
         case .sequence(let sequence):
             return ConfigNode(.sequence(sequence.map { convert($0, file: file, diagnostics: &diagnostics) }), at: here)
         case .mapping(let mapping):

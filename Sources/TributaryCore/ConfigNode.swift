@@ -14,11 +14,14 @@ public struct ConfigNode: Sendable {
     /// Whether a scalar's text came from `${VAR}` interpolation. Such values may be secrets or
     /// customer data, so diagnostics describe them (`the value of ${PG_URL}`) instead of echoing.
     public var interpolatedFrom: [String]
+    /// Whether a scalar was written quoted (or as a block), so its text does not start at `location`.
+    public var quoted = false
 
-    public init(_ value: Value, at location: SourceLocation, interpolatedFrom: [String] = []) {
+    public init(_ value: Value, at location: SourceLocation, interpolatedFrom: [String] = [], quoted: Bool = false) {
         self.value = value
         self.location = location
         self.interpolatedFrom = interpolatedFrom
+        self.quoted = quoted
     }
 
     public var isNull: Bool { if case .null = value { true } else { false } }

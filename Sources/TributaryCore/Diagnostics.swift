@@ -42,6 +42,9 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case unknownField = "TR201"
     case duplicateField = "TR202"
     case unknownComponent = "TR203"
+    /// An SQL expression (activity kind, trait, segment, export column) that SQLite cannot prepare
+    /// against the output schema.
+    case invalidSQL = "TR204"
     // TR3xx: the environment the pipeline runs in
     case unsetVariable = "TR300"
     case globMatchesNothing = "TR301"
@@ -63,6 +66,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
         case .unknownField: "unknown field"
         case .duplicateField: "duplicate field"
         case .unknownComponent: "unknown component"
+        case .invalidSQL: "invalid SQL expression"
         case .unsetVariable: "unset variable"
         case .globMatchesNothing: "input path matches no file"
         case .badVariableSyntax: "malformed ${...} reference"

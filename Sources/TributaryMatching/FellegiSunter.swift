@@ -92,6 +92,19 @@ public enum FellegiSunter {
         /// Levels including null (0) and else (last).
         public var levelCount: Int { levels.count + 2 }
 
+        /// A level's name for people: `null` (a value missing), `exact`, `jaro_winkler>=0.92`,
+        /// `levenshtein<=1`, `damerau_levenshtein<=1`, `else` (no level matched).
+        public func levelName(_ level: Int) -> String {
+            if level <= 0 { return "null" }
+            guard level <= levels.count else { return "else" }
+            switch levels[level - 1] {
+            case .exact: return "exact"
+            case .jaroWinkler(let t): return "jaro_winkler>=\(t)"
+            case .levenshtein(let k): return "levenshtein<=\(k)"
+            case .damerauLevenshtein(let k): return "damerau_levenshtein<=\(k)"
+            }
+        }
+
         /// The largest edit distance any level asks about (distance computations stop beyond it).
         var maxEdits: Int {
             levels.reduce(0) { r, l in
@@ -161,6 +174,38 @@ public enum FellegiSunter {
     /// generating them; pairs found by several rules count once per rule.
     public static func countPairs(records: Records, blocking: [BlockingRule]) -> [Int] {
         Blocks(records: records, rules: blocking).members.map { blocks in blocks.reduce(0) { $0 + $1.count * ($1.count - 1) / 2 } }
+    }
+
+    /// The size of every block of each rule (blocks of one record included).
+    public static func blockSizes(records: Records, blocking: [BlockingRule]) -> [[Int]] {
+        Blocks(records: records, rules: blocking).members.map { $0.map(\.count) }
+    }
+
+    /// Candidate pairs of all rules, each once (what `candidatePairs` returns, counted without
+    /// storing them); nil when the rules generate more than `limit` pairs between them (Σ of
+    /// `countPairs`), so that counting would take as long as scoring.
+    public static func countCandidatePairs(records: Records, blocking: [BlockingRule], limit: Int = 50_000_000) -> Int? {
+        let blocks = Blocks(records: records, rules: blocking)
+        let perRule = blocks.members.map { blocks in blocks.reduce(0) { $0 + $1.count * ($1.count - 1) / 2 } }
+        guard perRule.reduce(0, +) <= limit else { return nil }
+        var count = 0
+        for rule in blocking.indices {
+            for block in blocks.members[rule] where block.count > 1 {
+                if rule == 0 { count += block.count * (block.count - 1) / 2; continue }
+                for i in 0..<block.count - 1 {
+                    let a = Int(block[i])
+                    pair: for j in (i + 1)..<block.count {
+                        let b = Int(block[j])
+                        for earlier in 0..<rule {
+                            let x = blocks.blockOf[earlier][a]
+                            if x >= 0 && x == blocks.blockOf[earlier][b] { continue pair }
+                        }
+                        count += 1
+                    }
+                }
+            }
+        }
+        return count
     }
 
     /// Candidate pairs of all rules, each once: a pair is kept by the first rule that finds it
@@ -474,6 +519,25 @@ public enum FellegiSunter {
         public var probability: Double
         /// The comparison levels of the pair (see `Comparison`).
         public var levels: [Int]
+        /// Per comparison, what the term-frequency adjustment added to its level's weight (0 when
+        /// none); empty when no comparison is term-frequency adjusted. `weight` is the prior
+        /// weight + Σ level weights + Σ adjustments.
+        public var adjustments: [Double] = []
+    }
+
+    /// The comparison levels of one pair of records (see `Comparison`).
+    public static func levels(records: Records, comparisons: [Comparison], a: Int, b: Int) -> [Int] {
+        var result: [Int] = []
+        forEachVector(records: records, comparisons: comparisons, pairs: [Pair(a: Int32(a), b: Int32(b))]) { _, levels in
+            result = Array(levels)
+        }
+        return result
+    }
+
+    /// The weight of an exact match on a value that is `share` of an attribute's values, in a
+    /// term-frequency adjusted comparison: log2(m / share), as `score` weighs it.
+    public static func termFrequencyWeight(model: Model, comparison: Int, share: Double) -> Double {
+        log2(model.m[comparison][1] / share)
     }
 
     /// Scores the candidate pairs of `blocking` (each once) and returns those with match
@@ -518,8 +582,13 @@ public enum FellegiSunter {
             }
             if w >= minWeight {
                 let pair = pairs[index]
+                var adjustments: [Double] = []
+                if !tf.isEmpty {
+                    adjustments = [Double](repeating: 0, count: weights.count)
+                    for (c, perRecord) in tf where levels[c] == 1 { adjustments[c] = perRecord[Int(pair.a)] - weights[c][1] }
+                }
                 links.append(Link(a: Int(pair.a), b: Int(pair.b), weight: w, probability: 1 / (1 + exp2(-w)),
-                                  levels: Array(levels)))
+                                  levels: Array(levels), adjustments: adjustments))
             }
         }
         return links

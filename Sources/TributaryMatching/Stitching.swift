@@ -8,7 +8,8 @@
 ///   would break it is refused and reported.
 /// - `maxRecordsPerValue` (fan-out): a value shared by more records than this (a household
 ///   phone, a shared test address) links no one on its own, and is reported.
-/// - `maxClusterSize`: a link that would make a profile larger than this is refused and reported.
+/// - `maxClusterSize`: a profile that would be larger than this is split on its weakest links,
+///   and every link cut is reported (see `split`).
 ///
 /// Identifier types are applied in the order given (strongest first), values in byte order, so
 /// the result is deterministic and the strongest evidence is used before weaker evidence can
@@ -53,8 +54,13 @@ public enum Stitcher {
         public var type: Int
         public var value: String
         public var reason: Reason
-        /// The records the refused value was seen on.
+        /// The records the refused value was seen on (2 for a pair link).
         public var records: Int
+        /// `maxClusterSize`: the two records of the link that was cut (for an identifier value, the
+        /// record it would have joined and the record it would have joined to).
+        public var linked: [Int] = []
+        /// `maxClusterSize`: the sizes of the two parts the cut link would have joined.
+        public var parts: [Int] = []
     }
 
     public struct Result: Sendable {
@@ -92,6 +98,9 @@ public enum Stitcher {
         var forest = Forest(count: records, limitedTypes: types.map { $0.maxPerProfile })
         var linkedBy = [Int?](repeating: nil, count: records)
         var refusals: [Refusal] = []
+        // The links made, in the order made (strongest first): the spanning forest of the profiles,
+        // from which oversized ones are split afterwards.
+        var made: [Edge] = []
 
         // Group records by (type, value): intern each type's values, rank them in byte order (so
         // the result is the same on every machine), then sort (rank, record) pairs and walk the runs.
@@ -149,9 +158,11 @@ public enum Stitcher {
                     continue
                 }
                 for record in accepting.dropFirst() {
-                    switch forest.union(anchor, record, maxSize: options.maxClusterSize) {
+                    switch forest.union(anchor, record) {
                     case .joined:
                         if linkedBy[record] == nil { linkedBy[record] = type }
+                        made.append(Edge(a: Int32(anchor), b: Int32(record), type: Int32(type), value: Int32(order[valueRank]),
+                                         records: Int32(members.count)))
                     case .alreadyTogether:
                         break
                     case .refused(let reason):
@@ -165,15 +176,25 @@ public enum Stitcher {
         // Links from other evidence, strongest first; ties in record order, for determinism.
         var refusedLinks = 0
         for link in links.sorted(by: { ($0.strength, $1.a, $1.b) > ($1.strength, $0.a, $0.b) }) {
-            switch forest.union(link.a, link.b, maxSize: options.maxClusterSize) {
+            switch forest.union(link.a, link.b) {
             case .joined:
                 let later = max(link.a, link.b)
                 if linkedBy[later] == nil { linkedBy[later] = pairLinkType }
+                made.append(Edge(a: Int32(min(link.a, link.b)), b: Int32(later), type: Int32(pairLinkType), value: -1, records: 2))
             case .alreadyTogether:
                 break
             case .refused:
                 refusedLinks += 1
             }
+        }
+
+        // Profiles over the size limit are split on their weakest links.
+        if let maxSize = options.maxClusterSize, forest.size.contains(where: { $0 > maxSize }) {
+            let cut = split(records: records, made: made, values: texts, maxSize: maxSize)
+            forest = cut.forest
+            linkedBy = cut.linkedBy
+            refusals += cut.refusals
+            refusedLinks += cut.refusals.count { $0.type == pairLinkType }
         }
 
         // Number profiles by their smallest record.
@@ -188,6 +209,49 @@ public enum Stitcher {
         }
         return Result(profileOf: profileOf, profileCount: number.count, linkedBy: linkedBy, refusals: refusals,
                       refusedLinks: refusedLinks)
+    }
+
+    /// A link made: `b` joined `a`'s profile through an identifier value of `type` (`value`: its
+    /// index among the type's values), or through a pair link (`pairLinkType`, value -1). Compact:
+    /// there is one per record joined.
+    struct Edge {
+        var a: Int32
+        var b: Int32
+        var type: Int32
+        var value: Int32
+        /// The records the value was seen on (2 for a pair link).
+        var records: Int32
+    }
+
+    /// Splits the profiles larger than `maxSize` on their weakest links, top-down: the weakest
+    /// link of an oversized profile is cut, then the weakest of each part still oversized, and so
+    /// on. `made` is the spanning forest in the order links were made, strongest first (identifier
+    /// types in declared order, then pair links by strength), so it is a maximum spanning forest
+    /// and cutting its weakest link is cutting the profile's weakest connection.
+    ///
+    /// Computed bottom-up in one pass: replaying the links strongest first, a link is kept when
+    /// the part it makes holds at most `maxSize` records (a part of the single-linkage tree small
+    /// enough is never cut, and any part containing it is larger). Profiles within the limit keep
+    /// every link, and the same `linkedBy`.
+    static func split(records: Int, made: [Edge], values: [[String]], maxSize: Int) -> (forest: Forest, linkedBy: [Int?], refusals: [Refusal]) {
+        var whole = Forest(count: records, limitedTypes: [])
+        var kept = Forest(count: records, limitedTypes: [])
+        var linkedBy = [Int?](repeating: nil, count: records)
+        var refusals: [Refusal] = []
+        for edge in made {
+            let (a, b, type) = (Int(edge.a), Int(edge.b), Int(edge.type))
+            let sa = whole.size[whole.find(a)], sb = whole.size[whole.find(b)]
+            _ = whole.union(a, b)
+            if sa + sb > maxSize {
+                let value = type >= 0 && edge.value >= 0 ? values[type][Int(edge.value)] : ""
+                refusals.append(Refusal(type: type, value: value, reason: .maxClusterSize, records: Int(edge.records),
+                                        linked: [a, b], parts: [sa, sb]))
+            } else {
+                _ = kept.union(a, b)
+                if linkedBy[b] == nil { linkedBy[b] = type }
+            }
+        }
+        return (kept, linkedBy, refusals)
     }
 
     /// Union-find with sizes and, per root, the (type, value) pairs of limited identifier types
@@ -229,10 +293,9 @@ public enum Stitcher {
 
         enum UnionResult { case joined, alreadyTogether, refused(Refusal.Reason) }
 
-        mutating func union(_ a: Int, _ b: Int, maxSize: Int?) -> UnionResult {
+        mutating func union(_ a: Int, _ b: Int) -> UnionResult {
             var ra = find(a), rb = find(b)
             if ra == rb { return .alreadyTogether }
-            if let maxSize, size[ra] + size[rb] > maxSize { return .refused(.maxClusterSize) }
             // The distinct values of each limited type, after the merge, within their limits?
             var merged = held[ra]
             for pair in held[rb] where !merged.contains(where: { $0 == pair }) { merged.append(pair) }

@@ -27,6 +27,10 @@ protocol OutputWriter: AnyObject {
     func resolveIdentity(_ identity: IdentityDefinition, tables: [SourceTable], files: [InputFile]) throws(RunError) -> IdentitySummary
     /// Picks each profile's golden values (`profiles:`); returns how many values were chosen.
     func buildGoldenRecords(_ survivorship: SurvivorshipDefinition, tables: [SourceTable]) throws(RunError) -> Int
+    /// Activities, traits (as of `asOf`), segments with their changes since the previous output,
+    /// and export files staged beside their targets (published by `SQLiteWriter.publish(_:)`).
+    func buildAudience(_ audience: AudienceDefinition, tables: [SourceTable], asOf: AsOf,
+                       runID: Int) throws(RunError) -> (AudienceSummary, [ExportFile])
     /// Writes the ledger and builds indexes; after this only `publish` or `abort` may follow.
     func finish(_ ledger: RunLedger) throws(RunError)
     func publish() throws(RunError)

@@ -16,6 +16,12 @@ public struct RunLedger: Sendable {
     public var stages: [StageTiming] = []
     /// Profiles found by identity resolution, when the pipeline has an `identity:` section.
     public var identity: IdentitySummary?
+    /// The instant traits and segments were evaluated at (`--as-of`).
+    public var asOf: AsOf?
+    /// Activities, traits and segments, when the pipeline declares them.
+    public var audience: AudienceSummary?
+    /// Export files written beside the database.
+    public var exports: [ExportFile] = []
     /// What the transforms counted (values standardized, made NULL as invalid, ...), per source.
     public var counters: [String: TransformCounters] = [:]
     /// In-file reconciliations (e.g. fixed-width trailers): how many ran and how many failed.

@@ -289,6 +289,12 @@ public struct RunReport: Sendable {
         }
         if db.has("segment_membership") {
             var byName: [String: Segment] = [:]
+            if db.has("segments") {  // every defined segment, the empty ones too
+                for row in try db.rows("SELECT segment FROM segments") {
+                    let name = row[0].text ?? ""
+                    byName[name] = Segment(name: name, members: 0, entered: 0, exited: 0)
+                }
+            }
             for row in try db.rows("SELECT segment, count(*) FROM segment_membership GROUP BY segment") {
                 let name = row[0].text ?? ""
                 byName[name] = Segment(name: name, members: row[1].int ?? 0, entered: 0, exited: 0)

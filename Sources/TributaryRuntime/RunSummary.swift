@@ -45,6 +45,21 @@ public enum RunSummary {
             }
             lines.append(line)
         }
+        if let audience = ledger.audience {
+            if !audience.activities.isEmpty {
+                let kinds = audience.activities.values.reduce(into: [String: Int]()) { all, byKind in
+                    for (kind, n) in byKind { all[kind, default: 0] += n }
+                }
+                lines.append("  activities: \(audience.activityCount) (" + kinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
+                             + (audience.activitiesWithoutInstant > 0 ? "; \(audience.activitiesWithoutInstant) without an instant" : ""))
+            }
+            for segment in audience.segments {
+                lines.append("  segment \(segment.name): \(segment.members) profiles (+\(segment.entered) entered, -\(segment.exited) exited)")
+            }
+        }
+        for export in ledger.exports {
+            lines.append("  export \(export.name): \(export.rows) rows → \(export.path)")
+        }
         if ledger.failedReconciliations > 0 {
             lines.append("  warning: \(ledger.failedReconciliations) of \(ledger.reconciliations) reconciliation checks failed "
                          + "(see the reconciliations table)")

@@ -10,12 +10,15 @@ public struct RunOptions: Sendable {
     public var jobs: Int
     /// Target size of the pieces input files are cut into (bytes).
     public var pieceSize: Int
+    /// The instant traits and segments are evaluated at; nil: when the run starts.
+    public var asOf: AsOf?
     /// Receives progress updates from the loading thread (see `ProgressReporter`).
     public var progress: (@Sendable (RunProgress) -> Void)?
 
-    public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, pieceSize: Int = 4 << 20) {
+    public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, pieceSize: Int = 4 << 20, asOf: AsOf? = nil) {
         self.jobs = max(1, jobs)
         self.pieceSize = max(1, pieceSize)
+        self.asOf = asOf
     }
 }
 
@@ -53,6 +56,7 @@ public final class Runner {
 
         var ledger = RunLedger(pipeline: definition.name, pipelineFile: definition.file, pipelineSHA256: pipelineSHA256,
                                version: Self.version, startedAt: Date(), jobs: options.jobs)
+        ledger.asOf = options.asOf ?? AsOf(ledger.startedAt)
         do {
             return try execute(&ledger, location: location)
         } catch {
@@ -97,7 +101,13 @@ public final class Runner {
         // Extract, shape, transform and load.
         let writer: OutputWriter = try SQLiteWriter(location: location)
         var published = false
-        defer { if !published { writer.abort() } }
+        var exports: [ExportFile] = []
+        defer {
+            if !published {
+                writer.abort()
+                SQLiteWriter.discard(exports)
+            }
+        }
         let stages = try Dictionary(uniqueKeysWithValues: definition.sources.map { source throws(RunError) in
             (source.name, try SourceStages(source, baseDirectory: definition.baseDirectory))
         })
@@ -170,6 +180,16 @@ public final class Runner {
                 ledger.stages.append(watch.lap("golden records", recordsIn: summary.profiles, recordsOut: values))
                 progress.finish(records: summary.profiles)
             }
+            if !definition.audience.isEmpty {
+                progress.start("activities+traits+segments")
+                defer { progress.finish() }
+                let (audience, files) = try writer.buildAudience(definition.audience, tables: tables,
+                                                                 asOf: ledger.asOf!, runID: ledger.runID)
+                exports = files
+                ledger.audience = audience
+                ledger.exports = files
+                ledger.stages += audience.stages
+            }
         }
         try writer.writeReconciliations(checks, files: files)
         ledger.reconciliations = checks.count
@@ -199,6 +219,9 @@ public final class Runner {
         ledger.stages.append(stopwatch.lap("index+ledger", recordsIn: totals.loaded, recordsOut: totals.loaded))
         try writer.publish()
         published = true
+        // The exports follow the database: each is renamed into place, and the `exports` table
+        // of the published database holds the SHA-256 of the bytes it should have.
+        try SQLiteWriter.publish(exports)
         ledger.stages.append(stopwatch.lap("publish", recordsIn: 0, recordsOut: 0))
         progress.finish(records: totals.loaded)
         return ledger

@@ -117,6 +117,10 @@ final class SQLiteDatabase {
 
         var columnCount: Int { Int(sqlite3_column_count(raw)) }
 
+        func double(_ column: Int32) -> Double { sqlite3_column_double(raw, column) }
+
+        func isNull(_ column: Int32) -> Bool { sqlite3_column_type(raw, column) == SQLITE_NULL }
+
         func text(_ column: Int32) -> String? {
             sqlite3_column_text(raw, column).map { String(cString: $0) }
         }

@@ -162,6 +162,9 @@ extension SQLiteWriter {
             for p in 0..<result.profileCount where kept[p] == nil && taken.contains(profileID[p]) {
                 profileID[p] += "_" + String(p)
             }
+            for (p, olds) in shares {
+                for (old, records) in olds { lineage.append((profileID[p], old, records)) }
+            }
             for (p, olds) in shares.sorted(by: { $0.key < $1.key }) {
                 for old in olds.keys.sorted() where old != profileID[p] {
                     // `old` went to another profile (split) or was absorbed here (merge).
@@ -183,8 +186,25 @@ extension SQLiteWriter {
             CREATE TABLE profile_records (source TEXT NOT NULL, record_id INTEGER NOT NULL, profile_id TEXT NOT NULL,
                                           linked_by TEXT, PRIMARY KEY (source, record_id));
             CREATE TABLE identifiers (profile_id TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL, records INTEGER NOT NULL);
-            CREATE TABLE identity_refusals (type TEXT NOT NULL, value TEXT NOT NULL, reason TEXT NOT NULL, records INTEGER NOT NULL);
+            CREATE TABLE identity_refusals (type TEXT NOT NULL, value TEXT NOT NULL, reason TEXT NOT NULL, records INTEGER NOT NULL,
+                                            detail TEXT);
+            CREATE TABLE identity_fields (kind TEXT NOT NULL, name TEXT NOT NULL, position INTEGER NOT NULL,
+                                          source TEXT NOT NULL, field TEXT NOT NULL);
             """)
+        // Where each identifier and matching attribute is read from, for `pipeline explain`.
+        let field = try db.prepare("INSERT INTO identity_fields VALUES (?, ?, ?, ?, ?)")
+        let kinds = identity.identifiers.map { ("identifier", $0.name, $0.fields) }
+            + (identity.probabilistic?.attributes ?? []).map { ("attribute", $0.name, $0.fields) }
+        for (kind, name, fields) in kinds {
+            for (position, f) in fields.enumerated() {
+                field.bind(1, kind)
+                field.bind(2, name)
+                field.bind(3, position)
+                field.bind(4, f.source)
+                field.bind(5, f.field)
+                try field.run()
+            }
+        }
         let link = try db.prepare("INSERT INTO profile_records VALUES (?, ?, ?, ?)")
         var records = [Int](repeating: 0, count: result.profileCount)
         var sources = [Set<String>](repeating: [], count: result.profileCount)
@@ -227,16 +247,23 @@ extension SQLiteWriter {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let json = String(decoding: (try? encoder.encode(model)) ?? Data(), as: UTF8.self)
             try db.execute("""
-                CREATE TABLE match_model (trained_at_run INTEGER NOT NULL, model TEXT NOT NULL);
+                CREATE TABLE match_model (trained_at_run INTEGER NOT NULL, model TEXT NOT NULL, threshold REAL,
+                                          term_frequency TEXT, blocking TEXT);
                 CREATE TABLE match_evidence (a_source TEXT NOT NULL, a_record_id INTEGER NOT NULL,
                                              b_source TEXT NOT NULL, b_record_id INTEGER NOT NULL,
-                                             probability REAL NOT NULL, weight REAL NOT NULL, levels TEXT NOT NULL);
+                                             probability REAL NOT NULL, weight REAL NOT NULL, levels TEXT NOT NULL,
+                                             tf_adjustments TEXT);
                 """)
-            let saved = try db.prepare("INSERT INTO match_model VALUES (?, ?)")
+            let saved = try db.prepare("INSERT INTO match_model VALUES (?, ?, ?, ?, ?)")
             saved.bind(1, previousRunID + 1)
             saved.bind(2, json)
+            if let probabilistic = identity.probabilistic {
+                saved.bind(3, probabilistic.threshold)
+                saved.bind(4, probabilistic.comparisons.filter(\.termFrequency).map(\.attribute).joined(separator: " "))
+                saved.bind(5, probabilistic.blocking.map { $0.joined(separator: "+") }.joined(separator: " "))
+            }
             try saved.run()
-            let row = try db.prepare("INSERT INTO match_evidence VALUES (?, ?, ?, ?, ?, ?, ?)")
+            let row = try db.prepare("INSERT INTO match_evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             for link in evidence {
                 row.bind(1, tables[recordSource[link.a]].source)
                 row.bind(2, recordID[link.a])
@@ -245,19 +272,36 @@ extension SQLiteWriter {
                 row.bind(5, link.probability)
                 row.bind(6, link.weight)
                 row.bind(7, zip(model.comparisons, link.levels).map { "\($0.name)=\($1)" }.joined(separator: " "))
+                // What each term-frequency adjustment added to its level's weight (shortest exact
+                // decimal form, so the waterfall adds up to `weight`); NULL when none applied.
+                let adjusted = zip(model.comparisons, link.adjustments).filter { $0.1 != 0 }.map { "\($0.name)=\($1)" }
+                if adjusted.isEmpty { row.bindNull(8) } else { row.bind(8, adjusted.joined(separator: " ")) }
                 try row.run()
             }
+            // `pipeline explain` finds a profile's links from either end.
+            try db.execute("""
+                CREATE INDEX match_evidence_by_a ON match_evidence(a_source, a_record_id);
+                CREATE INDEX match_evidence_by_b ON match_evidence(b_source, b_record_id);
+                """)
         }
         var summary = IdentitySummary(records: recordID.count, profiles: result.profileCount,
                                       linkedRecords: result.linkedBy.count { $0 != nil })
         summary.probabilisticLinks = evidence.count
         summary.refusedLinks = result.refusedLinks
-        let refusal = try db.prepare("INSERT INTO identity_refusals VALUES (?, ?, ?, ?)")
+        let refusal = try db.prepare("INSERT INTO identity_refusals VALUES (?, ?, ?, ?, ?)")
+        func label(_ r: Int) -> String { "\(tables[recordSource[r]].source):\(recordID[r])" }
         for r in result.refusals {
-            refusal.bind(1, identity.identifiers[r.type].name)
-            refusal.bind(2, r.value)
+            let pairLink = r.type == Stitcher.pairLinkType
+            refusal.bind(1, pairLink ? "probabilistic" : identity.identifiers[r.type].name)
+            refusal.bind(2, pairLink && r.linked.count == 2 ? "\(label(r.linked[0])) \(label(r.linked[1]))" : r.value)
             refusal.bind(3, r.reason.rawValue)
             refusal.bind(4, r.records)
+            if r.reason == .maxClusterSize, r.linked.count == 2, r.parts.count == 2 {
+                // A split: the link cut, and the parts it would have joined.
+                refusal.bind(5, "cut \(label(r.linked[0])) - \(label(r.linked[1])): would join parts of \(r.parts[0]) and \(r.parts[1]) records, over max_cluster_size \(identity.maxClusterSize ?? 0)")
+            } else {
+                refusal.bindNull(5)
+            }
             try refusal.run()
             summary.refusals[r.reason.rawValue, default: 0] += 1
         }

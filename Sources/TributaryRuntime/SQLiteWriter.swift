@@ -21,6 +21,11 @@ final class SQLiteWriter: OutputWriter {
     /// The previous output's profile id of each record ("source, file path, line"), read before
     /// the load's transaction starts (SQLite cannot attach a database inside one).
     var previousProfiles: [String: String] = [:]
+    /// Each new profile's share of records of each previous profile (merges and splits), for
+    /// following segment members across runs.
+    var lineage: [(profile: String, previous: String, records: Int)] = []
+    /// The previous output's segment members, read before the transaction like `previousProfiles`.
+    var previousMembership: [(segment: String, profile: String, since: String)] = []
     private var finished = false
 
     init(location: OutputLocation) throws(RunError) {
@@ -52,6 +57,7 @@ final class SQLiteWriter: OutputWriter {
         try db.execute(Self.ledgerSchema)
         try carryOverHistory()
         previousProfiles = try previousProfileIDs(tables: tables)
+        previousMembership = try previousSegmentMembership()
         try db.execute("BEGIN")
         for table in tables {
             let name = Self.quote(table.tableName)
@@ -91,7 +97,8 @@ final class SQLiteWriter: OutputWriter {
           status TEXT NOT NULL,
           jobs INTEGER NOT NULL,
           records_read INTEGER, records_loaded INTEGER, records_quarantined INTEGER, records_filtered INTEGER,
-          records_duplicates INTEGER
+          records_duplicates INTEGER,
+          as_of TEXT
         );
         CREATE TABLE run_inputs (
           file_id INTEGER NOT NULL,
@@ -139,6 +146,24 @@ final class SQLiteWriter: OutputWriter {
           change TEXT NOT NULL,
           previous_profile_id TEXT NOT NULL
         );
+        CREATE TABLE segment_changes (
+          run_id INTEGER NOT NULL,
+          segment TEXT NOT NULL,
+          profile_id TEXT NOT NULL,
+          change TEXT NOT NULL,
+          at TEXT NOT NULL,
+          previous_profile_id TEXT
+        );
+        CREATE TABLE exports (
+          run_id INTEGER NOT NULL,
+          export TEXT NOT NULL,
+          path TEXT NOT NULL,
+          segment TEXT,
+          rows INTEGER NOT NULL,
+          sha256 TEXT NOT NULL,
+          unhashable_emails INTEGER NOT NULL,
+          unhashable_phones INTEGER NOT NULL
+        );
         CREATE TABLE quarantine (
           quarantine_id INTEGER PRIMARY KEY,
           run_id INTEGER NOT NULL,
@@ -164,7 +189,7 @@ final class SQLiteWriter: OutputWriter {
         defer { try? db.execute("DETACH DATABASE previous") }
         do {
             // Copy the columns both versions have, so an older output's history survives upgrades.
-            for table in ["runs", "run_inputs", "run_stages", "run_counters", "profile_id_changes"] {
+            for table in ["runs", "run_inputs", "run_stages", "run_counters", "profile_id_changes", "segment_changes", "exports"] {
                 let old = try columnNames(table, schema: "previous")
                 let shared = try columnNames(table, schema: "main").filter(old.contains).map(Self.quote)
                 guard !shared.isEmpty else { continue }
@@ -172,7 +197,7 @@ final class SQLiteWriter: OutputWriter {
                 try db.execute("INSERT INTO main.\(table) (\(list)) SELECT \(list) FROM previous.\(table)")
             }
         } catch {
-            try? db.execute("DELETE FROM runs; DELETE FROM run_inputs; DELETE FROM run_stages; DELETE FROM run_counters; DELETE FROM profile_id_changes;")
+            try? db.execute("DELETE FROM runs; DELETE FROM run_inputs; DELETE FROM run_stages; DELETE FROM run_counters; DELETE FROM profile_id_changes; DELETE FROM segment_changes; DELETE FROM exports;")
         }
         let max = try db.prepare("SELECT coalesce(max(run_id), 0) FROM runs")
         if try max.next() { previousRunID = max.int(0) }
@@ -328,7 +353,7 @@ final class SQLiteWriter: OutputWriter {
         let runID = ledger.runID
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let run = try db.prepare("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        let run = try db.prepare("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         let totals = ledger.totals
         run.bind(1, runID)
         run.bind(2, ledger.pipeline)
@@ -344,6 +369,7 @@ final class SQLiteWriter: OutputWriter {
         run.bind(12, totals.quarantined)
         run.bind(13, totals.filtered)
         run.bind(14, totals.duplicates)
+        run.bind(15, ledger.asOf?.text)
         try run.run()
 
         let input = try db.prepare("INSERT INTO run_inputs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")

@@ -29,6 +29,9 @@ struct PipelineCommand: ParsableCommand {
               pipeline validate --format github Pipelines/*.yml  annotations in GitHub Actions
               pipeline inspect out/retail-sample.sqlite          tables, quarantine, profiles, last run
               pipeline runs out/retail-sample.sqlite             the run history (failed runs too)
+              pipeline explain out/crm-matching.sqlite p_…       why a profile's records are one person
+              pipeline explain out/crm-matching.sqlite --records crm:3 crm:17   score two records
+              pipeline validate --estimate Pipelines/crm-matching.yml           candidate pairs per blocking rule
               pipeline report out/retail-sample.sqlite -o r.html the HTML report of the last run
               pipeline docs > Docs/components.md                 regenerate the component reference
 
@@ -36,7 +39,7 @@ struct PipelineCommand: ParsableCommand {
             64 usage error, 75 another run holds the lock, 78 invalid pipeline file.
             """,
         version: Runner.version,
-        subcommands: [Run.self, Validate.self, Inspect.self, Runs.self, Report.self, Docs.self])
+        subcommands: [Run.self, Validate.self, Inspect.self, Runs.self, Explain.self, Report.self, Docs.self])
 }
 
 struct Run: ParsableCommand {
@@ -62,6 +65,9 @@ struct Run: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only errors (no summary, no progress).")
     var quiet = false
 
+    @Option(help: ArgumentHelp("Evaluate traits and segments at this instant instead of now (2024-06-05 or 2024-06-05T09:00:00Z), for reproducible and back-dated runs.", valueName: "instant"))
+    var asOf: InstantArgument?
+
     @Option(help: ArgumentHelp("Write an HTML report of the run (also of a failed run) to this file.", valueName: "file"))
     var report: String?
 
@@ -78,7 +84,7 @@ struct Run: ParsableCommand {
         let logger = Logger(label: "tributary")
         installSignalHandlers()
         let loader = PipelineLoader(catalog: Registry.standard, mode: .run)
-        let (definition, diagnostics) = loader.load(path: file)
+        let (definition, diagnostics) = PipelineCheck.load(loader, path: file)
         if !diagnostics.items.isEmpty {
             let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
             FileHandle.standardError.write(DiagnosticFormatter(format: .text, sources: [file: text])
@@ -86,7 +92,7 @@ struct Run: ParsableCommand {
         }
         guard let definition else { throw ExitCode(Exit.invalidPipeline) }
         let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
-        var options = RunOptions(jobs: jobs, pieceSize: pieceMib << 20)
+        var options = RunOptions(jobs: jobs, pieceSize: pieceMib << 20, asOf: asOf?.value)
         let progress = quiet ? nil : Progress.reporter(logger: logger, interval: progressInterval)
         if let progress {
             options.progress = { @Sendable update in progress.update(update) }
@@ -128,7 +134,9 @@ struct Validate: ParsableCommand {
         abstract: "Check pipeline files without reading input data or writing output.",
         discussion: """
             Reports every problem of every file, each at file:line:column with a stable code and a hint. \
-            Exits 78 when any file has an error, 0 otherwise (warnings do not fail).
+            Exits 78 when any file has an error, 0 otherwise (warnings do not fail). With --estimate, \
+            also reads the inputs (still writing nothing) and counts the candidate pairs of each \
+            blocking rule of identity.probabilistic; exits 1 when a file cannot be estimated.
             """)
 
     @Argument(help: "Pipeline files.")
@@ -137,17 +145,112 @@ struct Validate: ParsableCommand {
     @Option(help: "Output format: text, json or github (GitHub Actions annotations).")
     var format: DiagnosticFormat = .text
 
+    @Flag(help: "Also read the inputs (nothing is written) and count the candidate pairs of each blocking rule of identity.probabilistic.")
+    var estimate = false
+
+    @Option(name: .shortAndLong, help: "Worker threads for --estimate (default: number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
     func run() throws {
         let loader = PipelineLoader(catalog: Registry.standard, mode: .validate)
         var all: [Diagnostic] = []
         var texts: [String: String] = [:]
         for file in files {
             texts[file] = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
-            all += loader.load(path: file).1.sorted
+            all += PipelineCheck.load(loader, path: file).1.sorted
         }
-        print(DiagnosticFormatter(format: format, sources: texts).render(all, files: files.count), terminator: "")
-        if all.contains(where: { $0.severity == .error }) { throw ExitCode(Exit.invalidPipeline) }
+        let diagnostics = DiagnosticFormatter(format: format, sources: texts).render(all, files: files.count)
+        let failed = all.contains(where: { $0.severity == .error })
+        guard estimate, !failed else {
+            print(diagnostics, terminator: "")
+            if failed { throw ExitCode(Exit.invalidPipeline) }
+            return
+        }
+        // --estimate: load each file as a run would, extract its inputs, count pairs.
+        var results: [PairEstimate.Result] = []
+        var problems: [String] = []
+        for file in files {
+            guard let definition = PipelineLoader(catalog: Registry.standard, mode: .run).load(path: file).0 else {
+                problems.append("\(file): cannot be loaded for a run (see `pipeline run`)")
+                continue
+            }
+            do {
+                results.append(try PairEstimate.estimate(definition, jobs: max(1, jobs)))
+            } catch {
+                problems.append("\(file): \(error.description)")
+            }
+        }
+        if format == .json {
+            let body = ProfileExplainer.json(results).trimmingCharacters(in: .whitespacesAndNewlines)
+            print("{\"diagnostics\": \(diagnostics.trimmingCharacters(in: .whitespacesAndNewlines)), \"estimates\": \(body)}")
+        } else {
+            print(diagnostics, terminator: "")
+            for result in results { print(PairEstimate.text(result), terminator: "") }
+        }
+        for problem in problems { FileHandle.standardError.write("pipeline: \(problem)\n") }
+        if !problems.isEmpty { throw ExitCode(Exit.gateFailed) }
     }
+}
+
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Explain why the records of a profile are one person, or score two records.",
+        discussion: """
+            For each record: its source, file, line and record id, and the identifier type that joined it. \
+            For each probabilistic link: a waterfall of weights (prior, each comparison's level and \
+            log2(m/u), term-frequency adjustments, running total) ending at the match probability. \
+            Customer values are printed only with --show-values.
+
+              pipeline explain out/crm-matching.sqlite p_1a2b3c4d5e6f7a8b
+              pipeline explain out/crm-matching.sqlite --records crm:3 crm:17 --format json
+            """)
+
+    @Argument(help: "The output database.")
+    var database: String
+
+    @Argument(help: "A profile id (profiles.profile_id).")
+    var profile: String?
+
+    @Option(parsing: .upToNextOption, help: "Two records, SOURCE:RECORD_ID SOURCE:RECORD_ID, to score as a pair.")
+    var records: [String] = []
+
+    @Flag(help: "Print customer values (identifiers and matching attributes).")
+    var showValues = false
+
+    @Option(help: "Output format: text or json.")
+    var format: ExplainFormat = .text
+
+    func validate() throws {
+        if records.isEmpty {
+            guard profile != nil else { throw ValidationError("give a PROFILE_ID, or --records SOURCE:RECORD_ID SOURCE:RECORD_ID") }
+        } else {
+            guard profile == nil else { throw ValidationError("give either a PROFILE_ID or --records, not both") }
+            guard records.count == 2 else { throw ValidationError("--records takes exactly two records, SOURCE:RECORD_ID SOURCE:RECORD_ID") }
+            for r in records where ProfileExplainer.RecordRef(r) == nil {
+                throw ValidationError("'\(r)' is not SOURCE:RECORD_ID (e.g. crm:17)")
+            }
+        }
+    }
+
+    func run() throws {
+        do {
+            let explainer = try ProfileExplainer(path: database, showValues: showValues)
+            if let profile {
+                let e = try explainer.explain(profile: profile)
+                print(format == .json ? ProfileExplainer.json(e) : ProfileExplainer.text(e), terminator: "")
+            } else if let a = ProfileExplainer.RecordRef(records[0]), let b = ProfileExplainer.RecordRef(records[1]) {
+                let e = try explainer.explain(a, b)
+                print(format == .json ? ProfileExplainer.json(e) : ProfileExplainer.text(e), terminator: "")
+            }
+        } catch {
+            FileHandle.standardError.write("pipeline: \(error.description)\n")
+            throw ExitCode(error.exitCode)
+        }
+    }
+}
+
+enum ExplainFormat: String, ExpressibleByArgument {
+    case text, json
 }
 
 struct Inspect: ParsableCommand {
@@ -196,6 +299,15 @@ struct Docs: ParsableCommand {
 }
 
 extension DiagnosticFormat: ExpressibleByArgument {}
+
+/// `--as-of`: a date (midnight UTC) or an ISO-8601 timestamp.
+struct InstantArgument: ExpressibleByArgument {
+    var value: AsOf
+    init?(argument: String) {
+        guard let value = AsOf(parsing: argument) else { return nil }
+        self.value = value
+    }
+}
 
 enum LogFormat: String, ExpressibleByArgument {
     case text, json

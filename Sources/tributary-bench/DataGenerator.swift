@@ -10,6 +10,8 @@ import Foundation
 ///     pos/stores.csv, pos/legacy_layout.csv
 ///     truth/records.csv           source,file,line,person_id — for every loadable record
 ///     truth/persons.csv           person_id and the person's true attributes
+///     truth/activities.csv        person_id,source,kind,at (UTC),amount_cents — every activity a
+///                                 loadable record stands for (page_view, cart_add, purchase, return)
 ///
 /// People differ across sources the way real data does: nicknames (Bob for Robert), upper-cased
 /// POS names as `LAST, FIRST`, e-mail case and `+tags`, phone formats, some people only ever seen
@@ -35,6 +37,7 @@ struct DataGenerator {
         var loyaltyCard: String?
         var anonymousIDs: [String]
         var store: Int
+        var optIn: Bool
     }
 
     static let firstNames: [(String, String?)] = [
@@ -71,13 +74,16 @@ struct DataGenerator {
         let people = (0..<persons).map { makePerson($0, &rng) }
         var truth = FileWriter(path: directory + "/truth/records.csv")
         truth.line("source,file,line,person_id")
+        var activities = FileWriter(path: directory + "/truth/activities.csv")
+        let clock = TruthClock()
+        activities.line("person_id,source,kind,at,amount_cents")
         var stats = Stats()
 
         try writePersons(people, to: directory + "/truth/persons.csv")
         try writeCRM(people, directory, &rng, &truth, &stats)
-        try writeEvents(people, directory, &rng, &truth, &stats)
-        try writeStoreSales(people, directory, &rng, &truth, &stats)
-        try writeLegacy(people, directory, &rng, &truth, &stats)
+        try writeEvents(people, directory, &rng, &truth, &stats, &activities, clock)
+        try writeStoreSales(people, directory, &rng, &truth, &stats, &activities, clock)
+        try writeLegacy(people, directory, &rng, &truth, &stats, &activities)
         var stores = FileWriter(path: directory + "/pos/stores.csv")
         stores.line("store_id,name,timezone")
         for s in Self.stores { stores.line("\(s.0),\(s.1),\(s.2)") }
@@ -86,6 +92,7 @@ struct DataGenerator {
         layout.text(Self.legacyLayout)
         try layout.close()
         try truth.close()
+        try activities.close()
         stats.bytes = (try? fm.subpathsOfDirectory(atPath: directory))?.reduce(0) { total, path in
             total + ((try? fm.attributesOfItem(atPath: directory + "/" + path)[.size] as? Int) ?? 0)
         } ?? 0
@@ -107,7 +114,8 @@ struct DataGenerator {
             contactID: rng.below(100) < 70 ? String(format: "0035e%010dAAJ", id) : nil,
             loyaltyCard: rng.below(100) < 45 ? String(format: "LC-%07d", id) : nil,
             anonymousIDs: rng.below(100) < 60 ? (0..<(1 + rng.below(2))).map { _ in uuid(&rng) } : [],
-            store: rng.below(Self.stores.count))
+            store: rng.below(Self.stores.count),
+            optIn: rng.below(100) < 55)
     }
 
     func uuid(_ rng: inout SplitMix) -> String {
@@ -137,7 +145,7 @@ struct DataGenerator {
         func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
         let header = ["Contact ID", "First Name", "Last Name", "Email", "Phone", "Mobile", "Mailing Street", "Mailing City",
                       "Mailing State/Province", "Mailing Zip/Postal Code", "Mailing Country", "Birthdate", "Opt In Email",
-                      "Created Date", "Last Modified Date"]
+                      "Created Date", "Last Modified Date", "Loyalty Card"]
         out.text(header.map(q).joined(separator: ",") + "\r\n")
         var line = 2
         for p in people {
@@ -152,12 +160,13 @@ struct DataGenerator {
                 let birth = rng.below(2) == 0 ? String(format: "%04d-%02d-%02d", y, m, d) : String(format: "%d/%d/%04d", m, d, y)
                 let street = rng.below(50) == 0 ? "Apt \(1 + rng.below(20))\n" + p.street : p.street
                 var fields = [id, first, p.last, email, phone, "", street, p.city.0, p.city.1, p.city.2 + String(format: "%02d", p.id % 100),
-                              "USA", birth, ["Yes", "No", "true", "0"][rng.below(4)],
+                              "USA", birth, (p.optIn ? ["Yes", "true", "1"] : ["No", "false", "0"])[rng.below(3)],
                               String(format: "2023-%02d-%02dT10:00:00.000Z", 1 + rng.below(12), 1 + rng.below(28)),
-                              String(format: "2024-%02d-%02dT08:30:00.000Z", 1 + rng.below(6), 1 + rng.below(28))]
+                              String(format: "2024-%02d-%02dT08:30:00.000Z", 1 + rng.below(6), 1 + rng.below(28)),
+                              p.loyaltyCard ?? ""]
                 let lines = street.filter { $0 == "\n" }.count + 1
                 if corrupt(&rng) {
-                    fields.removeLast(3)   // a truncated row: wrong field count
+                    fields.removeLast(4)   // a truncated row: wrong field count
                     stats.corrupt += 1
                 } else {
                     truth.line("crm,\(name),\(line),\(p.id)")
@@ -182,36 +191,48 @@ struct DataGenerator {
 
     // MARK: Events
 
-    func writeEvents(_ people: [Person], _ dir: String, _ rng: inout SplitMix, _ truth: inout FileWriter, _ stats: inout Stats) throws {
+    func writeEvents(_ people: [Person], _ dir: String, _ rng: inout SplitMix, _ truth: inout FileWriter, _ stats: inout Stats,
+                     _ activities: inout FileWriter, _ clock: TruthClock) throws {
         var files: [(name: String, writer: FileWriter, line: Int, gzip: Bool)] = (0..<days).map { day in
             let name = String(format: "events/events_2024-06-%02d.jsonl", day + 1)
             return (name, FileWriter(path: dir + "/" + name), 1, day % 2 == 1)
         }
         var messageCounter = 0
         let offsets = ["Z", "+02:00", "-07:00", "-04:00"]
+        let offsetSeconds = [0, 7200, -25200, -14400]
         for p in people where !p.anonymousIDs.isEmpty {
-            let identified = p.contactID != nil || rng.below(100) < 50
+            // Loyalty members and CRM contacts log in (on every device they use); other visitors
+            // may never identify, and then use one device: two unidentified devices are two
+            // people to any tool, so the truth would be unknowable.
+            let identified = p.contactID != nil || p.loyaltyCard != nil || rng.below(100) < 50
+            let devices = identified ? p.anonymousIDs : [p.anonymousIDs[0]]
             let events = 2 + rng.below(8)
             for e in 0..<events {
                 let day = rng.below(days)
                 messageCounter += 1
-                let anon = p.anonymousIDs[rng.below(p.anonymousIDs.count)]
-                let ts = String(format: "2024-06-%02dT%02d:%02d:%02d.%03d", day + 1, rng.below(24), rng.below(60), rng.below(60), rng.below(1000))
-                    + offsets[rng.below(offsets.count)]
+                let identifying = identified && e >= events - devices.count
+                let anon = identifying ? devices[e - (events - devices.count)] : devices[rng.below(devices.count)]
+                let (hour, minute, second, millis) = (rng.below(24), rng.below(60), rng.below(60), rng.below(1000))
+                let zone = rng.below(offsets.count)
+                let ts = String(format: "2024-06-%02dT%02d:%02d:%02d.%03d", day + 1, hour, minute, second, millis) + offsets[zone]
+                var activity: (kind: String, cents: Int?)?
                 var json: String
                 let message = "\"messageId\":\"m-\(seed)-\(messageCounter)\",\"anonymousId\":\"\(anon)\",\"timestamp\":\"\(ts)\""
-                if identified && e == events - 1 {
+                if identifying {
                     let user = p.contactID.map { "\"userId\":\"\($0)\"," } ?? ""
-                    json = "{\"type\":\"identify\",\(user)\(message),\"traits\":{\"email\":\"\(p.email)\",\"firstName\":\"\(jsonEscape(p.first))\",\"lastName\":\"\(jsonEscape(p.last))\",\"phone\":\"+1\(p.phoneDigits)\"}}"
+                    json = "{\"type\":\"identify\",\(user)\(message),\"traits\":{\"email\":\"\(p.email)\",\"firstName\":\"\(jsonEscape(p.first))\",\"lastName\":\"\(jsonEscape(p.last))\",\"phone\":\"+1\(p.phoneDigits)\"\(p.loyaltyCard.map { ",\"loyaltyCard\":\"\($0)\"" } ?? "")}}"
                 } else {
                     switch rng.below(3) {
                     case 0:
+                        activity = ("page_view", nil)
                         json = "{\"type\":\"page\",\(message),\"properties\":{\"path\":\"/products/\(rng.below(50))\"},\"context\":{\"device\":{\"id\":\"\(anon)\"}}}"
                     case 1:
                         let (product, price) = Self.products[rng.below(Self.products.count)]
+                        activity = ("cart_add", nil)
                         json = "{\"type\":\"track\",\"event\":\"Product Added\",\(message),\"properties\":{\"product\":\"\(product)\",\"price\":\(price / 100).\(String(format: "%02d", price % 100))}}"
                     default:
                         let (product, price) = Self.products[rng.below(Self.products.count)]
+                        activity = ("purchase", price)
                         json = "{\"type\":\"track\",\"event\":\"Order Completed\",\(message),\"properties\":{\"order_id\":\"o-\(messageCounter)\",\"revenue\":\"\(price / 100).\(String(format: "%02d", price % 100))\",\"products\":[{\"name\":\"\(product)\"}]}}"
                     }
                 }
@@ -221,6 +242,11 @@ struct DataGenerator {
                 } else {
                     truth.line("web,\(files[day].name)\(files[day].gzip ? ".gz" : ""),\(files[day].line),\(p.id)")
                     stats.records += 1
+                    if let activity {
+                        let at = clock.utc(year: 2024, month: 6, day: day + 1, hour: hour, minute: minute, second: second,
+                                           millis: millis, zone: TimeZone(secondsFromGMT: offsetSeconds[zone])!)
+                        activities.line("\(p.id),web,\(activity.kind),\(at),\(activity.cents.map(String.init) ?? "")")
+                    }
                 }
                 files[day].writer.line(json)
                 files[day].line += 1
@@ -266,7 +292,8 @@ struct DataGenerator {
         }
     }
 
-    func writeStoreSales(_ people: [Person], _ dir: String, _ rng: inout SplitMix, _ truth: inout FileWriter, _ stats: inout Stats) throws {
+    func writeStoreSales(_ people: [Person], _ dir: String, _ rng: inout SplitMix, _ truth: inout FileWriter, _ stats: inout Stats,
+                         _ activities: inout FileWriter, _ clock: TruthClock) throws {
         let name = "pos/store_sales_1.txt"
         var out = FileWriter(path: dir + "/" + name)
         let header = "TXN_ID|STORE_ID|TXN_TS|LOYALTY_CARD|CUSTOMER_NAME|SKU|QTY|UNIT_PRICE|AMOUNT_CENTS\r\n"
@@ -277,16 +304,21 @@ struct DataGenerator {
             for _ in 0..<(1 + rng.below(3)) {
                 txn += 1
                 let store = Self.stores[rng.below(100) < 80 ? p.store : rng.below(Self.stores.count)]
-                let ts = String(format: "%02d/%02d/2024 %02d:%02d", 6, 1 + rng.below(28), 7 + rng.below(13), rng.below(60))
+                let (day, hour, minute) = (1 + rng.below(28), 7 + rng.below(13), rng.below(60))
+                let ts = String(format: "%02d/%02d/2024 %02d:%02d", 6, day, hour, minute)
+                let at = clock.utc(year: 2024, month: 6, day: day, hour: hour, minute: minute, second: 0, millis: 0,
+                                   zone: TimeZone(identifier: store.2)!)
                 let card = p.loyaltyCard ?? ""
                 let customer = p.loyaltyCard == nil ? "" : "\(p.last.uppercased()), \(p.first.uppercased())"
                 var lines: [String] = []
+                var items: [(kind: String, cents: Int)] = []
                 for _ in 0..<(1 + rng.below(4)) {
                     let (sku, _, price) = Self.skus[rng.below(Self.skus.count - 1)]
                     let qty = rng.below(20) == 0 ? -1 : 1 + rng.below(3)
                     lines.append("\(txn)|\(store.0)|\(ts)|\(card)|\(customer)|\(sku)|\(qty)|\(price / 100).\(String(format: "%02d", price % 100))|\(qty * price)")
+                    items.append((qty < 0 ? "return" : "purchase", qty * price))
                 }
-                for l in lines {
+                for (l, item) in zip(lines, items) {
                     var text = l
                     if corrupt(&rng) {
                         text = String(text[..<text.lastIndex(of: "|")!])  // the amount is missing
@@ -294,6 +326,7 @@ struct DataGenerator {
                     } else {
                         truth.line("pos,\(name),\(line),\(p.loyaltyCard == nil ? "" : String(p.id))")
                         stats.records += 1
+                        if p.loyaltyCard != nil { activities.line("\(p.id),store_sales,\(item.kind),\(at),\(item.cents)") }
                     }
                     out.bytes(legacyBytes(text + "\r\n", windows1252: false))
                     line += 1
@@ -323,7 +356,8 @@ struct DataGenerator {
 
         """
 
-    func writeLegacy(_ people: [Person], _ dir: String, _ rng: inout SplitMix, _ truth: inout FileWriter, _ stats: inout Stats) throws {
+    func writeLegacy(_ people: [Person], _ dir: String, _ rng: inout SplitMix, _ truth: inout FileWriter, _ stats: inout Stats,
+                     _ activities: inout FileWriter) throws {
         let name = "pos/legacy_1.dat"
         var out = FileWriter(path: dir + "/" + name)
         var line = 1
@@ -355,6 +389,7 @@ struct DataGenerator {
                 } else {
                     out.bytes(legacyBytes(text + "\r\n", windows1252: true))
                     truth.line("pos_legacy,\(name),\(line),\(p.id)")
+                    activities.line("\(p.id),legacy_pos,purchase,2024-06-0\(min(day, 9))T00:00:00.000Z,\(qty * price)")
                     stats.records += 1
                     count += 1
                     total += qty * price
@@ -370,9 +405,9 @@ struct DataGenerator {
 
     func writePersons(_ people: [Person], to path: String) throws {
         var out = FileWriter(path: path)
-        out.line("person_id,first_name,last_name,email,phone,contact_id,loyalty_card,anonymous_ids")
+        out.line("person_id,first_name,last_name,email,phone,contact_id,loyalty_card,anonymous_ids,opt_in")
         for p in people {
-            out.line("\(p.id),\(p.first),\"\(p.last)\",\(p.email),+1\(p.phoneDigits),\(p.contactID ?? ""),\(p.loyaltyCard ?? ""),\(p.anonymousIDs.joined(separator: " "))")
+            out.line("\(p.id),\(p.first),\"\(p.last)\",\(p.email),+1\(p.phoneDigits),\(p.contactID ?? ""),\(p.loyaltyCard ?? ""),\(p.anonymousIDs.joined(separator: " ")),\(p.optIn)")
         }
         try out.close()
     }
@@ -405,5 +440,28 @@ struct FileWriter {
     mutating func close() throws {
         flush()
         try handle?.close()
+    }
+}
+
+/// Local wall-clock times to UTC text (`2024-06-01T06:17:45.500Z`) through Foundation's calendar
+/// and time-zone database: independent of the pipeline's own zone arithmetic, which the truth checks.
+final class TruthClock {
+    private var calendars: [Int: Calendar] = [:]
+    private var zones: [TimeZone] = []
+
+    func utc(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, millis: Int, zone: TimeZone) -> String {
+        var index = zones.firstIndex(of: zone)
+        if index == nil {
+            zones.append(zone)
+            index = zones.count - 1
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = zone
+            calendars[index!] = calendar
+        }
+        let date = calendars[index!]!.date(from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second))!
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        let c = utc.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!, millis)
     }
 }

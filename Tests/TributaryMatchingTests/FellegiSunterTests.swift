@@ -43,6 +43,25 @@ struct StringSimilarityTests {
 struct FellegiSunterTests {
     typealias FS = FellegiSunter
 
+    @Test func pairCountsEqualTheGeneratedPairs() {
+        // Random records over small alphabets (many collisions, some missing values): the counts
+        // from block sizes equal what candidatePairs generates, per rule and over all rules.
+        var rng = SplitMix64(seed: 7)
+        let columns: [[String?]] = (0..<3).map { _ in
+            (0..<400).map { _ in rng.next(below: 10) == 0 ? nil : String(rng.next(below: 12)) }
+        }
+        let records = FS.Records(strings: columns)
+        let rules = [FS.BlockingRule([0]), FS.BlockingRule([1, 2]), FS.BlockingRule([2])]
+        let perRule = FS.countPairs(records: records, blocking: rules)
+        for (r, rule) in rules.enumerated() {
+            #expect(perRule[r] == FS.candidatePairs(records: records, blocking: [rule]).count)
+        }
+        #expect(FS.countCandidatePairs(records: records, blocking: rules) == FS.candidatePairs(records: records, blocking: rules).count)
+        #expect(FS.countCandidatePairs(records: records, blocking: rules, limit: 10) == nil)
+        #expect(FS.blockSizes(records: records, blocking: rules).map { $0.reduce(0, +) }
+                == rules.map { rule in (0..<400).count { r in rule.attributes.allSatisfy { columns[$0][r] != nil } } })
+    }
+
     @Test func comparisonLevels() {
         let comparison = FS.Comparison(name: "name", attribute: 0, levels: [.exact, .jaroWinkler(0.9), .levenshtein(2)])
         func level(_ a: String?, _ b: String?) -> Int {

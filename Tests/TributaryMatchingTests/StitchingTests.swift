@@ -4,7 +4,7 @@ import Testing
 @Suite("Deterministic stitching")
 struct StitchingTests {
     typealias O = Stitcher.Observation
-    func o(_ record: Int, _ type: Int, _ value: String) -> O { O(record: record, type: type, value: value) }
+    func o(_ record: Int, _ type: Int, _ value: String) -> O { Stitcher.Observation(record: record, type: type, value: value) }
 
     @Test func sharedValuesJoinRecordsTransitively() {
         // 0 and 1 share an e-mail; 1 and 2 share a device; 3 shares nothing.
@@ -69,5 +69,43 @@ struct PairLinkTests {
         #expect(result.profileOf == [0, 1, 1])
         #expect(result.refusedLinks == 1)
         #expect(result.linkedBy == [nil, nil, Stitcher.pairLinkType])
+    }
+
+    @Test func anOversizedClusterIsSplitOnItsWeakestLinks() {
+        // A chain 0–1 (0.99), 2–3 (0.99), 1–2 (0.90), 3–4 (0.80): one profile of 5 over a limit
+        // of 3. Cutting the weakest link (3–4) leaves 0-1-2-3, still 4, so the next weakest (1–2)
+        // is cut too: {0,1} {2,3} {4}. (Refusing whichever link first overflows would have kept the
+        // weaker 3–4 and cut 1–2 alone: {0,1} {2,3,4}.)
+        let links: [Stitcher.PairLink] = [.init(a: 0, b: 1, strength: 0.99), .init(a: 2, b: 3, strength: 0.99),
+                                          .init(a: 1, b: 2, strength: 0.90), .init(a: 3, b: 4, strength: 0.80)]
+        let result = Stitcher.stitch(records: 5, types: [], observations: [], links: links, options: .init(maxClusterSize: 3))
+        #expect(result.profileOf == [0, 0, 1, 1, 2])
+        #expect(result.linkedBy == [nil, Stitcher.pairLinkType, nil, Stitcher.pairLinkType, nil])
+        #expect(result.refusals.map(\.linked) == [[1, 2], [3, 4]])
+        #expect(result.refusals.map(\.parts) == [[2, 2], [4, 1]])
+        #expect(result.refusals.allSatisfy { $0.reason == .maxClusterSize && $0.type == Stitcher.pairLinkType })
+        #expect(result.refusedLinks == 2)
+        // Without the limit, one profile.
+        #expect(Stitcher.stitch(records: 5, types: [], observations: [], links: links).profileCount == 1)
+    }
+
+    @Test func aWeakerIdentifierTypeIsCutBeforeAStrongerOne() {
+        // user_id (strongest) joins 0–1 and 2–3; the weaker email joins 1–2; a probabilistic link
+        // (weaker than any identifier) joins 3–4. Limit 4: the pair link goes first (5 → 4 + 1)
+        // and no more is needed. Limit 2: the email link is cut as well.
+        let types: [Stitcher.IdentifierType] = [.init(name: "user_id"), .init(name: "email")]
+        let observations = [Stitcher.Observation(record: 0, type: 0, value: "u1"), Stitcher.Observation(record: 1, type: 0, value: "u1"),
+                            Stitcher.Observation(record: 2, type: 0, value: "u2"), Stitcher.Observation(record: 3, type: 0, value: "u2"),
+                            Stitcher.Observation(record: 1, type: 1, value: "e@x"), Stitcher.Observation(record: 2, type: 1, value: "e@x")]
+        let links = [Stitcher.PairLink(a: 3, b: 4, strength: 0.999)]
+        let four = Stitcher.stitch(records: 5, types: types, observations: observations, links: links, options: .init(maxClusterSize: 4))
+        #expect(four.profileOf == [0, 0, 0, 0, 1])
+        #expect(four.refusals.map(\.type) == [Stitcher.pairLinkType])
+        let two = Stitcher.stitch(records: 5, types: types, observations: observations, links: links, options: .init(maxClusterSize: 2))
+        #expect(two.profileOf == [0, 0, 1, 1, 2])
+        #expect(two.refusals.map(\.type) == [1, Stitcher.pairLinkType])
+        #expect(two.refusals.first?.value == "e@x")
+        #expect(two.refusals.first?.parts == [2, 2])
+        #expect(two.linkedBy == [nil, 0, nil, 0, nil])
     }
 }

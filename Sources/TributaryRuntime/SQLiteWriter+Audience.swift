@@ -1,0 +1,279 @@
+import Foundation
+import TributaryConfig
+import TributaryCore
+
+/// What the activity, trait and segment stages produced, for the ledger and the run summary.
+public struct AudienceSummary: Sendable {
+    /// Activities per source and kind.
+    public var activities: [String: [String: Int]] = [:]
+    public var activitiesWithoutInstant = 0
+    public var traits = 0
+    public var segments: [SegmentSummary] = []
+
+    public struct SegmentSummary: Sendable {
+        public var name: String
+        public var members = 0
+        public var entered = 0
+        public var exited = 0
+    }
+
+    /// Wall and CPU time of the activity, trait, segment and export stages.
+    public var stages: [StageTiming] = []
+
+    public var activityCount: Int { activities.values.reduce(0) { $0 + $1.values.reduce(0, +) } }
+}
+
+extension SQLiteWriter {
+    func buildAudience(_ audience: AudienceDefinition, tables: [SourceTable], asOf: AsOf,
+                       runID: Int) throws(RunError) -> (AudienceSummary, [ExportFile]) {
+        try db.registerTimeFunctions(asOf: asOf)
+        var summary = AudienceSummary()
+        var watch = Stopwatch()
+        let profiles = try count("profiles")
+        if !audience.activities.isEmpty {
+            let stages = summary.stages
+            summary = try buildActivities(audience, tables: tables)
+            summary.stages = stages + [watch.lap("activities", recordsIn: 0, recordsOut: summary.activityCount)]
+            summary.traits = try computeTraits(audience)
+            summary.stages.append(watch.lap("traits", recordsIn: summary.activityCount, recordsOut: profiles))
+        }
+        if !audience.segments.isEmpty {
+            summary.segments = try evaluateSegments(audience, runID: runID)
+            summary.stages.append(watch.lap("segments", recordsIn: profiles, recordsOut: summary.segments.reduce(0) { $0 + $1.members }))
+        }
+        var files: [ExportFile] = []
+        if !audience.exports.isEmpty {
+            files = try writeExports(audience, runID: runID)
+            summary.stages.append(watch.lap("exports", recordsIn: profiles, recordsOut: files.reduce(0) { $0 + $1.rows }))
+        }
+        return (summary, files)
+    }
+
+    func count(_ table: String) throws(RunError) -> Int {
+        let statement = try db.prepare("SELECT count(*) FROM \(Self.quote(table))")
+        return try statement.next() ? statement.int(0) : 0
+    }
+
+    /// The SELECT that maps one source's records to activities: the source table joined to its
+    /// profiles, exposed as a subquery so expressions see exactly the source's fields.
+    static func activitySelect(_ activity: ActivityDefinition, table: SourceTable) -> String {
+        let source = table.source.replacingOccurrences(of: "'", with: "''")
+        let kinds = activity.kinds.map { "WHEN (\($0.when.text)) THEN '\($0.name)'" }.joined(separator: " ")
+        let key = activity.key.map { "CAST((\($0.text)) AS TEXT)" } ?? "CAST(_record_id AS TEXT)"
+        let order = activity.order.map { "CAST((\($0.text)) AS TEXT)" } ?? "NULL"
+        let amount = activity.amountCents.map { "CAST((\($0.text)) AS INTEGER)" } ?? "NULL"
+        return """
+            SELECT _profile_id, '\(source)', _record_id, CASE \(kinds) END AS _kind, \(instantSQL(activity.at, table: table)),
+                   \(amount), \(key) AS _key, coalesce(\(order), \(key))
+            FROM (SELECT s.*, r.profile_id AS _profile_id FROM \(quote(table.tableName)) s
+                  JOIN profile_records r ON r.source = '\(source)' AND r.record_id = s._record_id)
+            """
+    }
+
+    /// `at` in the stored form: a timestamp field as it is, a date field at midnight UTC, any
+    /// other expression through `utc_instant`.
+    static func instantSQL(_ at: SQLExpression, table: SourceTable) -> String {
+        let name = at.text.trimmingCharacters(in: .whitespaces)
+        if let index = table.fields.firstIndex(of: name) {
+            switch table.types[index] {
+            case .timestamp: return quote(name)
+            case .date: return "\(quote(name)) || 'T00:00:00.000Z'"
+            default: break
+            }
+        }
+        return "utc_instant(\(at.text))"
+    }
+
+    /// Writes `activities`: every record of the declared sources whose kind condition holds,
+    /// with its profile, instant, amount and key.
+    func buildActivities(_ audience: AudienceDefinition, tables: [SourceTable]) throws(RunError) -> AudienceSummary {
+        var summary = AudienceSummary()
+        try db.execute("""
+            CREATE TABLE activities (
+              activity_id INTEGER PRIMARY KEY,
+              profile_id TEXT NOT NULL,
+              source TEXT NOT NULL,
+              record_id INTEGER NOT NULL,
+              kind TEXT NOT NULL,
+              at TEXT,
+              amount_cents INTEGER,
+              record_key TEXT,
+              order_id TEXT
+            )
+            """)
+        let tableBySource = Dictionary(uniqueKeysWithValues: tables.map { ($0.source, $0) })
+        for activity in audience.activities {
+            guard let table = tableBySource[activity.source] else { continue }
+            try db.execute("""
+                INSERT INTO activities (profile_id, source, record_id, kind, at, amount_cents, record_key, order_id)
+                SELECT * FROM (\(Self.activitySelect(activity, table: table))) WHERE _kind IS NOT NULL
+                """)
+        }
+        let counts = try db.prepare("SELECT source, kind, count(*), count(*) - count(at) FROM activities GROUP BY source, kind")
+        while try counts.next() {
+            summary.activities[counts.text(0) ?? "", default: [:]][counts.text(1) ?? ""] = counts.int(2)
+            summary.activitiesWithoutInstant += counts.int(3)
+        }
+        try db.execute("CREATE INDEX activities_by_profile ON activities(profile_id, at)")
+        return summary
+    }
+
+    /// All traits, built-in first, as (name, SQL aggregate).
+    static func traitColumns(_ audience: AudienceDefinition) -> [(name: String, sql: String)] {
+        AudienceDefinition.builtInTraits.map { ($0.name, $0.sql) } + audience.traits.map { ($0.name, $0.expression.text) }
+    }
+
+    /// Aggregates each profile's activities up to `as_of` into trait columns of `profiles`;
+    /// profiles without activities get the aggregates' values over no rows (0 for counts).
+    func computeTraits(_ audience: AudienceDefinition) throws(RunError) -> Int {
+        let traits = Self.traitColumns(audience)
+        let selectList = traits.map { "(\($0.sql)) AS \(Self.quote($0.name))" }.joined(separator: ",\n  ")
+        let from = "FROM activities a JOIN profiles p USING (profile_id)"
+        try db.execute("""
+            CREATE TEMP TABLE traits (profile_id TEXT PRIMARY KEY, \(traits.map { Self.quote($0.name) }.joined(separator: ", ")));
+            INSERT INTO temp.traits SELECT profile_id, \(selectList)
+              \(from) WHERE a.at IS NULL OR a.at <= as_of() GROUP BY profile_id;
+            INSERT INTO temp.traits SELECT p.profile_id, d.* FROM profiles p
+              CROSS JOIN (SELECT \(selectList) \(from) WHERE 0) d
+              WHERE p.profile_id NOT IN (SELECT profile_id FROM temp.traits);
+            """)
+        let names = traits.map(\.name) + AudienceDefinition.rfmTraits
+        for name in names { try db.execute("ALTER TABLE profiles ADD COLUMN \(Self.quote(name))") }
+        try db.execute("""
+            UPDATE profiles SET \(traits.map { "\(Self.quote($0.name)) = t.\(Self.quote($0.name))" }.joined(separator: ", "))
+              FROM temp.traits t WHERE t.profile_id = profiles.profile_id;
+            DROP TABLE temp.traits;
+            """)
+        // RFM: quintiles among the profiles with a purchase, 5 best; ties share the lower score.
+        try db.execute("""
+            UPDATE profiles SET rfm_recency = s.r, rfm_frequency = s.f, rfm_monetary = s.m,
+                                rfm_score = CAST(s.r AS TEXT) || s.f || s.m
+            FROM (SELECT profile_id,
+                         1 + 5 * (rank() OVER (ORDER BY last_purchase_at) - 1) / count(*) OVER () AS r,
+                         1 + 5 * (rank() OVER (ORDER BY orders) - 1) / count(*) OVER () AS f,
+                         1 + 5 * (rank() OVER (ORDER BY lifetime_spend_cents) - 1) / count(*) OVER () AS m
+                  FROM profiles WHERE last_purchase_at IS NOT NULL) s
+            WHERE s.profile_id = profiles.profile_id
+            """)
+        return names.count
+    }
+
+    /// Evaluates every segment at `as_of` into `segment_membership`, and writes what changed
+    /// since the previously published output into `segment_changes`. A profile merged or split
+    /// since then is followed through the records it shares with the previous profiles, so a
+    /// person already in a segment under another id does not enter it again.
+    func evaluateSegments(_ audience: AudienceDefinition, runID: Int) throws(RunError) -> [AudienceSummary.SegmentSummary] {
+        try db.execute("""
+            CREATE TABLE segments (segment TEXT PRIMARY KEY, description TEXT, condition TEXT NOT NULL,
+                                   members INTEGER NOT NULL, entered INTEGER NOT NULL, exited INTEGER NOT NULL);
+            CREATE TABLE segment_membership (segment TEXT NOT NULL, profile_id TEXT NOT NULL, since TEXT NOT NULL,
+                                             PRIMARY KEY (segment, profile_id)) WITHOUT ROWID;
+            CREATE TEMP TABLE lineage (profile_id TEXT NOT NULL, previous_profile_id TEXT NOT NULL, records INTEGER NOT NULL);
+            CREATE TEMP TABLE previous_membership (segment TEXT NOT NULL, profile_id TEXT NOT NULL, since TEXT NOT NULL);
+            """)
+        let insertLineage = try db.prepare("INSERT INTO temp.lineage VALUES (?, ?, ?)")
+        for item in lineage {
+            insertLineage.bind(1, item.profile)
+            insertLineage.bind(2, item.previous)
+            insertLineage.bind(3, item.records)
+            try insertLineage.run()
+        }
+        let declared = Set(audience.segments.map(\.name))
+        let insertPrevious = try db.prepare("INSERT INTO temp.previous_membership VALUES (?, ?, ?)")
+        for item in previousMembership where declared.contains(item.segment) {
+            insertPrevious.bind(1, item.segment)
+            insertPrevious.bind(2, item.profile)
+            insertPrevious.bind(3, item.since)
+            try insertPrevious.run()
+        }
+        for segment in audience.segments {
+            try db.execute("""
+                INSERT INTO segment_membership SELECT '\(segment.name)', profile_id, as_of() FROM profiles WHERE (\(segment.condition.text))
+                """)
+        }
+        try db.execute("""
+            CREATE INDEX temp.lineage_by_previous ON lineage(previous_profile_id);
+            CREATE TEMP TABLE carried AS
+              SELECT m.segment, l.profile_id, m.since FROM temp.previous_membership m
+                JOIN temp.lineage l ON l.previous_profile_id = m.profile_id
+              UNION ALL
+              SELECT m.segment, m.profile_id, m.since FROM temp.previous_membership m
+                JOIN profiles p ON p.profile_id = m.profile_id;
+            CREATE INDEX temp.carried_by_member ON carried(segment, profile_id);
+            UPDATE segment_membership SET since = c.since
+              FROM (SELECT segment, profile_id, min(since) AS since FROM temp.carried GROUP BY segment, profile_id) c
+              WHERE c.segment = segment_membership.segment AND c.profile_id = segment_membership.profile_id;
+            INSERT INTO segment_changes (run_id, segment, profile_id, change, at, previous_profile_id)
+              SELECT \(runID), m.segment, m.profile_id, 'entered', as_of(), NULL FROM segment_membership m
+              WHERE NOT EXISTS (SELECT 1 FROM temp.carried c WHERE c.segment = m.segment AND c.profile_id = m.profile_id)
+              ORDER BY m.segment, m.profile_id;
+            INSERT INTO segment_changes (run_id, segment, profile_id, change, at, previous_profile_id)
+              SELECT \(runID), pm.segment,
+                     coalesce((SELECT p.profile_id FROM profiles p WHERE p.profile_id = pm.profile_id),
+                              (SELECT l.profile_id FROM temp.lineage l WHERE l.previous_profile_id = pm.profile_id
+                               ORDER BY l.records DESC, l.profile_id LIMIT 1),
+                              pm.profile_id),
+                     'exited', as_of(), pm.profile_id
+              FROM temp.previous_membership pm
+              WHERE NOT EXISTS (SELECT 1 FROM segment_membership m WHERE m.segment = pm.segment AND m.profile_id = pm.profile_id)
+                AND NOT EXISTS (SELECT 1 FROM temp.lineage l JOIN segment_membership m
+                                  ON m.segment = pm.segment AND m.profile_id = l.profile_id
+                                WHERE l.previous_profile_id = pm.profile_id)
+              ORDER BY pm.segment, pm.profile_id;
+            DROP TABLE temp.carried;
+            DROP TABLE temp.previous_membership;
+            DROP TABLE temp.lineage;
+            CREATE INDEX segment_membership_by_profile ON segment_membership(profile_id);
+            """)
+        var summaries: [AudienceSummary.SegmentSummary] = []
+        let insert = try db.prepare("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?)")
+        for segment in audience.segments {
+            var summary = AudienceSummary.SegmentSummary(name: segment.name)
+            let counts = try db.prepare("""
+                SELECT (SELECT count(*) FROM segment_membership WHERE segment = ?1),
+                       (SELECT count(*) FROM segment_changes WHERE run_id = \(runID) AND segment = ?1 AND change = 'entered'),
+                       (SELECT count(*) FROM segment_changes WHERE run_id = \(runID) AND segment = ?1 AND change = 'exited')
+                """)
+            counts.bind(1, segment.name)
+            if try counts.next() {
+                summary.members = counts.int(0)
+                summary.entered = counts.int(1)
+                summary.exited = counts.int(2)
+            }
+            insert.bind(1, segment.name)
+            insert.bind(2, segment.description)
+            insert.bind(3, segment.condition.text)
+            insert.bind(4, summary.members)
+            insert.bind(5, summary.entered)
+            insert.bind(6, summary.exited)
+            try insert.run()
+            summaries.append(summary)
+        }
+        return summaries
+    }
+
+    /// The previous output's segment members, read before the load's transaction starts.
+    func previousSegmentMembership() throws(RunError) -> [(segment: String, profile: String, since: String)] {
+        guard FileManager.default.fileExists(atPath: location.target) else { return [] }
+        let uri = "file:" + location.target.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)! + "?mode=ro"
+        do {
+            try db.execute("ATTACH DATABASE '\(uri.replacingOccurrences(of: "'", with: "''"))' AS previous")
+        } catch {
+            return []
+        }
+        defer { try? db.execute("DETACH DATABASE previous") }
+        let rows: SQLiteDatabase.Statement
+        do {
+            rows = try db.prepare("SELECT segment, profile_id, since FROM previous.segment_membership")
+        } catch {
+            return []  // an output without segments
+        }
+        var members: [(String, String, String)] = []
+        while try rows.next() {
+            if let segment = rows.text(0), let profile = rows.text(1), let since = rows.text(2) {
+                members.append((segment, profile, since))
+            }
+        }
+        return members
+    }
+}
