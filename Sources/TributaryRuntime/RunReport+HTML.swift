@@ -88,7 +88,7 @@ extension RunReport {
         ]
         if let identity { tiles.append(("Profiles", grouped(identity.profiles), "")) }
         if reconciliationsPassed + reconciliationsFailed > 0 {
-            tiles.append(("Reconciliations", "\(reconciliationsPassed) of \(reconciliationsPassed + reconciliationsFailed) passed",
+            tiles.append(("Reconciliations passed", "\(reconciliationsPassed) / \(reconciliationsPassed + reconciliationsFailed)",
                           reconciliationsFailed > 0 ? "quarantined" : ""))
         }
         if let peak = stages.compactMap(\.peakRSSBytes).max() { tiles.append(("Peak memory", RunSummary.formatBytes(peak), "")) }
