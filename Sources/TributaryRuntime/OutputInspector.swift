@@ -32,20 +32,35 @@ public enum OutputInspector {
         return out
     }
 
-    /// The most recent runs, newest first.
+    /// The most recent runs, newest first: the published ones (`runs`) and the failed ones
+    /// (`<output>.runs.jsonl`), with each run's peak memory and, for a failed run, why it failed.
     public static func runs(_ path: String, limit: Int = 20) throws(RunError) -> String {
-        let db = try open(path)
-        let rows = try rowsOf(db, """
-            SELECT run_id, started_at, status, round((julianday(finished_at) - julianday(started_at)) * 86400, 2),
-                   records_read, records_loaded, records_quarantined, jobs
-            FROM runs ORDER BY run_id DESC LIMIT \(limit)
-            """)
-        var out = "run  started                   status     seconds   read       loaded     quarantined  jobs\n"
+        let failed = FailedRunLog(output: path).records()
+        var published: [RunReport.HistoryRun] = []
+        if FileManager.default.fileExists(atPath: path) || failed.isEmpty {
+            let reader = try Reader(path: path)
+            let peak = reader.columns("run_stages").contains("peak_rss_bytes")
+                ? "(SELECT max(peak_rss_bytes) FROM run_stages s WHERE s.run_id = runs.run_id)" : "NULL"
+            published = try reader.rows("""
+                SELECT run_id, started_at, status, (julianday(finished_at) - julianday(started_at)) * 86400,
+                       records_read, records_loaded, records_quarantined, jobs, \(peak)
+                FROM runs ORDER BY run_id DESC LIMIT \(limit)
+                """).map {
+                RunReport.HistoryRun(runID: $0[0].int ?? 0, startedAt: $0[1].text ?? "", status: $0[2].text ?? "",
+                                     seconds: $0[3].double, records: $0[4].int, loaded: $0[5].int, quarantined: $0[6].int,
+                                     peakRSSBytes: $0[8].int, note: "")
+            }
+        }
+        let rows = RunReport.history(published: published, failed: failed).prefix(limit)
+        func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: max(n, s.count), withPad: " ", startingAt: 0) }
+        var out = "run  started                   status     seconds   read       loaded     quarantined  peak_mib  note\n"
         for r in rows {
-            out += "\(r[0].padding(toLength: 4, withPad: " ", startingAt: 0)) \(r[1].padding(toLength: 25, withPad: " ", startingAt: 0)) "
-                + "\(r[2].padding(toLength: 10, withPad: " ", startingAt: 0)) \(r[3].padding(toLength: 9, withPad: " ", startingAt: 0)) "
-                + "\(r[4].padding(toLength: 10, withPad: " ", startingAt: 0)) \(r[5].padding(toLength: 10, withPad: " ", startingAt: 0)) "
-                + "\(r[6].padding(toLength: 12, withPad: " ", startingAt: 0)) \(r[7])\n"
+            let seconds = r.seconds.map { String(format: "%.2f", $0) } ?? ""
+            let peak = r.peakRSSBytes.map { String(format: "%.1f", Double($0) / 1_048_576) } ?? ""
+            let line = pad("\(r.runID)", 4) + " " + pad(r.startedAt, 25) + " " + pad(r.status, 10) + " " + pad(seconds, 9) + " "
+                + pad(r.records.map(String.init) ?? "", 10) + " " + pad(r.loaded.map(String.init) ?? "", 10) + " "
+                + pad(r.quarantined.map(String.init) ?? "", 12) + " " + pad(peak, 9) + " " + r.note
+            out += line.trimmingCharacters(in: .whitespaces) + "\n"
         }
         return out
     }

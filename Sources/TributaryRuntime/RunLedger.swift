@@ -59,4 +59,6 @@ public struct StageTiming: Sendable {
     public var cpuSeconds: Double
     public var recordsIn: Int
     public var recordsOut: Int
+    /// The process's peak resident memory (high-water mark) when the stage ended, in bytes.
+    public var peakRSSBytes = 0
 }

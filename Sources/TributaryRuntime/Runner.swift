@@ -12,6 +12,8 @@ public struct RunOptions: Sendable {
     public var pieceSize: Int
     /// The instant traits and segments are evaluated at; nil: when the run starts.
     public var asOf: AsOf?
+    /// Receives progress updates from the loading thread (see `ProgressReporter`).
+    public var progress: (@Sendable (RunProgress) -> Void)?
 
     public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, pieceSize: Int = 4 << 20, asOf: AsOf? = nil) {
         self.jobs = max(1, jobs)
@@ -31,6 +33,8 @@ public final class Runner {
     public let options: RunOptions
     let logger: Logger
     let pipelineSHA256: String
+    /// Why the last `run()` failed after taking the lock, as recorded in `<output>.runs.jsonl`.
+    public internal(set) var failure: FailedRunRecord?
 
     public init(definition: PipelineDefinition, pipelineText: String, options: RunOptions, logger: Logger) {
         self.definition = definition
@@ -53,7 +57,17 @@ public final class Runner {
         var ledger = RunLedger(pipeline: definition.name, pipelineFile: definition.file, pipelineSHA256: pipelineSHA256,
                                version: Self.version, startedAt: Date(), jobs: options.jobs)
         ledger.asOf = options.asOf ?? AsOf(ledger.startedAt)
+        do {
+            return try execute(&ledger, location: location)
+        } catch {
+            recordFailure(error, ledger: &ledger, location: location)
+            throw error
+        }
+    }
+
+    private func execute(_ ledger: inout RunLedger, location: OutputLocation) throws(RunError) -> RunLedger {
         var stopwatch = Stopwatch()
+        var progress = ProgressFeed(options.progress)
 
         // Resolve inputs.
         let files = try resolveInputs()
@@ -82,6 +96,7 @@ public final class Runner {
         }
         let pieces = planList
         ledger.stages.append(stopwatch.lap("plan", recordsIn: 0, recordsOut: pieces.count))
+        progress.start("extract", bytesTotal: pieces.reduce(0) { $0 + $1.endOffset - $1.startOffset }, piecesTotal: pieces.count)
 
         // Extract, shape, transform and load.
         let writer: OutputWriter = try SQLiteWriter(location: location)
@@ -100,6 +115,8 @@ public final class Runner {
             SourceTable(source: $0.name, fields: $0.layout.map(\.name), types: $0.columnTypes)
         }
         try writer.begin(tables: tables)
+        // Failed runs (in `<output>.runs.jsonl`) took ids too: the next run's id follows theirs.
+        if let sqlite = writer as? SQLiteWriter { sqlite.previousRunID = max(sqlite.previousRunID, FailedRunLog(output: location.target).lastRunID) }
         ledger.runID = (writer as? SQLiteWriter).map { $0.previousRunID + 1 } ?? 1
 
         let tableBySource = Dictionary(uniqueKeysWithValues: tables.map { ($0.source, $0) })
@@ -139,6 +156,7 @@ public final class Runner {
             for record in output.quarantined {
                 ledger.inputs[piece.file.index].quarantinedByReason[record.reason, default: 0] += 1
             }
+            progress.advance(bytes: piece.endOffset - piece.startOffset, records: output.counts.records)
         })
         // Keep rules other than `first` need every record of the source: decided now, in SQL.
         for source in definition.sources where source.keep != .first {
@@ -148,16 +166,23 @@ public final class Runner {
                 ledger.inputs[fileID - 1].counts.duplicates += count
             }
         }
+        progress.finish()
         if let identity = definition.identity {
+            progress.start("identity")
             var watch = Stopwatch()
             let summary = try writer.resolveIdentity(identity, tables: tables, files: files)
             ledger.identity = summary
             ledger.stages.append(watch.lap("identity", recordsIn: summary.records, recordsOut: summary.profiles))
+            progress.finish(records: summary.records)
             if let survivorship = definition.survivorship {
+                progress.start("golden records")
                 let values = try writer.buildGoldenRecords(survivorship, tables: tables)
                 ledger.stages.append(watch.lap("golden records", recordsIn: summary.profiles, recordsOut: values))
+                progress.finish(records: summary.profiles)
             }
             if !definition.audience.isEmpty {
+                progress.start("activities+traits+segments")
+                defer { progress.finish() }
                 let (audience, files) = try writer.buildAudience(definition.audience, tables: tables,
                                                                  asOf: ledger.asOf!, runID: ledger.runID)
                 exports = files
@@ -189,6 +214,7 @@ public final class Runner {
 
         ledger.status = "succeeded"
         ledger.finishedAt = Date()
+        progress.start("index+publish")
         try writer.finish(ledger)
         ledger.stages.append(stopwatch.lap("index+ledger", recordsIn: totals.loaded, recordsOut: totals.loaded))
         try writer.publish()
@@ -197,6 +223,7 @@ public final class Runner {
         // of the published database holds the SHA-256 of the bytes it should have.
         try SQLiteWriter.publish(exports)
         ledger.stages.append(stopwatch.lap("publish", recordsIn: 0, recordsOut: 0))
+        progress.finish(records: totals.loaded)
         return ledger
     }
 
@@ -259,7 +286,8 @@ struct Stopwatch {
 
     func timing(_ stage: String, recordsIn: Int, recordsOut: Int) -> StageTiming {
         StageTiming(stage: stage, startedAt: startedAt, wallSeconds: Date().timeIntervalSince(startedAt),
-                    cpuSeconds: processCPUSeconds() - cpu, recordsIn: recordsIn, recordsOut: recordsOut)
+                    cpuSeconds: processCPUSeconds() - cpu, recordsIn: recordsIn, recordsOut: recordsOut,
+                    peakRSSBytes: peakResidentBytes())
     }
 
     mutating func lap(_ stage: String, recordsIn: Int, recordsOut: Int) -> StageTiming {

@@ -17,7 +17,7 @@ final class SQLiteWriter: OutputWriter {
     private var inserts: [String: (single: SQLiteDatabase.Statement, multi: SQLiteDatabase.Statement, rows: Int)] = [:]
     private var quarantineInsert: SQLiteDatabase.Statement?
     private var tables: [SourceTable] = []
-    private(set) var previousRunID = 0
+    var previousRunID = 0
     /// The previous output's profile id of each record ("source, file path, line"), read before
     /// the load's transaction starts (SQLite cannot attach a database inside one).
     var previousProfiles: [String: String] = [:]
@@ -137,7 +137,8 @@ final class SQLiteWriter: OutputWriter {
           wall_ms REAL NOT NULL,
           cpu_ms REAL NOT NULL,
           records_in INTEGER NOT NULL,
-          records_out INTEGER NOT NULL
+          records_out INTEGER NOT NULL,
+          peak_rss_bytes INTEGER
         );
         CREATE TABLE profile_id_changes (
           run_id INTEGER NOT NULL,
@@ -397,7 +398,7 @@ final class SQLiteWriter: OutputWriter {
                 try counter.run()
             }
         }
-        let stage = try db.prepare("INSERT INTO run_stages VALUES (?, ?, ?, ?, ?, ?, ?)")
+        let stage = try db.prepare("INSERT INTO run_stages VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
         for s in ledger.stages {
             stage.bind(1, runID)
             stage.bind(2, s.stage)
@@ -406,6 +407,7 @@ final class SQLiteWriter: OutputWriter {
             stage.bind(5, s.cpuSeconds * 1000)
             stage.bind(6, s.recordsIn)
             stage.bind(7, s.recordsOut)
+            stage.bind(8, s.peakRSSBytes)
             try stage.run()
         }
         try db.execute("COMMIT")

@@ -28,6 +28,7 @@ struct TextLogHandler: LogHandler {
              file: String, function: String, line: UInt) {
         let all = metadata.merging(extra ?? [:]) { $1 }
         let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        TerminalLine.reporter?.clear()
         FileHandle.standardError.write("\(level): \(message)\(fields.isEmpty ? "" : " " + fields)\n")
     }
 }

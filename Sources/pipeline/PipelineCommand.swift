@@ -28,17 +28,18 @@ struct PipelineCommand: ParsableCommand {
               pipeline validate Pipelines/*.yml                  check pipeline files (for CI)
               pipeline validate --format github Pipelines/*.yml  annotations in GitHub Actions
               pipeline inspect out/retail-sample.sqlite          tables, quarantine, profiles, last run
-              pipeline runs out/retail-sample.sqlite             the run history
+              pipeline runs out/retail-sample.sqlite             the run history (failed runs too)
               pipeline explain out/crm-matching.sqlite p_…       why a profile's records are one person
               pipeline explain out/crm-matching.sqlite --records crm:3 crm:17   score two records
               pipeline validate --estimate Pipelines/crm-matching.yml           candidate pairs per blocking rule
+              pipeline report out/retail-sample.sqlite -o r.html the HTML report of the last run
               pipeline docs > Docs/components.md                 regenerate the component reference
 
             Exit codes: 0 success, 1 data gate failed or input/output problem, 2 internal error,
             64 usage error, 75 another run holds the lock, 78 invalid pipeline file.
             """,
         version: Runner.version,
-        subcommands: [Run.self, Validate.self, Inspect.self, Runs.self, Explain.self, Docs.self])
+        subcommands: [Run.self, Validate.self, Inspect.self, Runs.self, Explain.self, Report.self, Docs.self])
 }
 
 struct Run: ParsableCommand {
@@ -61,11 +62,17 @@ struct Run: ParsableCommand {
     @Option(help: "Log format on stderr: text or json.")
     var logFormat: LogFormat = .text
 
-    @Flag(name: .shortAndLong, help: "Print only errors.")
+    @Flag(name: .shortAndLong, help: "Print only errors (no summary, no progress).")
     var quiet = false
 
     @Option(help: ArgumentHelp("Evaluate traits and segments at this instant instead of now (2024-06-05 or 2024-06-05T09:00:00Z), for reproducible and back-dated runs.", valueName: "instant"))
     var asOf: InstantArgument?
+
+    @Option(help: ArgumentHelp("Write an HTML report of the run (also of a failed run) to this file.", valueName: "file"))
+    var report: String?
+
+    @Option(help: ArgumentHelp("Seconds between progress lines when stderr is not a terminal.", visibility: .hidden))
+    var progressInterval: Double = 5
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
@@ -85,17 +92,39 @@ struct Run: ParsableCommand {
         }
         guard let definition else { throw ExitCode(Exit.invalidPipeline) }
         let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
-        let runner = Runner(definition: definition, pipelineText: text,
-                            options: RunOptions(jobs: jobs, pieceSize: pieceMib << 20, asOf: asOf?.value), logger: logger)
+        var options = RunOptions(jobs: jobs, pieceSize: pieceMib << 20, asOf: asOf?.value)
+        let progress = quiet ? nil : Progress.reporter(logger: logger, interval: progressInterval)
+        if let progress {
+            options.progress = { @Sendable update in progress.update(update) }
+        }
+        let runner = Runner(definition: definition, pipelineText: text, options: options, logger: logger)
         let started = Date()
         do {
             let ledger = try runner.run()
+            progress?.clear()
             if !quiet {
                 print(RunSummary.render(ledger, definition: definition, seconds: Date().timeIntervalSince(started)))
             }
+            if report != nil { try writeReport(RunReport.load(database: definition.outputPath, runID: ledger.runID), logger) }
+        } catch {
+            progress?.clear()
+            FileHandle.standardError.write("pipeline: \(error.description)\n")
+            if report != nil, let failure = runner.failure {
+                try? writeReport(RunReport(failed: failure, database: definition.outputPath), logger)
+            }
+            throw ExitCode(error.exitCode)
+        }
+    }
+
+    /// Writes `built` to `--report`; a report that cannot be written is an output error (exit 1).
+    private func writeReport(_ built: RunReport, _ logger: Logger) throws(RunError) {
+        guard let report else { return }
+        do {
+            try built.write(to: report)
+            logger.info("report written", metadata: ["path": "\(report)"])
         } catch {
             FileHandle.standardError.write("pipeline: \(error.description)\n")
-            throw ExitCode(error.exitCode)
+            throw error
         }
     }
 }

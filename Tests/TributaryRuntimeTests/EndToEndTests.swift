@@ -135,8 +135,9 @@ struct EndToEndTests {
         #expect(failed.stderr.contains("data gate failed"), "\(failed)")
         #expect(failed.stderr.contains("2 of 6 records rejected"), "\(failed)")
         #expect(fileBytes(output) == before, "the published database changed")
+        // No temporary file; the failed run is recorded beside the output (ReportTests has the details).
         #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.file("out")).sorted()
-                == ["result.sqlite", "result.sqlite.lock"], "the failed run left a temporary file")
+                == ["result.sqlite", "result.sqlite.lock", "result.sqlite.runs.jsonl"], "the failed run left a temporary file")
 
         // A percentage gate over the limit fails too (2 of 6 is 33%).
         let percent = try workspace.write("percent.yml", fixturePipeline(csv: workspace.file("in/contacts.csv"),
