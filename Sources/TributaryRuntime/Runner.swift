@@ -166,6 +166,8 @@ public final class Runner {
                 ledger.inputs[fileID - 1].counts.duplicates += count
             }
         }
+        let loadedTotals = ledger.totals
+        ledger.stages.append(extraction.timing("extract+transform+load", recordsIn: loadedTotals.records, recordsOut: loadedTotals.loaded))
         progress.finish()
         if let identity = definition.identity {
             progress.start("identity")
@@ -195,7 +197,6 @@ public final class Runner {
         ledger.reconciliations = checks.count
         ledger.failedReconciliations = checks.count { !$0.passed }
         let totals = ledger.totals
-        ledger.stages.append(extraction.timing("extract+transform+load", recordsIn: totals.records, recordsOut: totals.loaded))
         stopwatch.reset()
         logger.info("loaded", metadata: ["records": "\(totals.records)", "loaded": "\(totals.loaded)",
                                          "quarantined": "\(totals.quarantined)", "filtered": "\(totals.filtered)",
