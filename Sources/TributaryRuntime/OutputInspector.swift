@@ -23,6 +23,16 @@ public enum OutputInspector {
             }
             out += "\n"
         }
+        if tables.contains("segments") {
+            let asOf = tables.contains("runs") ? (try? strings(db, "SELECT as_of FROM runs ORDER BY run_id DESC LIMIT 1").first) ?? nil : nil
+            let rows = try rowsOf(db, "SELECT segment, members, entered, exited FROM segments ORDER BY segment")
+            out += "\nsegments" + (asOf.map { " as of \($0)" } ?? "") + ":\n"
+                + (rows.isEmpty ? "  none\n" : rows.map { "  \($0[0]): \($0[1]) profiles (+\($0[2]) entered, -\($0[3]) exited)\n" }.joined())
+        }
+        if tables.contains("exports") {
+            let rows = try rowsOf(db, "SELECT export, rows, path FROM exports WHERE run_id = (SELECT max(run_id) FROM exports) ORDER BY export")
+            if !rows.isEmpty { out += "\nexports of the last run:\n" + rows.map { "  \($0[0]): \($0[1]) rows → \($0[2])\n" }.joined() }
+        }
         if tables.contains("reconciliations") {
             let failed = try int(db, "SELECT count(*) FROM reconciliations WHERE passed = 0")
             let total = try int(db, "SELECT count(*) FROM reconciliations")

@@ -120,23 +120,9 @@ extension SQLiteWriter {
             for i in 0..<select.count {
                 let value = rows.text(Int32(i)) ?? ""
                 if i == emailColumn {
-                    if value.isEmpty {
-                        cells[i] = ""
-                    } else if let email = ActivationHash.normalizedEmail(value) {
-                        cells[i] = ActivationHash.sha256Hex(email)
-                    } else {
-                        cells[i] = ""
-                        file.unhashableEmails += 1
-                    }
+                    cells[i] = Self.hashedCell(value, ActivationHash.normalizedEmail, unhashable: &file.unhashableEmails)
                 } else if i == phoneColumn {
-                    if value.isEmpty {
-                        cells[i] = ""
-                    } else if let phone = ActivationHash.normalizedPhone(value) {
-                        cells[i] = ActivationHash.sha256Hex(phone)
-                    } else {
-                        cells[i] = ""
-                        file.unhashablePhones += 1
-                    }
+                    cells[i] = Self.hashedCell(value, ActivationHash.normalizedPhone, unhashable: &file.unhashablePhones)
                 } else {
                     cells[i] = value
                 }
@@ -159,6 +145,17 @@ extension SQLiteWriter {
         record.bind(8, file.unhashablePhones)
         try record.run()
         return file
+    }
+
+    /// The SHA-256 of the normalized value; empty for an empty value, and for one that does not
+    /// normalize (counted in `unhashable`).
+    static func hashedCell(_ value: String, _ normalize: (String) -> String?, unhashable: inout Int) -> String {
+        guard !value.isEmpty else { return "" }
+        guard let normalized = normalize(value) else {
+            unhashable += 1
+            return ""
+        }
+        return ActivationHash.sha256Hex(normalized)
     }
 
     /// Renames each export over its target (after the database is published).
