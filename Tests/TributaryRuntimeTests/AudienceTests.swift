@@ -196,3 +196,30 @@ struct AudienceTests {
         #expect(outcome.stdout.contains("trait 'records' has the name of a column of profiles"))
     }
 }
+
+/// The shipped sample: a visitor's cart add sent before the device identified belongs to the
+/// person it identified as (SampleData/events/README.md: ev-0002 then ev-0003 on one device).
+@Suite("Sample activities")
+struct SampleActivityTests {
+    @Test func anonymousEventsBeforeIdentifyBelongToThePerson() throws {
+        let ws = try Workspace()
+        let pipeline = CLI.packageRoot.appendingPathComponent("Pipelines/retail-sample.yml").path
+        let outcome = try CLI.run(["run", pipeline, "--quiet", "--as-of", "2024-06-03"], environment: ["TRIBUTARY_OUT": ws.path])
+        try #require(outcome.status == 0, "\(outcome)")
+        let db = try Database(ws.file("retail-sample.sqlite"))
+        let person = db.value("""
+            SELECT r.profile_id FROM src_crm s JOIN profile_records r ON r.source = 'crm' AND r.record_id = s._record_id
+            WHERE s.contact_id = '0035e00000Ab1CdAAJ'
+            """)
+        #expect(person != nil)
+        let cartAdd = db.value("""
+            SELECT a.profile_id FROM activities a JOIN src_web w ON a.source = 'web' AND a.record_id = w._record_id
+            WHERE w.message_id = 'ev-0002'
+            """)
+        #expect(cartAdd == person)
+        #expect(db.value("SELECT kind FROM activities a JOIN src_web w ON a.source = 'web' AND a.record_id = w._record_id WHERE w.message_id = 'ev-0002'") == "cart_add")
+        // Both exports exist beside the database, and the ledger holds their digests.
+        #expect(db.value("SELECT count(*) FROM exports") == "2")
+        #expect(FileManager.default.fileExists(atPath: ws.file("exports/cart_abandoners.csv")))
+    }
+}
