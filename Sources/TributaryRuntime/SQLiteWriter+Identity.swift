@@ -24,7 +24,7 @@ extension SQLiteWriter {
     /// `p_` + the first 16 hex digits of SHA-256 of the first identifier type it holds and that
     /// type's smallest value; a record with no identifier at all gets `r_` + a hash of its source,
     /// file name and line.
-    func resolveIdentity(_ identity: IdentityDefinition, tables: [SourceTable], files: [InputFile]) throws(RunError) -> IdentitySummary {
+    func resolveIdentity(_ identity: IdentityDefinition, tables: [SourceTable], files: [InputFile], jobs: Int) throws(RunError) -> IdentitySummary {
         // Every loaded record gets a global index, source by source.
         var recordSource: [Int] = []          // index into `tables`
         var recordID: [Int] = []
@@ -79,15 +79,17 @@ extension SQLiteWriter {
             let records = FellegiSunter.Records(columns: columns)
             let attributeIndex = Dictionary(uniqueKeysWithValues: probabilistic.attributes.enumerated().map { ($1.name, $0) })
             let comparisons = probabilistic.comparisons.map { c -> FellegiSunter.Comparison in
-                let levels: [FellegiSunter.Comparison.Level] = switch c.method {
-                case .exact: [.exact]
-                case .jaroWinkler: [.exact] + c.levels.map { .jaroWinkler($0) }
-                case .levenshtein: [.exact] + c.levels.map { .levenshtein(Int($0)) }
-                case .damerauLevenshtein: [.exact] + c.levels.map { .damerauLevenshtein(Int($0)) }
-                }
-                return FellegiSunter.Comparison(name: c.attribute, attribute: attributeIndex[c.attribute]!, levels: levels)
+                Self.matcherComparison(c, attributeIndex: attributeIndex)
             }
             let blocking = probabilistic.blocking.map { FellegiSunter.BlockingRule($0.compactMap { attributeIndex[$0] }) }
+            // Every candidate pair is compared once, for training and scoring.
+            var comparedPairs: FellegiSunter.ComparedPairs?
+            func compared() -> FellegiSunter.ComparedPairs {
+                if let comparedPairs { return comparedPairs }
+                let result = FellegiSunter.compare(records: records, comparisons: comparisons, blocking: blocking, jobs: jobs)
+                comparedPairs = result
+                return result
+            }
             let trained: FellegiSunter.Model
             if let file = probabilistic.modelFile {
                 // A pinned model: score with its parameters; it must describe these comparisons.
@@ -100,11 +102,11 @@ extension SQLiteWriter {
                 }
                 trained = saved
             } else {
-                trained = FellegiSunter.train(records: records, comparisons: comparisons, blocking: blocking, seed: probabilistic.seed)
+                trained = FellegiSunter.train(records: records, compared: compared(), seed: probabilistic.seed, jobs: jobs)
             }
             let termFrequency = Set(probabilistic.comparisons.indices.filter { probabilistic.comparisons[$0].termFrequency })
-            evidence = FellegiSunter.score(records: records, model: trained, blocking: blocking, threshold: probabilistic.threshold,
-                                           termFrequency: termFrequency)
+            evidence = FellegiSunter.score(records: records, model: trained, compared: compared(), threshold: probabilistic.threshold,
+                                           termFrequency: termFrequency, jobs: jobs)
             links = evidence.map { Stitcher.PairLink(a: $0.a, b: $0.b, strength: $0.probability) }
             model = trained
         }
@@ -300,6 +302,28 @@ extension SQLiteWriter {
             }
         }
         return map
+    }
+
+    /// The matcher's comparison for a pipeline file's: an exact level first, then its levels.
+    static func matcherComparison(_ c: IdentityDefinition.Probabilistic.Comparison,
+                                  attributeIndex: [String: Int]) -> FellegiSunter.Comparison {
+        var levels: [FellegiSunter.Comparison.Level] = [.exact]
+        if c.method == .nameSwap { levels.append(.swapped(c.swapThreshold)) }
+        for level in c.levels {
+            switch (level, c.method) {
+            case (.similarity(let t), .tokenSet): levels.append(.tokenJaccard(t))
+            case (.similarity(let t), _): levels.append(.jaroWinkler(t))
+            case (.edits(let k), .damerauLevenshtein): levels.append(.damerauLevenshtein(k))
+            case (.edits(let k), _): levels.append(.levenshtein(k))
+            case (.dateTypo, _): levels.append(.dateTypo)
+            case (.dayMonthSwap, _): levels.append(.dayMonthSwapped)
+            case (.withinDays(let d), _): levels.append(.withinDays(d))
+            case (.absoluteDifference(let v), _): levels.append(.absoluteDifference(v))
+            case (.relativeDifference(let v), _): levels.append(.relativeDifference(v))
+            }
+        }
+        return FellegiSunter.Comparison(name: c.attribute, attribute: attributeIndex[c.attribute]!, levels: levels,
+                                        otherAttribute: c.with.flatMap { attributeIndex[$0] })
     }
 
     static func shortHash(_ bytes: [UInt8]) -> String {
