@@ -37,6 +37,32 @@ public enum FellegiSunter {
         var offsets: [Int] = []
         var lengths: [Int] = []
 
+        /// `count` records with every value missing (see `Builder`).
+        init(count: Int, attributeCount: Int) {
+            self.count = count
+            self.attributeCount = attributeCount
+            offsets = [Int](repeating: 0, count: count * attributeCount)
+            lengths = [Int](repeating: -1, count: count * attributeCount)
+        }
+
+        /// Fills records value by value (e.g. from a database cursor) without an array per value:
+        /// the bytes are appended to one arena.
+        public struct Builder {
+            var records: Records
+
+            public init(count: Int, attributes: Int) { records = Records(count: count, attributeCount: attributes) }
+
+            /// Sets `attribute` of `record` (a later value replaces an earlier one).
+            public mutating func set(_ attribute: Int, _ record: Int, _ value: UnsafeBufferPointer<UInt8>) {
+                let k = attribute * records.count + record
+                records.offsets[k] = records.bytes.count
+                records.lengths[k] = value.count
+                records.bytes.append(contentsOf: value)
+            }
+
+            public func build() -> Records { records }
+        }
+
         /// `columns[attribute][record]`; all columns must have the same length.
         public init(columns: [[[UInt8]?]]) {
             count = columns.first?.count ?? 0
@@ -141,48 +167,101 @@ public enum FellegiSunter {
     }
 
     /// Each record's block under each rule: block ids per rule (-1 when a blocking attribute is
-    /// missing), and the members of each block in record order.
-    struct Blocks {
-        var blockOf: [[Int32]]
-        var members: [[[Int32]]]
+    /// missing), numbered in order of first appearance, and the members of each block in record
+    /// order (compressed: `members[rule][start[rule][block]..<start[rule][block + 1]]`).
+    ///
+    /// Keys are hashed from the bytes in place (no key array per record) into an open-addressing
+    /// table whose slots keep a representative record, against which a hash hit is verified.
+    struct Blocks: Sendable {
+        var blockOf: [[Int32]] = []
+        var start: [[Int32]] = []
+        var members: [[Int32]] = []
 
         init(records: Records, rules: [BlockingRule]) {
-            blockOf = []
-            members = []
+            let n = records.count
+            var capacity = 16
+            while capacity < 2 * n { capacity <<= 1 }
             for rule in rules {
-                var ids = [Int32](repeating: -1, count: records.count)
-                var keyIDs: [[UInt8]: Int32] = [:]
-                var blocks: [[Int32]] = []
-                var key: [UInt8] = []
-                record: for r in 0..<records.count {
-                    key.removeAll(keepingCapacity: true)
-                    for attribute in rule.attributes {
-                        let k = attribute * records.count + r
-                        let length = records.lengths[k]
-                        if length < 0 { continue record }
-                        // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
-                        withUnsafeBytes(of: UInt32(length).littleEndian) { key.append(contentsOf: $0) }
-                        key.append(contentsOf: records.bytes[records.offsets[k]..<records.offsets[k] + length])
+                var ids = [Int32](repeating: -1, count: n)
+                var sizes: [Int32] = []
+                records.bytes.withUnsafeBufferPointer { bytes in
+                records.offsets.withUnsafeBufferPointer { offsets in
+                records.lengths.withUnsafeBufferPointer { lengths in
+                    // Slots: hash and representative record (-1: empty).
+                    var slotHash = [UInt64](repeating: 0, count: capacity)
+                    var slotRecord = [Int32](repeating: -1, count: capacity)
+                    let mask = capacity - 1
+                    @inline(__always) func sameKey(_ x: Int, _ y: Int) -> Bool {
+                        for attribute in rule.attributes {
+                            let kx = attribute * n + x, ky = attribute * n + y
+                            let length = lengths[kx]
+                            guard length == lengths[ky] else { return false }
+                            let ox = offsets[kx], oy = offsets[ky]
+                            for i in 0..<length where bytes[ox + i] != bytes[oy + i] { return false }
+                        }
+                        return true
                     }
-                    let id: Int32
-                    if let known = keyIDs[key] { id = known } else {
-                        id = Int32(blocks.count)
-                        keyIDs[key] = id
-                        blocks.append([])
+                    record: for r in 0..<n {
+                        // FNV-1a over the length-prefixed values, so ("ab", "c") and ("a", "bc") differ.
+                        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+                        for attribute in rule.attributes {
+                            let k = attribute * n + r
+                            let length = lengths[k]
+                            if length < 0 { continue record }
+                            h = (h ^ UInt64(length)) &* 0x100_0000_01b3
+                            let o = offsets[k]
+                            for i in 0..<length { h = (h ^ UInt64(bytes[o + i])) &* 0x100_0000_01b3 }
+                        }
+                        var slot = Int(truncatingIfNeeded: (h ^ (h >> 29)) &* 0xbf58_476d_1ce4_e5b9 >> 32) & mask
+                        while true {
+                            let other = slotRecord[slot]
+                            if other < 0 {
+                                slotHash[slot] = h
+                                slotRecord[slot] = Int32(r)
+                                ids[r] = Int32(sizes.count)
+                                sizes.append(1)
+                                break
+                            }
+                            if slotHash[slot] == h && sameKey(Int(other), r) {
+                                let id = ids[Int(other)]
+                                ids[r] = id
+                                sizes[Int(id)] += 1
+                                break
+                            }
+                            slot = (slot + 1) & mask
+                        }
                     }
-                    ids[r] = id
-                    blocks[Int(id)].append(Int32(r))
+                }}}
+                // Members by block, in record order.
+                var offsets = [Int32](repeating: 0, count: sizes.count + 1)
+                for b in sizes.indices { offsets[b + 1] = offsets[b] + sizes[b] }
+                var fill = offsets
+                var list = [Int32](repeating: 0, count: Int(offsets.last!))
+                for r in 0..<n where ids[r] >= 0 {
+                    let b = Int(ids[r])
+                    list[Int(fill[b])] = Int32(r)
+                    fill[b] += 1
                 }
                 blockOf.append(ids)
-                members.append(blocks)
+                start.append(offsets)
+                members.append(list)
             }
         }
+
+        /// The number of blocks of a rule.
+        func blockCount(_ rule: Int) -> Int { start[rule].count - 1 }
     }
 
     /// Pairs each rule would generate on its own (Σ over its blocks of n(n-1)/2), without
     /// generating them; pairs found by several rules count once per rule.
     public static func countPairs(records: Records, blocking: [BlockingRule]) -> [Int] {
-        Blocks(records: records, rules: blocking).members.map { blocks in blocks.reduce(0) { $0 + $1.count * ($1.count - 1) / 2 } }
+        let blocks = Blocks(records: records, rules: blocking)
+        return blocking.indices.map { rule in
+            (0..<blocks.blockCount(rule)).reduce(0) { total, b in
+                let size = Int(blocks.start[rule][b + 1] - blocks.start[rule][b])
+                return total + size * (size - 1) / 2
+            }
+        }
     }
 
     /// Candidate pairs of all rules, each once: a pair is kept by the first rule that finds it
@@ -195,11 +274,14 @@ public enum FellegiSunter {
     static func candidatePairs(blocks: Blocks, ruleCount: Int) -> [Pair] {
         var pairs: [Pair] = []
         for rule in 0..<ruleCount {
-            for block in blocks.members[rule] where block.count > 1 {
-                for i in 0..<block.count - 1 {
-                    let a = Int(block[i])
-                    pair: for j in (i + 1)..<block.count {
-                        let b = Int(block[j])
+            let start = blocks.start[rule], members = blocks.members[rule]
+            for b in 0..<blocks.blockCount(rule) {
+                let from = Int(start[b]), to = Int(start[b + 1])
+                guard to - from > 1 else { continue }
+                for i in from..<(to - 1) {
+                    let a = Int(members[i])
+                    pair: for j in (i + 1)..<to {
+                        let b = Int(members[j])
                         for earlier in 0..<rule {
                             let x = blocks.blockOf[earlier][a]
                             if x >= 0 && x == blocks.blockOf[earlier][b] { continue pair }
@@ -415,8 +497,8 @@ public enum FellegiSunter {
         public let pairs: [Pair]
         /// levels[p × comparisons.count + c]: the level of pair p on comparison c.
         let levels: [UInt8]
-        /// Bit r set when rule r blocks the pair together (rules beyond 64 are not recorded).
-        let rules: [UInt64]
+        /// Each record's block under each rule (see `Blocks`; empty for pairs given directly).
+        let blockOf: [[Int32]]
 
         public var count: Int { pairs.count }
 
@@ -428,8 +510,12 @@ public enum FellegiSunter {
 
     /// Compares every candidate pair of `blocking` (see `candidatePairs`) on `comparisons`.
     public static func compare(records: Records, comparisons: [Comparison], blocking: [BlockingRule], jobs: Int = 1) -> ComparedPairs {
+        var t0 = Date()
         let blocks = Blocks(records: records, rules: blocking)
+        if ProcessInfo.processInfo.environment["TRIB_LAPS"] != nil { print("LAP blocks \(Date().timeIntervalSince(t0))"); t0 = Date() }
         let pairs = candidatePairs(blocks: blocks, ruleCount: blocking.count)
+        if ProcessInfo.processInfo.environment["TRIB_LAPS"] != nil { print("LAP pairs \(Date().timeIntervalSince(t0))"); t0 = Date() }
+        defer { if ProcessInfo.processInfo.environment["TRIB_LAPS"] != nil { print("LAP vectors \(Date().timeIntervalSince(t0))") } }
         return compare(records: records, comparisons: comparisons, blocking: blocking, pairs: pairs, blocks: blocks, jobs: jobs)
     }
 
@@ -443,27 +529,15 @@ public enum FellegiSunter {
         let plan = Plan(comparisons)
         let width = comparisons.count
         var levels = [UInt8](repeating: 0, count: pairs.count * width)
-        var rules = [UInt64](repeating: 0, count: pairs.count)
-        let ruleCount = min(64, blocking.count)
         pairs.withUnsafeBufferPointer { pairs in
         levels.withUnsafeMutableBufferPointer { levels in
-        rules.withUnsafeMutableBufferPointer { rules in
             forEachChunk(count: pairs.count, jobs: jobs) { _, range in
                 computeLevels(records: records, plan: plan, pairs: UnsafeBufferPointer(rebasing: pairs[range]),
                               into: UnsafeMutableBufferPointer(rebasing: levels[range.lowerBound * width..<range.upperBound * width]))
-                guard let blocks else { return }
-                for p in range {
-                    let a = Int(pairs[p].a), b = Int(pairs[p].b)
-                    var mask: UInt64 = 0
-                    for r in 0..<ruleCount {
-                        let x = blocks.blockOf[r][a]
-                        if x >= 0 && x == blocks.blockOf[r][b] { mask |= 1 << UInt64(r) }
-                    }
-                    rules[p] = mask
-                }
             }
-        }}}
-        return ComparedPairs(comparisons: comparisons, blocking: blocking, pairs: pairs, levels: levels, rules: rules)
+        }}
+        return ComparedPairs(comparisons: comparisons, blocking: blocking, pairs: pairs, levels: levels,
+                             blockOf: blocks?.blockOf ?? [])
     }
 
     // MARK: Model
@@ -541,7 +615,15 @@ public enum FellegiSunter {
             if b >= a { b += 1 }
             samples.append(Pair(a: min(a, b), b: max(a, b)))
         }
+        // Only the counts matter: compare in record order, so the first record's values are read
+        // sequentially rather than at random (fewer cache misses on large inputs).
+        var keys = samples.map { UInt64(UInt32(bitPattern: $0.a)) << 32 | UInt64(UInt32(bitPattern: $0.b)) }
+        keys.sort()
+        samples = keys.map { Pair(a: Int32(truncatingIfNeeded: $0 >> 32), b: Int32(truncatingIfNeeded: $0)) }
+        keys = []
+        var t0 = Date()
         let random = compare(records: records, comparisons: comparisons, pairs: samples, jobs: jobs)
+        if ProcessInfo.processInfo.environment["TRIB_LAPS"] != nil { print("LAP u sample \(Date().timeIntervalSince(t0))"); t0 = Date() }
         var uCounts = comparisons.map { [Double](repeating: 0, count: $0.levelCount) }
         random.levels.withUnsafeBufferPointer { levels in
             var k = 0
@@ -554,6 +636,7 @@ public enum FellegiSunter {
 
         // Distinct comparison patterns and, per rule (and for all candidates), how often each occurs.
         let tallies = Tally.build(compared)
+        if ProcessInfo.processInfo.environment["TRIB_LAPS"] != nil { print("LAP tallies \(Date().timeIntervalSince(t0)) pairs \(compared.count) patterns \(tallies.all.patterns.count)"); t0 = Date() }
 
         // m, rule by rule: EM over each rule's own pairs, leaving out the comparisons of the
         // attributes it blocks on (their agreement there says nothing); a comparison's m is the
@@ -587,6 +670,7 @@ public enum FellegiSunter {
             for c in comparisons.indices where mRuns[c] == 0 { m[c] = fit.m[c] }
             lambda = fit.lambda
         }
+        if ProcessInfo.processInfo.environment["TRIB_LAPS"] != nil { print("LAP em \(Date().timeIntervalSince(t0))"); t0 = Date() }
         let allPairs = Double(n) * Double(n - 1) / 2
         let prior = min(max(lambda * Double(tally.pairs) / allPairs, 1e-12), 1 - 1e-12)
         return Model(comparisons: comparisons, m: m, u: u, prior: prior, iterations: iterations, converged: converged)
@@ -609,31 +693,48 @@ public enum FellegiSunter {
         /// are in order of first appearance.
         static func build(_ compared: ComparedPairs) -> (rules: [Tally], all: Tally) {
             let width = compared.comparisons.count
-            let ruleCount = min(64, compared.blocking.count)
+            let ruleCount = min(compared.blocking.count, compared.blockOf.count)
             var ids: [[UInt8]: Int] = [:]
             var patterns: [[UInt8]] = []
             var perRule = [[Double]](repeating: [], count: ruleCount)
             var all: [Double] = []
             var rulePairs = [Int](repeating: 0, count: ruleCount)
             var key = [UInt8](repeating: 0, count: width)
+            // Patterns are numbered through a direct table of mixed-radix codes when the number of
+            // possible patterns is small (the usual case), else through a dictionary.
+            var radix: [Int] = [], possible = 1
+            for comparison in compared.comparisons {
+                radix.append(possible)
+                possible = possible.multipliedReportingOverflow(by: comparison.levelCount).overflow ? Int.max : possible * comparison.levelCount
+            }
+            var direct = [Int32](repeating: -1, count: possible <= 1 << 22 ? possible : 0)
             compared.levels.withUnsafeBufferPointer { levels in
                 for p in 0..<compared.count {
-                    for c in 0..<width { key[c] = levels[p * width + c] }
-                    let id: Int
-                    if let known = ids[key] { id = known } else {
-                        id = patterns.count
-                        ids[key] = id
-                        patterns.append(key)
-                        all.append(0)
-                        for r in 0..<ruleCount { perRule[r].append(0) }
+                    let row = p * width
+                    var code = 0
+                    if !direct.isEmpty {
+                        for c in 0..<width { code += Int(levels[row + c]) * radix[c] }
+                    }
+                    var id = direct.isEmpty ? -1 : Int(direct[code])
+                    if id < 0 {
+                        for c in 0..<width { key[c] = levels[row + c] }
+                        if direct.isEmpty, let known = ids[key] { id = known } else {
+                            id = patterns.count
+                            if direct.isEmpty { ids[key] = id } else { direct[code] = Int32(id) }
+                            patterns.append(key)
+                            all.append(0)
+                            for r in 0..<ruleCount { perRule[r].append(0) }
+                        }
                     }
                     all[id] += 1
-                    var mask = compared.rules[p]
-                    while mask != 0 {
-                        let r = mask.trailingZeroBitCount
-                        perRule[r][id] += 1
-                        rulePairs[r] += 1
-                        mask &= mask - 1
+                    // The pair counts for every rule that blocks it together.
+                    let a = Int(compared.pairs[p].a), b = Int(compared.pairs[p].b)
+                    for r in 0..<ruleCount {
+                        let x = compared.blockOf[r][a]
+                        if x >= 0 && x == compared.blockOf[r][b] {
+                            perRule[r][id] += 1
+                            rulePairs[r] += 1
+                        }
                     }
                 }
             }
