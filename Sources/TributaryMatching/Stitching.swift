@@ -1,3 +1,5 @@
+import Foundation
+
 /// Deterministic identity stitching, as customer-data platforms do it: records that share an
 /// identifier value (an e-mail, a user id, a device id, a loyalty card) join one profile, and so
 /// on transitively, over the graph of records and identifier values (union-find).
@@ -67,6 +69,10 @@ public enum Stitcher {
         public var refusals: [Refusal]
         /// Pair links refused by the guards (merge protection, cluster size).
         public var refusedLinks = 0
+        /// For each observation (in the order given), the rank of its value among its type's
+        /// distinct values in byte order: equal ranks are equal values, a smaller rank is a
+        /// value that sorts first.
+        public var valueRank: [Int32] = []
     }
 
     /// A link between two records found by other evidence (e.g. a probabilistic matcher),
@@ -98,21 +104,40 @@ public enum Stitcher {
         var byType = [[(value: Int32, record: Int32)]](repeating: [], count: types.count)
         var texts = [[String]](repeating: [], count: types.count)
         var interned = [[String: Int32]](repeating: [:], count: types.count)
-        for o in observations {
+        var valueOf = [Int32](repeating: 0, count: observations.count)
+        for (i, o) in observations.enumerated() {
             let id: Int32
             if let known = interned[o.type][o.value] { id = known } else {
                 id = Int32(texts[o.type].count)
                 interned[o.type][o.value] = id
                 texts[o.type].append(o.value)
             }
+            valueOf[i] = id
             byType[o.type].append((id, Int32(o.record)))
         }
         interned = []
 
+        var ranks = [[Int32]](repeating: [], count: types.count)
         for type in types.indices {
-            let order = texts[type].indices.sorted { texts[type][$0].utf8.lexicographicallyPrecedes(texts[type][$1].utf8) }
+            // Byte order, compared with memcmp over one arena of the values.
+            var arena: [UInt8] = []
+            var valueStart = [Int](repeating: 0, count: texts[type].count + 1)
+            for (i, text) in texts[type].enumerated() {
+                arena.append(contentsOf: text.utf8)
+                valueStart[i + 1] = arena.count
+            }
+            var order = Array(texts[type].indices)
+            arena.withUnsafeBufferPointer { bytes in
+                let base = bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                order.sort { x, y in
+                    let lx = valueStart[x + 1] - valueStart[x], ly = valueStart[y + 1] - valueStart[y]
+                    let c = memcmp(base + valueStart[x], base + valueStart[y], min(lx, ly))
+                    return c != 0 ? c < 0 : lx < ly
+                }
+            }
             var rank = [Int32](repeating: 0, count: order.count)
             for (r, id) in order.enumerated() { rank[id] = Int32(r) }
+            ranks[type] = rank
             var pairs = byType[type].map { (rank: rank[Int($0.value)], record: $0.record) }
             byType[type] = []
             pairs.sort { $0.rank != $1.rank ? $0.rank < $1.rank : $0.record < $1.record }
@@ -186,8 +211,10 @@ public enum Stitcher {
                 profileOf[record] = number.count - 1
             }
         }
+        var valueRank = [Int32](repeating: 0, count: observations.count)
+        for (i, o) in observations.enumerated() { valueRank[i] = ranks[o.type][Int(valueOf[i])] }
         return Result(profileOf: profileOf, profileCount: number.count, linkedBy: linkedBy, refusals: refusals,
-                      refusedLinks: refusedLinks)
+                      refusedLinks: refusedLinks, valueRank: valueRank)
     }
 
     /// Union-find with sizes and, per root, the (type, value) pairs of limited identifier types

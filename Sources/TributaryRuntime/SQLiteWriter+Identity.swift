@@ -25,6 +25,13 @@ extension SQLiteWriter {
     /// type's smallest value; a record with no identifier at all gets `r_` + a hash of its source,
     /// file name and line.
     func resolveIdentity(_ identity: IdentityDefinition, tables: [SourceTable], files: [InputFile], jobs: Int) throws(RunError) -> IdentitySummary {
+        var tick = (Date(), Self.processCPUSeconds2())
+        func lap(_ what: String) {
+            guard ProcessInfo.processInfo.environment["TRIB_LAPS"] != nil else { return }
+            let now = (Date(), Self.processCPUSeconds2())
+            FileHandle.standardError.write("LAP \(what): wall \(String(format: "%.2f", now.0.timeIntervalSince(tick.0))) cpu \(String(format: "%.2f", now.1 - tick.1))\n".data(using: .utf8)!)
+            tick = now
+        }
         // Every loaded record gets a global index, source by source.
         var recordSource: [Int] = []          // index into `tables`
         var recordID: [Int] = []
@@ -43,6 +50,7 @@ extension SQLiteWriter {
             }
             indexOf.append(map)
         }
+        lap("read records")
         let tableIndex = Dictionary(uniqueKeysWithValues: tables.enumerated().map { ($1.source, $0) })
         let ignored = Set(identity.ignoreValues)
         var observations: [Stitcher.Observation] = []
@@ -58,25 +66,28 @@ extension SQLiteWriter {
                 }
             }
         }
+        lap("observations")
         // Probabilistic links (Fellegi-Sunter), joined under the same guards after the identifiers.
         var links: [Stitcher.PairLink] = []
         var evidence: [FellegiSunter.Link] = []
         var model: FellegiSunter.Model?
         if let probabilistic = identity.probabilistic {
-            var columns = [[[UInt8]?]](repeating: [[UInt8]?](repeating: nil, count: recordID.count),
-                                       count: probabilistic.attributes.count)
+            // Straight from SQLite's buffers into the matcher's arena: no String or array per value.
+            var builder = FellegiSunter.Records.Builder(count: recordID.count, attributes: probabilistic.attributes.count)
             for (a, attribute) in probabilistic.attributes.enumerated() {
                 for (source, field) in attribute.fields {
                     guard let t = tableIndex[source] else { continue }
                     let values = try db.prepare("SELECT _record_id, CAST(\(Self.quote(field)) AS TEXT) FROM \(Self.quote(tables[t].tableName)) WHERE \(Self.quote(field)) IS NOT NULL")
                     while try values.next() {
                         let id = values.int(0)
-                        guard let text = values.text(1), !text.isEmpty, id < indexOf[t].count, indexOf[t][id] >= 0 else { continue }
-                        columns[a][indexOf[t][id]] = Array(text.utf8)
+                        guard let text = values.textBytes(1), !text.isEmpty, id < indexOf[t].count, indexOf[t][id] >= 0 else { continue }
+                        builder.set(a, indexOf[t][id], text)
                     }
                 }
             }
-            let records = FellegiSunter.Records(columns: columns)
+            lap("fs read columns")
+            let records = builder.build()
+            lap("fs records")
             let attributeIndex = Dictionary(uniqueKeysWithValues: probabilistic.attributes.enumerated().map { ($1.name, $0) })
             let comparisons = probabilistic.comparisons.map { c -> FellegiSunter.Comparison in
                 Self.matcherComparison(c, attributeIndex: attributeIndex)
@@ -104,39 +115,56 @@ extension SQLiteWriter {
             } else {
                 trained = FellegiSunter.train(records: records, compared: compared(), seed: probabilistic.seed, jobs: jobs)
             }
+            lap("fs compare+train")
             let termFrequency = Set(probabilistic.comparisons.indices.filter { probabilistic.comparisons[$0].termFrequency })
             evidence = FellegiSunter.score(records: records, model: trained, compared: compared(), threshold: probabilistic.threshold,
                                            termFrequency: termFrequency, jobs: jobs)
+            lap("fs score")
             links = evidence.map { Stitcher.PairLink(a: $0.a, b: $0.b, strength: $0.probability) }
             model = trained
         }
 
+        lap("probabilistic")
         let types = identity.identifiers.map { Stitcher.IdentifierType(name: $0.name, maxPerProfile: $0.maxPerProfile) }
         let result = Stitcher.stitch(records: recordID.count, types: types, observations: observations, links: links,
                                      options: .init(maxRecordsPerValue: identity.maxRecordsPerValue, maxClusterSize: identity.maxClusterSize))
 
+        lap("stitch")
         // Stable profile ids from each profile's strongest identifier.
-        var strongest = [(type: Int, value: String)?](repeating: nil, count: result.profileCount)
-        for o in observations {
+        // (Types in priority order, then the value first in byte order: the Stitcher's rank.)
+        var strongest = [Int](repeating: -1, count: result.profileCount)  // observation index
+        for (i, o) in observations.enumerated() {
             let p = result.profileOf[o.record]
-            if let current = strongest[p],
-               !(o.type < current.type || (o.type == current.type && o.value.utf8.lexicographicallyPrecedes(current.value.utf8))) {
-                continue
+            let current = strongest[p]
+            if current >= 0 {
+                let c = observations[current]
+                guard o.type < c.type || (o.type == c.type && result.valueRank[i] < result.valueRank[current]) else { continue }
             }
-            strongest[p] = (o.type, o.value)
+            strongest[p] = i
         }
         var profileID = [String](repeating: "", count: result.profileCount)
-        for p in 0..<result.profileCount {
-            if let s = strongest[p] {
-                profileID[p] = "p_" + Self.shortHash(Array(identity.identifiers[s.type].name.utf8) + [0x1F] + Array(s.value.utf8))
-            }
+        for p in 0..<result.profileCount where strongest[p] >= 0 {
+            let s = observations[strongest[p]]
+            profileID[p] = "p_" + Self.shortHash(Array(identity.identifiers[s.type].name.utf8) + [0x1F] + Array(s.value.utf8))
         }
+        // (The "source, file name" prefix once per table and file, not once per record.)
+        var prefixes: [Int: [UInt8]] = [:]
+        var key: [UInt8] = []
         for r in 0..<recordID.count where profileID[result.profileOf[r]].isEmpty {
             let origin = recordOrigin[r]
-            let name = URL(fileURLWithPath: files[origin.file - 1].path).lastPathComponent
-            profileID[result.profileOf[r]] = "r_" + Self.shortHash(Array("\(tables[recordSource[r]].source)\u{1F}\(name)\u{1F}\(origin.line)".utf8))
+            let prefix = prefixes[recordSource[r] << 32 | origin.file] ?? {
+                let name = URL(fileURLWithPath: files[origin.file - 1].path).lastPathComponent
+                let bytes = Array("\(tables[recordSource[r]].source)\u{1F}\(name)\u{1F}".utf8)
+                prefixes[recordSource[r] << 32 | origin.file] = bytes
+                return bytes
+            }()
+            key.removeAll(keepingCapacity: true)
+            key.append(contentsOf: prefix)
+            key.append(contentsOf: String(origin.line).utf8)
+            profileID[result.profileOf[r]] = "r_" + Self.shortHash(key)
         }
 
+        lap("profile ids")
         // Keep the ids of the previous run: each previous profile id goes to the new profile holding
         // most of its records (a split: the largest part keeps it); a new profile holding records
         // of several previous profiles keeps the id of the one with most of them (a merge).
@@ -180,6 +208,7 @@ extension SQLiteWriter {
             try change.run()
         }
 
+        lap("previous")
         try db.execute("""
             CREATE TABLE profiles (profile_id TEXT PRIMARY KEY, records INTEGER NOT NULL, sources TEXT NOT NULL);
             CREATE TABLE profile_records (source TEXT NOT NULL, record_id INTEGER NOT NULL, profile_id TEXT NOT NULL,
@@ -187,43 +216,81 @@ extension SQLiteWriter {
             CREATE TABLE identifiers (profile_id TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL, records INTEGER NOT NULL);
             CREATE TABLE identity_refusals (type TEXT NOT NULL, value TEXT NOT NULL, reason TEXT NOT NULL, records INTEGER NOT NULL);
             """)
-        let link = try db.prepare("INSERT INTO profile_records VALUES (?, ?, ?, ?)")
-        var records = [Int](repeating: 0, count: result.profileCount)
-        var sources = [Set<String>](repeating: [], count: result.profileCount)
-        for r in 0..<recordID.count {
-            let p = result.profileOf[r]
-            let source = tables[recordSource[r]].source
-            link.bind(1, source)
-            link.bind(2, recordID[r])
-            link.bind(3, profileID[p])
-            link.bind(4, result.linkedBy[r].map { $0 == Stitcher.pairLinkType ? "probabilistic" : identity.identifiers[$0].name })
-            try link.run()
-            records[p] += 1
-            sources[p].insert(source)
-        }
-        let profile = try db.prepare("INSERT INTO profiles VALUES (?, ?, ?)")
+        // Rows go in through multi-row statements, profile ids bound without copying from one arena.
+        var idArena: [UInt8] = []
+        var idStart = [Int](repeating: 0, count: result.profileCount + 1)
         for p in 0..<result.profileCount {
-            profile.bind(1, profileID[p])
-            profile.bind(2, records[p])
-            profile.bind(3, sources[p].sorted().joined(separator: ","))
-            try profile.run()
+            idArena.append(contentsOf: profileID[p].utf8)
+            idStart[p + 1] = idArena.count
         }
-        struct Held: Hashable { var profile: Int; var type: Int; var value: String }
-        var held: [Held: Int] = [:]  // records holding each identifier value, per profile
-        var ordered: [Held] = []     // first-seen order: deterministic without sorting millions of rows
-        for o in observations {
-            let key = Held(profile: result.profileOf[o.record], type: o.type, value: o.value)
-            if let n = held[key] { held[key] = n + 1 } else { held[key] = 1; ordered.append(key) }
+        let sourceNames = tables.map(\.source)
+        let linkNames = identity.identifiers.map(\.name) + ["probabilistic"]
+        var records = [Int](repeating: 0, count: result.profileCount)
+        // The sources of each profile as a bit set of tables (more than 64 tables: a set of names).
+        let manyTables = tables.count > 64
+        var sourceMask = [UInt64](repeating: 0, count: result.profileCount)
+        var sourceSets = [Set<String>](repeating: [], count: manyTables ? result.profileCount : 0)
+        let link = try RowInserter(db, table: "profile_records", width: 4)
+        try idArena.withUnsafeBufferPointer { (ids) throws(RunError) in
+            try link.insert(count: recordID.count) { statement, r, base in
+                let p = result.profileOf[r]
+                let t = recordSource[r]
+                statement.bind(base + 1, sourceNames[t])
+                statement.bind(base + 2, recordID[r])
+                statement.bindText(base + 3, ids.baseAddress! + idStart[p], idStart[p + 1] - idStart[p])
+                if let by = result.linkedBy[r] {
+                    statement.bind(base + 4, by == Stitcher.pairLinkType ? linkNames[linkNames.count - 1] : linkNames[by])
+                } else {
+                    statement.bindNull(base + 4)
+                }
+                records[p] += 1
+                if manyTables { sourceSets[p].insert(tables[t].source) } else { sourceMask[p] |= 1 << UInt64(t) }
+            }
         }
-        let identifier = try db.prepare("INSERT INTO identifiers VALUES (?, ?, ?, ?)")
-        for key in ordered {
-            let count = held[key]!
-            identifier.bind(1, profileID[key.profile])
-            identifier.bind(2, identity.identifiers[key.type].name)
-            identifier.bind(3, key.value)
-            identifier.bind(4, count)
-            try identifier.run()
+        lap("profile_records")
+        var sourceList: [UInt64: String] = [:]  // bit set of tables → "crm,web"
+        let profile = try RowInserter(db, table: "profiles", width: 3)
+        try idArena.withUnsafeBufferPointer { (ids) throws(RunError) in
+            try profile.insert(count: result.profileCount) { statement, p, base in
+                statement.bindText(base + 1, ids.baseAddress! + idStart[p], idStart[p + 1] - idStart[p])
+                statement.bind(base + 2, records[p])
+                if manyTables {
+                    statement.bind(base + 3, sourceSets[p].sorted().joined(separator: ","))
+                } else {
+                    let mask = sourceMask[p]
+                    let list = sourceList[mask] ?? {
+                        let names = tables.indices.filter { mask & (1 << UInt64($0)) != 0 }.map { tables[$0].source }.sorted()
+                        let joined = names.joined(separator: ",")
+                        sourceList[mask] = joined
+                        return joined
+                    }()
+                    statement.bind(base + 3, list)
+                }
+            }
         }
+        lap("profiles")
+        // Values by their rank (an integer key: no String hashing per observation).
+        struct Held: Hashable { var profile: Int32; var type: Int32; var rank: Int32 }
+        var held: [Held: Int] = [:]                                         // records holding each value, per profile
+        var ordered: [(profile: Int, type: Int, observation: Int)] = []    // first-seen order: deterministic without sorting
+        held.reserveCapacity(observations.count / 2)
+        for (i, o) in observations.enumerated() {
+            let p = result.profileOf[o.record]
+            let key = Held(profile: Int32(p), type: Int32(o.type), rank: result.valueRank[i])
+            if let n = held[key] { held[key] = n + 1 } else { held[key] = 1; ordered.append((p, o.type, i)) }
+        }
+        lap("held")
+        let identifier = try RowInserter(db, table: "identifiers", width: 4)
+        try idArena.withUnsafeBufferPointer { (ids) throws(RunError) in
+            try identifier.insert(count: ordered.count) { statement, i, base in
+                let (p, type, o) = ordered[i]
+                statement.bindText(base + 1, ids.baseAddress! + idStart[p], idStart[p + 1] - idStart[p])
+                statement.bind(base + 2, linkNames[type])
+                statement.bind(base + 3, observations[o].value)
+                statement.bind(base + 4, held[Held(profile: Int32(p), type: Int32(type), rank: result.valueRank[o])]!)
+            }
+        }
+        lap("identifiers")
         if let model {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -238,16 +305,27 @@ extension SQLiteWriter {
             saved.bind(1, previousRunID + 1)
             saved.bind(2, json)
             try saved.run()
-            let row = try db.prepare("INSERT INTO match_evidence VALUES (?, ?, ?, ?, ?, ?, ?)")
-            for link in evidence {
-                row.bind(1, tables[recordSource[link.a]].source)
-                row.bind(2, recordID[link.a])
-                row.bind(3, tables[recordSource[link.b]].source)
-                row.bind(4, recordID[link.b])
-                row.bind(5, link.probability)
-                row.bind(6, link.weight)
-                row.bind(7, zip(model.comparisons, link.levels).map { "\($0.name)=\($1)" }.joined(separator: " "))
-                try row.run()
+            let row = try RowInserter(db, table: "match_evidence", width: 7)
+            let sourceNames = tables.map(\.source)
+            let names = model.comparisons.map { Array($0.name.utf8) }
+            var levels: [UInt8] = []
+            try row.insert(count: evidence.count) { statement, i, base in
+                let link = evidence[i]
+                statement.bind(base + 1, sourceNames[recordSource[link.a]])
+                statement.bind(base + 2, recordID[link.a])
+                statement.bind(base + 3, sourceNames[recordSource[link.b]])
+                statement.bind(base + 4, recordID[link.b])
+                statement.bind(base + 5, link.probability)
+                statement.bind(base + 6, link.weight)
+                // "first_name=1 last_name=2 …"
+                levels.removeAll(keepingCapacity: true)
+                for (c, level) in link.levels.enumerated() {
+                    if c > 0 { levels.append(0x20) }
+                    levels.append(contentsOf: names[c])
+                    levels.append(UInt8(ascii: "="))
+                    levels.append(contentsOf: String(level).utf8)
+                }
+                statement.bind(base + 7, String(decoding: levels, as: UTF8.self))
             }
         }
         var summary = IdentitySummary(records: recordID.count, profiles: result.profileCount,
@@ -263,11 +341,13 @@ extension SQLiteWriter {
             try refusal.run()
             summary.refusals[r.reason.rawValue, default: 0] += 1
         }
+        lap("refusals+model")
         try db.execute("""
             CREATE INDEX profile_records_by_profile ON profile_records(profile_id);
             CREATE INDEX identifiers_by_value ON identifiers(type, value);
             CREATE INDEX identifiers_by_profile ON identifiers(profile_id);
             """)
+        lap("indexes")
         return summary
     }
 
@@ -304,6 +384,39 @@ extension SQLiteWriter {
         return map
     }
 
+    /// Inserts rows `batch` at a time through one multi-row statement (and a single-row one for
+    /// the rest): SQLite's per-statement cost is paid once per batch. Text bound with `bindText`
+    /// must stay valid until the batch is run, i.e. during the whole `insert` call.
+    struct RowInserter {
+        let single: SQLiteDatabase.Statement
+        let multi: SQLiteDatabase.Statement
+        let batch: Int
+
+        init(_ db: SQLiteDatabase, table: String, width: Int, batch: Int = 64) throws(RunError) {
+            let tuple = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
+            single = try db.prepare("INSERT INTO \(table) VALUES \(tuple)")
+            multi = try db.prepare("INSERT INTO \(table) VALUES " + Array(repeating: tuple, count: batch).joined(separator: ", "))
+            self.batch = batch
+            self.width = Int32(width)
+        }
+        let width: Int32
+
+        /// Calls `bind(statement, row, base)` for rows 0..<count; the row's parameters are base + 1...
+        func insert(count: Int, _ bind: (SQLiteDatabase.Statement, Int, Int32) -> Void) throws(RunError) {
+            var row = 0
+            while row + batch <= count {
+                for r in 0..<batch { bind(multi, row + r, Int32(r) * width) }
+                try multi.run()
+                row += batch
+            }
+            while row < count {
+                bind(single, row, 0)
+                try single.run()
+                row += 1
+            }
+        }
+    }
+
     /// The matcher's comparison for a pipeline file's: an exact level first, then its levels.
     static func matcherComparison(_ c: IdentityDefinition.Probabilistic.Comparison,
                                   attributeIndex: [String: Int]) -> FellegiSunter.Comparison {
@@ -324,6 +437,12 @@ extension SQLiteWriter {
         }
         return FellegiSunter.Comparison(name: c.attribute, attribute: attributeIndex[c.attribute]!, levels: levels,
                                         otherAttribute: c.with.flatMap { attributeIndex[$0] })
+    }
+
+    static func processCPUSeconds2() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     static func shortHash(_ bytes: [UInt8]) -> String {
