@@ -525,12 +525,8 @@ public enum FellegiSunter {
 
     /// Compares every candidate pair of `blocking` (see `candidatePairs`) on `comparisons`.
     public static func compare(records: Records, comparisons: [Comparison], blocking: [BlockingRule], jobs: Int = 1) -> ComparedPairs {
-        var t0 = Date()
         let blocks = Blocks(records: records, rules: blocking)
-        if ProcessInfo.processInfo.environment["TRIB_LAPS"] != nil { print("LAP blocks \(Date().timeIntervalSince(t0))"); t0 = Date() }
         let pairs = candidatePairs(blocks: blocks, ruleCount: blocking.count)
-        if ProcessInfo.processInfo.environment["TRIB_LAPS"] != nil { print("LAP pairs \(Date().timeIntervalSince(t0))"); t0 = Date() }
-        defer { if ProcessInfo.processInfo.environment["TRIB_LAPS"] != nil { print("LAP vectors \(Date().timeIntervalSince(t0))") } }
         return compare(records: records, comparisons: comparisons, blocking: blocking, pairs: pairs, blocks: blocks, jobs: jobs)
     }
 
@@ -636,9 +632,7 @@ public enum FellegiSunter {
         keys.sort()
         samples = keys.map { Pair(a: Int32(truncatingIfNeeded: $0 >> 32), b: Int32(truncatingIfNeeded: $0)) }
         keys = []
-        var t0 = Date()
         let random = compare(records: records, comparisons: comparisons, pairs: samples, jobs: jobs)
-        if ProcessInfo.processInfo.environment["TRIB_LAPS"] != nil { print("LAP u sample \(Date().timeIntervalSince(t0))"); t0 = Date() }
         var uCounts = comparisons.map { [Double](repeating: 0, count: $0.levelCount) }
         random.levels.withUnsafeBufferPointer { levels in
             var k = 0
@@ -651,7 +645,6 @@ public enum FellegiSunter {
 
         // Distinct comparison patterns and, per rule (and for all candidates), how often each occurs.
         let tallies = Tally.build(compared)
-        if ProcessInfo.processInfo.environment["TRIB_LAPS"] != nil { print("LAP tallies \(Date().timeIntervalSince(t0)) pairs \(compared.count) patterns \(tallies.all.patterns.count)"); t0 = Date() }
 
         // m, rule by rule: EM over each rule's own pairs, leaving out the comparisons of the
         // attributes it blocks on (their agreement there says nothing); a comparison's m is the
@@ -685,7 +678,6 @@ public enum FellegiSunter {
             for c in comparisons.indices where mRuns[c] == 0 { m[c] = fit.m[c] }
             lambda = fit.lambda
         }
-        if ProcessInfo.processInfo.environment["TRIB_LAPS"] != nil { print("LAP em \(Date().timeIntervalSince(t0))"); t0 = Date() }
         let allPairs = Double(n) * Double(n - 1) / 2
         let prior = min(max(lambda * Double(tally.pairs) / allPairs, 1e-12), 1 - 1e-12)
         return Model(comparisons: comparisons, m: m, u: u, prior: prior, iterations: iterations, converged: converged)

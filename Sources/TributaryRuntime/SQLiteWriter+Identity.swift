@@ -25,13 +25,6 @@ extension SQLiteWriter {
     /// type's smallest value; a record with no identifier at all gets `r_` + a hash of its source,
     /// file name and line.
     func resolveIdentity(_ identity: IdentityDefinition, tables: [SourceTable], files: [InputFile], jobs: Int) throws(RunError) -> IdentitySummary {
-        var tick = (Date(), Self.processCPUSeconds2())
-        func lap(_ what: String) {
-            guard ProcessInfo.processInfo.environment["TRIB_LAPS"] != nil else { return }
-            let now = (Date(), Self.processCPUSeconds2())
-            FileHandle.standardError.write("LAP \(what): wall \(String(format: "%.2f", now.0.timeIntervalSince(tick.0))) cpu \(String(format: "%.2f", now.1 - tick.1))\n".data(using: .utf8)!)
-            tick = now
-        }
         // Every loaded record gets a global index, source by source.
         var recordSource: [Int] = []          // index into `tables`
         var recordID: [Int] = []
@@ -50,7 +43,6 @@ extension SQLiteWriter {
             }
             indexOf.append(map)
         }
-        lap("read records")
         let tableIndex = Dictionary(uniqueKeysWithValues: tables.enumerated().map { ($1.source, $0) })
         let ignored = Set(identity.ignoreValues)
         var observations: [Stitcher.Observation] = []
@@ -66,7 +58,6 @@ extension SQLiteWriter {
                 }
             }
         }
-        lap("observations")
         // Probabilistic links (Fellegi-Sunter), joined under the same guards after the identifiers.
         var links: [Stitcher.PairLink] = []
         var evidence: [FellegiSunter.Link] = []
@@ -85,9 +76,7 @@ extension SQLiteWriter {
                     }
                 }
             }
-            lap("fs read columns")
             let records = builder.build()
-            lap("fs records")
             let attributeIndex = Dictionary(uniqueKeysWithValues: probabilistic.attributes.enumerated().map { ($1.name, $0) })
             let comparisons = probabilistic.comparisons.map { c -> FellegiSunter.Comparison in
                 Self.matcherComparison(c, attributeIndex: attributeIndex)
@@ -115,21 +104,17 @@ extension SQLiteWriter {
             } else {
                 trained = FellegiSunter.train(records: records, compared: compared(), seed: probabilistic.seed, jobs: jobs)
             }
-            lap("fs compare+train")
             let termFrequency = Set(probabilistic.comparisons.indices.filter { probabilistic.comparisons[$0].termFrequency })
             evidence = FellegiSunter.score(records: records, model: trained, compared: compared(), threshold: probabilistic.threshold,
                                            termFrequency: termFrequency, jobs: jobs)
-            lap("fs score")
             links = evidence.map { Stitcher.PairLink(a: $0.a, b: $0.b, strength: $0.probability) }
             model = trained
         }
 
-        lap("probabilistic")
         let types = identity.identifiers.map { Stitcher.IdentifierType(name: $0.name, maxPerProfile: $0.maxPerProfile) }
         let result = Stitcher.stitch(records: recordID.count, types: types, observations: observations, links: links,
                                      options: .init(maxRecordsPerValue: identity.maxRecordsPerValue, maxClusterSize: identity.maxClusterSize))
 
-        lap("stitch")
         // Stable profile ids from each profile's strongest identifier.
         // (Types in priority order, then the value first in byte order: the Stitcher's rank.)
         var strongest = [Int](repeating: -1, count: result.profileCount)  // observation index
@@ -164,7 +149,6 @@ extension SQLiteWriter {
             profileID[result.profileOf[r]] = "r_" + Self.shortHash(key)
         }
 
-        lap("profile ids")
         // Keep the ids of the previous run: each previous profile id goes to the new profile holding
         // most of its records (a split: the largest part keeps it); a new profile holding records
         // of several previous profiles keeps the id of the one with most of them (a merge).
@@ -208,7 +192,6 @@ extension SQLiteWriter {
             try change.run()
         }
 
-        lap("previous")
         try db.execute("""
             CREATE TABLE profiles (profile_id TEXT PRIMARY KEY, records INTEGER NOT NULL, sources TEXT NOT NULL);
             CREATE TABLE profile_records (source TEXT NOT NULL, record_id INTEGER NOT NULL, profile_id TEXT NOT NULL,
@@ -247,7 +230,6 @@ extension SQLiteWriter {
                 if manyTables { sourceSets[p].insert(tables[t].source) } else { sourceMask[p] |= 1 << UInt64(t) }
             }
         }
-        lap("profile_records")
         var sourceList: [UInt64: String] = [:]  // bit set of tables → "crm,web"
         let profile = try RowInserter(db, table: "profiles", width: 3)
         try idArena.withUnsafeBufferPointer { (ids) throws(RunError) in
@@ -268,7 +250,6 @@ extension SQLiteWriter {
                 }
             }
         }
-        lap("profiles")
         // Values by their rank (an integer key: no String hashing per observation).
         struct Held: Hashable { var profile: Int32; var type: Int32; var rank: Int32 }
         var held: [Held: Int] = [:]                                         // records holding each value, per profile
@@ -279,7 +260,6 @@ extension SQLiteWriter {
             let key = Held(profile: Int32(p), type: Int32(o.type), rank: result.valueRank[i])
             if let n = held[key] { held[key] = n + 1 } else { held[key] = 1; ordered.append((p, o.type, i)) }
         }
-        lap("held")
         let identifier = try RowInserter(db, table: "identifiers", width: 4)
         try idArena.withUnsafeBufferPointer { (ids) throws(RunError) in
             try identifier.insert(count: ordered.count) { statement, i, base in
@@ -290,7 +270,6 @@ extension SQLiteWriter {
                 statement.bind(base + 4, held[Held(profile: Int32(p), type: Int32(type), rank: result.valueRank[o])]!)
             }
         }
-        lap("identifiers")
         if let model {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -341,13 +320,11 @@ extension SQLiteWriter {
             try refusal.run()
             summary.refusals[r.reason.rawValue, default: 0] += 1
         }
-        lap("refusals+model")
         try db.execute("""
             CREATE INDEX profile_records_by_profile ON profile_records(profile_id);
             CREATE INDEX identifiers_by_value ON identifiers(type, value);
             CREATE INDEX identifiers_by_profile ON identifiers(profile_id);
             """)
-        lap("indexes")
         return summary
     }
 
@@ -437,12 +414,6 @@ extension SQLiteWriter {
         }
         return FellegiSunter.Comparison(name: c.attribute, attribute: attributeIndex[c.attribute]!, levels: levels,
                                         otherAttribute: c.with.flatMap { attributeIndex[$0] })
-    }
-
-    static func processCPUSeconds2() -> Double {
-        var usage = rusage()
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     static func shortHash(_ bytes: [UInt8]) -> String {
