@@ -192,11 +192,24 @@ public enum FellegiSunter {
         var start: [[Int32]] = []
         var members: [[Int32]] = []
 
-        init(records: Records, rules: [BlockingRule]) {
+        /// The rules are blocked on up to `jobs` threads, one rule at a time each.
+        init(records: Records, rules: [BlockingRule], jobs: Int = 1) {
+            var perRule = [(ids: [Int32], start: [Int32], members: [Int32])](repeating: ([], [], []), count: rules.count)
+            perRule.withUnsafeMutableBufferPointer { perRule in
+                FellegiSunter.forEachChunk(count: rules.count, chunkSize: 1, jobs: jobs) { r, _ in
+                    perRule[r] = Self.block(records: records, rule: rules[r])
+                }
+            }
+            blockOf = perRule.map(\.ids)
+            start = perRule.map(\.start)
+            members = perRule.map(\.members)
+        }
+
+        static func block(records: Records, rule: BlockingRule) -> (ids: [Int32], start: [Int32], members: [Int32]) {
             let n = records.count, width = records.attributeCount
             var capacity = 16
             while capacity < 2 * n { capacity <<= 1 }
-            for rule in rules {
+            do {
                 var ids = [Int32](repeating: -1, count: n)
                 var sizes: [Int32] = []
                 records.bytes.withUnsafeBufferPointer { bytes in
@@ -257,9 +270,7 @@ public enum FellegiSunter {
                     list[Int(fill[b])] = Int32(r)
                     fill[b] += 1
                 }
-                blockOf.append(ids)
-                start.append(offsets)
-                members.append(list)
+                return (ids, offsets, list)
             }
         }
 
@@ -525,7 +536,7 @@ public enum FellegiSunter {
 
     /// Compares every candidate pair of `blocking` (see `candidatePairs`) on `comparisons`.
     public static func compare(records: Records, comparisons: [Comparison], blocking: [BlockingRule], jobs: Int = 1) -> ComparedPairs {
-        let blocks = Blocks(records: records, rules: blocking)
+        let blocks = Blocks(records: records, rules: blocking, jobs: jobs)
         let pairs = candidatePairs(blocks: blocks, ruleCount: blocking.count)
         return compare(records: records, comparisons: comparisons, blocking: blocking, pairs: pairs, blocks: blocks, jobs: jobs)
     }
