@@ -44,17 +44,24 @@ extension SQLiteWriter {
             indexOf.append(map)
         }
         let tableIndex = Dictionary(uniqueKeysWithValues: tables.enumerated().map { ($1.source, $0) })
-        let ignored = Set(identity.ignoreValues)
-        var observations: [Stitcher.Observation] = []
+        // Identifier values interned by their bytes as they are read (no String per value); the
+        // ignored values are interned first, so they are recognised by their ids.
+        var observations = Stitcher.Interned(types: identity.identifiers.count)
         for (type, identifier) in identity.identifiers.enumerated() {
+            var ignored = Set<Int>()
+            for value in identity.ignoreValues {
+                var text = value
+                ignored.insert(text.withUTF8 { observations.intern(type: type, $0) })
+            }
             for (source, field) in identifier.fields {
                 guard let t = tableIndex[source] else { continue }
                 let values = try db.prepare("SELECT _record_id, CAST(\(Self.quote(field)) AS TEXT) FROM \(Self.quote(tables[t].tableName)) WHERE \(Self.quote(field)) IS NOT NULL")
                 while try values.next() {
                     let id = values.int(0)
-                    guard let text = values.text(1), id < indexOf[t].count, indexOf[t][id] >= 0,
-                          !text.isEmpty, !ignored.contains(text) else { continue }
-                    observations.append(Stitcher.Observation(record: indexOf[t][id], type: type, value: text))
+                    guard let text = values.textBytes(1), !text.isEmpty, id < indexOf[t].count, indexOf[t][id] >= 0 else { continue }
+                    let value = observations.intern(type: type, text)
+                    if ignored.contains(value) { continue }
+                    observations.observe(record: indexOf[t][id], type: type, value: value)
                 }
             }
         }
@@ -112,25 +119,27 @@ extension SQLiteWriter {
         }
 
         let types = identity.identifiers.map { Stitcher.IdentifierType(name: $0.name, maxPerProfile: $0.maxPerProfile) }
-        let result = Stitcher.stitch(records: recordID.count, types: types, observations: observations, links: links,
+        let result = Stitcher.stitch(records: recordID.count, types: types, interned: observations, links: links,
                                      options: .init(maxRecordsPerValue: identity.maxRecordsPerValue, maxClusterSize: identity.maxClusterSize))
 
         // Stable profile ids from each profile's strongest identifier.
         // (Types in priority order, then the value first in byte order: the Stitcher's rank.)
         var strongest = [Int](repeating: -1, count: result.profileCount)  // observation index
-        for (i, o) in observations.enumerated() {
-            let p = result.profileOf[o.record]
+        for i in 0..<observations.count {
+            let p = result.profileOf[Int(observations.record[i])]
             let current = strongest[p]
             if current >= 0 {
-                let c = observations[current]
-                guard o.type < c.type || (o.type == c.type && result.valueRank[i] < result.valueRank[current]) else { continue }
+                let (type, currentType) = (observations.type[i], observations.type[current])
+                guard type < currentType || (type == currentType && result.valueRank[i] < result.valueRank[current]) else { continue }
             }
             strongest[p] = i
         }
         var profileID = [String](repeating: "", count: result.profileCount)
         for p in 0..<result.profileCount where strongest[p] >= 0 {
-            let s = observations[strongest[p]]
-            profileID[p] = "p_" + Self.shortHash(Array(identity.identifiers[s.type].name.utf8) + [0x1F] + Array(s.value.utf8))
+            let o = strongest[p]
+            let type = Int(observations.type[o])
+            profileID[p] = "p_" + Self.shortHash(Array(identity.identifiers[type].name.utf8) + [0x1F]
+                                                 + Array(observations.bytes(type: type, value: Int(observations.value[o]))))
         }
         // (The "source, file name" prefix once per table and file, not once per record.)
         var prefixes: [Int: [UInt8]] = [:]
@@ -255,10 +264,10 @@ extension SQLiteWriter {
         var held: [Held: Int] = [:]                                         // records holding each value, per profile
         var ordered: [(profile: Int, type: Int, observation: Int)] = []    // first-seen order: deterministic without sorting
         held.reserveCapacity(observations.count / 2)
-        for (i, o) in observations.enumerated() {
-            let p = result.profileOf[o.record]
-            let key = Held(profile: Int32(p), type: Int32(o.type), rank: result.valueRank[i])
-            if let n = held[key] { held[key] = n + 1 } else { held[key] = 1; ordered.append((p, o.type, i)) }
+        for i in 0..<observations.count {
+            let p = result.profileOf[Int(observations.record[i])]
+            let key = Held(profile: Int32(p), type: observations.type[i], rank: result.valueRank[i])
+            if let n = held[key] { held[key] = n + 1 } else { held[key] = 1; ordered.append((p, Int(observations.type[i]), i)) }
         }
         let identifier = try RowInserter(db, table: "identifiers", width: 4)
         try idArena.withUnsafeBufferPointer { (ids) throws(RunError) in
@@ -266,7 +275,7 @@ extension SQLiteWriter {
                 let (p, type, o) = ordered[i]
                 statement.bindText(base + 1, ids.baseAddress! + idStart[p], idStart[p + 1] - idStart[p])
                 statement.bind(base + 2, linkNames[type])
-                statement.bind(base + 3, observations[o].value)
+                statement.bind(base + 3, observations.string(type: type, value: Int(observations.value[o])))
                 statement.bind(base + 4, held[Held(profile: Int32(p), type: Int32(type), rank: result.valueRank[o])]!)
             }
         }
