@@ -71,15 +71,24 @@ extension SQLiteWriter {
         var model: FellegiSunter.Model?
         if let probabilistic = identity.probabilistic {
             // Straight from SQLite's buffers into the matcher's arena: no String or array per value.
+            // One query per table for all its attribute fields (a record has the fields of one
+            // table; of two fields of one attribute, the later one wins, as listed).
             var builder = FellegiSunter.Records.Builder(count: recordID.count, attributes: probabilistic.attributes.count)
+            var columnsOf = [[(attribute: Int, field: String)]](repeating: [], count: tables.count)
             for (a, attribute) in probabilistic.attributes.enumerated() {
                 for (source, field) in attribute.fields {
-                    guard let t = tableIndex[source] else { continue }
-                    let values = try db.prepare("SELECT _record_id, CAST(\(Self.quote(field)) AS TEXT) FROM \(Self.quote(tables[t].tableName)) WHERE \(Self.quote(field)) IS NOT NULL")
-                    while try values.next() {
-                        let id = values.int(0)
-                        guard let text = values.textBytes(1), !text.isEmpty, id < indexOf[t].count, indexOf[t][id] >= 0 else { continue }
-                        builder.set(a, indexOf[t][id], text)
+                    if let t = tableIndex[source] { columnsOf[t].append((a, field)) }
+                }
+            }
+            for (t, columns) in columnsOf.enumerated() where !columns.isEmpty {
+                let list = columns.map { "CAST(\(Self.quote($0.field)) AS TEXT)" }.joined(separator: ", ")
+                let values = try db.prepare("SELECT _record_id, \(list) FROM \(Self.quote(tables[t].tableName))")
+                while try values.next() {
+                    let id = values.int(0)
+                    guard id < indexOf[t].count, indexOf[t][id] >= 0 else { continue }
+                    for (c, column) in columns.enumerated() {
+                        guard let text = values.textBytes(Int32(c + 1)), !text.isEmpty else { continue }
+                        builder.set(column.attribute, indexOf[t][id], text)
                     }
                 }
             }
