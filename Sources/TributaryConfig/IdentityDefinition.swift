@@ -22,15 +22,32 @@ public struct IdentityDefinition: Sendable {
     public struct Probabilistic: Sendable {
         public enum Method: String, Sendable, CaseIterable {
             case exact, jaroWinkler = "jaro_winkler", levenshtein, damerauLevenshtein = "damerau_levenshtein"
+            case nameSwap = "name_swap", date, numeric, tokenSet = "token_set"
+        }
+
+        /// One level after the exact one, as written in `levels:`.
+        public enum Level: Sendable, Equatable {
+            /// A Jaro-Winkler (`jaro_winkler`, `name_swap`) or token-set Jaccard (`token_set`) threshold.
+            case similarity(Double)
+            /// A maximum edit distance (`levenshtein`, `damerau_levenshtein`).
+            case edits(Int)
+            /// Dates: `typo`, `day_month_swap`, `N days`.
+            case dateTypo, dayMonthSwap, withinDays(Int)
+            /// Numbers: `0.5` (absolute difference), `5%` (relative difference).
+            case absoluteDifference(Double), relativeDifference(Double)
         }
 
         public struct Comparison: Sendable {
             public var attribute: String
             public var method: Method
-            /// Similarity thresholds (Jaro-Winkler) or maximum edit distances, best level first.
-            public var levels: [Double]
+            /// The levels after the exact one, best first.
+            public var levels: [Level]
             /// Weigh exact matches by how rare the value is.
             public var termFrequency: Bool = false
+            /// `name_swap`: the other attribute (e.g. the last name), and the Jaro-Winkler
+            /// threshold both crossed pairs must reach (1: exact).
+            public var with: String? = nil
+            public var swapThreshold: Double = 1
         }
 
         /// Attribute name → the fields holding it, as (source, output field).
@@ -62,8 +79,13 @@ public struct IdentityDefinition: Sendable {
                      doc: "rules of attributes that must be equal for two records to be compared, e.g. `[[last_name], [postcode]]`"),
             Property("comparisons", .map(.object([
                 Property("method", .choice(Probabilistic.Method.allCases.map(\.rawValue)), required: true,
-                         doc: "how values are compared"),
-                Property("levels", .list(.string), doc: "Jaro-Winkler thresholds (e.g. `[0.92, 0.8]`) or edit distances (`[1, 2]`), best first"),
+                         doc: "how values are compared: `exact`, `jaro_winkler`, `levenshtein`, `damerau_levenshtein`, `name_swap` (first/last swapped, with `with:`), `date`, `numeric`, `token_set`"),
+                Property("levels", .list(.string), doc: "the levels after the exact one, best first: Jaro-Winkler thresholds (`[0.92, 0.8]`; also `name_swap`), edit distances (`[1, 2]`), token-set Jaccard thresholds (`token_set`: `[0.8, 0.5]`), `date`: `typo`, `day_month_swap`, `N days`; `numeric`: absolute (`0.5`) or relative (`5%`) differences"),
+                Property("with", .string, doc: "`name_swap`: the other attribute (e.g. `last_name` for `first_name`): a level for first = other's last and last = other's first"),
+                Property("swap_threshold", .custom(summary: "a number between 0 and 1", check: { node in
+                    Double(node.scalar ?? "").map { (0...1).contains($0) } == true ? []
+                        : [.error(.invalidValue, at: node.location, "swap_threshold must be between 0 and 1, found \(node.safeDescription)")]
+                }), default: "1", doc: "`name_swap`: Jaro-Winkler both crossed names must reach for the swapped level (1: exact)"),
                 Property("term_frequency", .boolean, default: "false",
                          doc: "weigh an exact match by how rare the value is (`Okonkwo` counts for more than `Smith`)"),
             ])), required: true, doc: "attribute → comparison with levels (an exact match is always the first level)"),
@@ -75,6 +97,44 @@ public struct IdentityDefinition: Sendable {
             Property("model", .string, doc: "a saved model (JSON from the `match_model` table), relative to the pipeline file: scored with, not retrained"),
         ]), doc: "a Fellegi-Sunter matcher (blocking, comparisons, EM); its links join profiles under the same guards"),
     ])
+
+    /// One entry of a comparison's `levels:` for its method, or an error at its position.
+    static func level(_ node: ConfigNode, method: Probabilistic.Method, diagnostics: inout DiagnosticBag) -> Probabilistic.Level? {
+        let text = node.scalar ?? ""
+        func fail(_ message: String, hint: String? = nil) -> Probabilistic.Level? {
+            diagnostics.add(.error(.invalidValue, at: node.location, message, hint: hint))
+            return nil
+        }
+        switch method {
+        case .exact:
+            return nil  // reported once for the comparison
+        case .jaroWinkler, .nameSwap, .tokenSet:
+            guard let v = Double(text), (0...1).contains(v) else {
+                return fail("a \(method == .tokenSet ? "token-set Jaccard" : "Jaro-Winkler") level must be a number between 0 and 1, found \(node.safeDescription)",
+                            hint: "e.g. `levels: [0.92, 0.8]`")
+            }
+            return .similarity(v)
+        case .levenshtein, .damerauLevenshtein:
+            guard let v = Int(text), v >= 0 else {
+                return fail("an edit-distance level must be a whole number of edits (0 or more), found \(node.safeDescription)", hint: "e.g. `levels: [1, 2]`")
+            }
+            return .edits(v)
+        case .date:
+            switch text {
+            case "typo": return .dateTypo
+            case "day_month_swap": return .dayMonthSwap
+            default:
+                let parts = text.split(separator: " ")
+                if parts.count == 2, parts[1] == "days" || parts[1] == "day", let n = Int(parts[0]), n >= 0 { return .withinDays(n) }
+                return fail("a date level is `typo`, `day_month_swap` or `N days`, found \(node.safeDescription)",
+                            hint: Int(text) != nil ? "write `\(text) days`" : "e.g. `levels: [typo, day_month_swap, 30 days]`")
+            }
+        case .numeric:
+            if text.hasSuffix("%"), let p = Double(text.dropLast()), p >= 0 { return .relativeDifference(p / 100) }
+            if let v = Double(text), v >= 0 { return .absoluteDifference(v) }
+            return fail("a numeric level is an absolute difference (`0.5`) or a relative one (`5%`), found \(node.safeDescription)")
+        }
+    }
 
     /// Builds the section, checking every `source.field` against the sources' output fields.
     static func build(_ node: ConfigNode, sources: [SourceDefinition], declared: Set<String>, baseDirectory: String,
@@ -146,16 +206,37 @@ public struct IdentityDefinition: Sendable {
             for entry in node["comparisons"]?.entries ?? [] {
                 guard attribute(ConfigNode(.scalar(entry.key), at: entry.keyLocation)) != nil,
                       let method = entry.value["method"]?.scalar.flatMap(Probabilistic.Method.init) else { continue }
-                var levels: [Double] = []
+                var levels: [Probabilistic.Level] = []
                 for level in entry.value["levels"]?.sequence ?? [] {
-                    guard let v = level.scalar.flatMap(Double.init) else {
-                        diagnostics.add(.error(.invalidValue, at: level.location, "a level must be a number, found \(level.safeDescription)"))
-                        continue
-                    }
-                    levels.append(v)
+                    if let parsed = Self.level(level, method: method, diagnostics: &diagnostics) { levels.append(parsed) }
                 }
-                comparisons.append(.init(attribute: entry.key, method: method, levels: levels,
-                                         termFrequency: entry.value["term_frequency"]?.scalar == "true"))
+                var comparison = Probabilistic.Comparison(attribute: entry.key, method: method, levels: levels,
+                                                          termFrequency: entry.value["term_frequency"]?.scalar == "true")
+                if let with = entry.value["with"] {
+                    if method != .nameSwap {
+                        diagnostics.add(.error(.invalidValue, at: with.location, "`with:` is only for `method: name_swap`"))
+                    } else if with.scalar == entry.key {
+                        diagnostics.add(.error(.invalidValue, at: with.location, "`with:` must name another attribute than '\(entry.key)'",
+                                               hint: "e.g. `\(entry.key): { method: name_swap, with: last_name }`"))
+                    } else if let other = attribute(with) {
+                        comparison.with = other
+                    }
+                } else if method == .nameSwap {
+                    diagnostics.add(.error(.missingKey, at: entry.keyLocation, "`method: name_swap` needs `with:`, the other name attribute",
+                                           hint: "e.g. `\(entry.key): { method: name_swap, with: last_name, levels: [0.92, 0.8] }`"))
+                }
+                if let swap = entry.value["swap_threshold"] {
+                    if method != .nameSwap {
+                        diagnostics.add(.error(.invalidValue, at: swap.location, "`swap_threshold:` is only for `method: name_swap`"))
+                    } else if let t = swap.scalar.flatMap(Double.init) {
+                        comparison.swapThreshold = t
+                    }
+                }
+                if method == .exact, let first = entry.value["levels"]?.sequence?.first {
+                    diagnostics.add(.error(.invalidValue, at: first.location, "`method: exact` has no levels besides the exact match",
+                                           hint: "remove `levels:`, or choose another method"))
+                }
+                comparisons.append(comparison)
             }
             probabilistic = Probabilistic(
                 attributes: attributes, blocking: blocking, comparisons: comparisons,

@@ -27,15 +27,56 @@ public enum FellegiSunter {
 
     // MARK: Records
 
-    /// Columnar records: for each attribute one optional byte string per record (nil = missing).
-    /// Stored flat (one byte array, offsets and lengths) so comparisons read contiguous bytes.
+    /// Records of attributes: for each record and attribute one optional byte string (nil =
+    /// missing). Stored flat and record-major (one byte array, offsets and lengths, a record's
+    /// values side by side), so comparing a pair of records touches a few cache lines, not one
+    /// per attribute: with a million records, attribute-major storage made cache misses the
+    /// largest cost of comparing candidate pairs.
     public struct Records: Sendable {
         public let count: Int
         public let attributeCount: Int
         var bytes: [UInt8] = []
-        /// Per attribute, per record: offset into `bytes`, and length (-1 when missing).
+        /// Per record, per attribute (index `record × attributeCount + attribute`): offset into
+        /// `bytes`, and length (-1 when missing).
         var offsets: [Int] = []
         var lengths: [Int] = []
+
+        /// `count` records with every value missing (see `Builder`).
+        init(count: Int, attributeCount: Int) {
+            self.count = count
+            self.attributeCount = attributeCount
+            offsets = [Int](repeating: 0, count: count * attributeCount)
+            lengths = [Int](repeating: -1, count: count * attributeCount)
+        }
+
+        /// Fills records value by value (e.g. from a database cursor) without an array per value:
+        /// the bytes are appended to one arena.
+        public struct Builder {
+            var records: Records
+
+            public init(count: Int, attributes: Int) { records = Records(count: count, attributeCount: attributes) }
+
+            /// Sets `attribute` of `record` (a later value replaces an earlier one).
+            public mutating func set(_ attribute: Int, _ record: Int, _ value: UnsafeBufferPointer<UInt8>) {
+                let k = record * records.attributeCount + attribute
+                records.offsets[k] = records.bytes.count
+                records.lengths[k] = value.count
+                records.bytes.append(contentsOf: value)
+            }
+
+            /// The records, their bytes laid out again in record order.
+            public func build() -> Records {
+                var compact = records
+                compact.bytes = []
+                compact.bytes.reserveCapacity(records.bytes.count)
+                for k in 0..<records.lengths.count where records.lengths[k] >= 0 {
+                    let o = records.offsets[k]
+                    compact.offsets[k] = compact.bytes.count
+                    compact.bytes.append(contentsOf: records.bytes[o..<o + records.lengths[k]])
+                }
+                return compact
+            }
+        }
 
         /// `columns[attribute][record]`; all columns must have the same length.
         public init(columns: [[[UInt8]?]]) {
@@ -43,11 +84,11 @@ public enum FellegiSunter {
             attributeCount = columns.count
             offsets.reserveCapacity(count * attributeCount)
             lengths.reserveCapacity(count * attributeCount)
-            for column in columns {
-                precondition(column.count == count, "all columns must have one value per record")
-                for value in column {
+            for column in columns { precondition(column.count == count, "all columns must have one value per record") }
+            for record in 0..<count {
+                for column in columns {
                     offsets.append(bytes.count)
-                    if let value { lengths.append(value.count); bytes.append(contentsOf: value) } else { lengths.append(-1) }
+                    if let value = column[record] { lengths.append(value.count); bytes.append(contentsOf: value) } else { lengths.append(-1) }
                 }
             }
         }
@@ -58,7 +99,7 @@ public enum FellegiSunter {
 
         /// The value of `attribute` on `record`, nil when missing.
         public func value(_ attribute: Int, _ record: Int) -> [UInt8]? {
-            let k = attribute * count + record
+            let k = record * attributeCount + attribute
             return lengths[k] < 0 ? nil : Array(bytes[offsets[k]..<offsets[k] + lengths[k]])
         }
     }
@@ -77,23 +118,46 @@ public enum FellegiSunter {
             case levenshtein(Int)
             /// Edit distance with adjacent transpositions (optimal string alignment) ≤ maxDistance.
             case damerauLevenshtein(Int)
+            /// Crossed with `otherAttribute` (swapped first and last names): a's value against b's
+            /// other value and a's other value against b's value both have Jaro-Winkler ≥ the
+            /// threshold (1: both exact). Not satisfied when either other value is missing.
+            case swapped(Double)
+            /// Dates: the digits differ by one edit (changed, inserted or dropped digit, or two
+            /// adjacent digits transposed).
+            case dateTypo
+            /// Dates (`yyyy-MM-dd` or `yyyyMMdd`): same year, day and month swapped.
+            case dayMonthSwapped
+            /// Dates: both exist and are at most this many days apart.
+            case withinDays(Int)
+            /// Numbers: |a - b| ≤ the value.
+            case absoluteDifference(Double)
+            /// Numbers: |a - b| / max(|a|, |b|) ≤ the value (0.05 = 5%).
+            case relativeDifference(Double)
+            /// Multi-word values: Jaccard similarity of their token sets ≥ threshold.
+            case tokenJaccard(Double)
         }
 
         public var name: String
         public var attribute: Int
         public var levels: [Level]
+        /// The second attribute of a two-attribute comparison (`swapped` levels), e.g. the last
+        /// name for a first-name comparison.
+        public var otherAttribute: Int?
 
-        public init(name: String, attribute: Int, levels: [Level]) {
+        public init(name: String, attribute: Int, levels: [Level], otherAttribute: Int? = nil) {
+            precondition(levels.count < 250, "too many levels")
             self.name = name
             self.attribute = attribute
             self.levels = levels
+            self.otherAttribute = otherAttribute
         }
 
         /// Levels including null (0) and else (last).
         public var levelCount: Int { levels.count + 2 }
 
         /// A level's name for people: `null` (a value missing), `exact`, `jaro_winkler>=0.92`,
-        /// `levenshtein<=1`, `damerau_levenshtein<=1`, `else` (no level matched).
+        /// `levenshtein<=1`, `damerau_levenshtein<=1`, `swapped`, `date_typo`, `within_30_days`,
+        /// ..., `else` (no level matched).
         public func levelName(_ level: Int) -> String {
             if level <= 0 { return "null" }
             guard level <= levels.count else { return "else" }
@@ -102,6 +166,13 @@ public enum FellegiSunter {
             case .jaroWinkler(let t): return "jaro_winkler>=\(t)"
             case .levenshtein(let k): return "levenshtein<=\(k)"
             case .damerauLevenshtein(let k): return "damerau_levenshtein<=\(k)"
+            case .swapped(let t): return t >= 1 ? "swapped" : "swapped(jaro_winkler>=\(t))"
+            case .dateTypo: return "date_typo"
+            case .dayMonthSwapped: return "day_month_swapped"
+            case .withinDays(let d): return "within_\(d)_days"
+            case .absoluteDifference(let t): return "difference<=\(t)"
+            case .relativeDifference(let t): return "difference<=\(t * 100)%"
+            case .tokenJaccard(let t): return "token_jaccard>=\(t)"
             }
         }
 
@@ -132,53 +203,120 @@ public enum FellegiSunter {
     }
 
     /// Each record's block under each rule: block ids per rule (-1 when a blocking attribute is
-    /// missing), and the members of each block in record order.
-    struct Blocks {
-        var blockOf: [[Int32]]
-        var members: [[[Int32]]]
+    /// missing), numbered in order of first appearance, and the members of each block in record
+    /// order (compressed: `members[rule][start[rule][block]..<start[rule][block + 1]]`).
+    ///
+    /// Keys are hashed from the bytes in place (no key array per record) into an open-addressing
+    /// table whose slots keep a representative record, against which a hash hit is verified.
+    struct Blocks: Sendable {
+        var blockOf: [[Int32]] = []
+        var start: [[Int32]] = []
+        var members: [[Int32]] = []
 
-        init(records: Records, rules: [BlockingRule]) {
-            blockOf = []
-            members = []
-            for rule in rules {
-                var ids = [Int32](repeating: -1, count: records.count)
-                var keyIDs: [[UInt8]: Int32] = [:]
-                var blocks: [[Int32]] = []
-                var key: [UInt8] = []
-                record: for r in 0..<records.count {
-                    key.removeAll(keepingCapacity: true)
-                    for attribute in rule.attributes {
-                        let k = attribute * records.count + r
-                        let length = records.lengths[k]
-                        if length < 0 { continue record }
-                        // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
-                        withUnsafeBytes(of: UInt32(length).littleEndian) { key.append(contentsOf: $0) }
-                        key.append(contentsOf: records.bytes[records.offsets[k]..<records.offsets[k] + length])
-                    }
-                    let id: Int32
-                    if let known = keyIDs[key] { id = known } else {
-                        id = Int32(blocks.count)
-                        keyIDs[key] = id
-                        blocks.append([])
-                    }
-                    ids[r] = id
-                    blocks[Int(id)].append(Int32(r))
+        /// The rules are blocked on up to `jobs` threads, one rule at a time each.
+        init(records: Records, rules: [BlockingRule], jobs: Int = 1) {
+            var perRule = [(ids: [Int32], start: [Int32], members: [Int32])](repeating: ([], [], []), count: rules.count)
+            perRule.withUnsafeMutableBufferPointer { perRule in
+                FellegiSunter.forEachChunk(count: rules.count, chunkSize: 1, jobs: jobs) { r, _ in
+                    perRule[r] = Self.block(records: records, rule: rules[r])
                 }
-                blockOf.append(ids)
-                members.append(blocks)
+            }
+            blockOf = perRule.map(\.ids)
+            start = perRule.map(\.start)
+            members = perRule.map(\.members)
+        }
+
+        static func block(records: Records, rule: BlockingRule) -> (ids: [Int32], start: [Int32], members: [Int32]) {
+            let n = records.count, width = records.attributeCount
+            var capacity = 16
+            while capacity < 2 * n { capacity <<= 1 }
+            do {
+                var ids = [Int32](repeating: -1, count: n)
+                var sizes: [Int32] = []
+                records.bytes.withUnsafeBufferPointer { bytes in
+                records.offsets.withUnsafeBufferPointer { offsets in
+                records.lengths.withUnsafeBufferPointer { lengths in
+                    // Slots: hash and representative record (-1: empty).
+                    var slotHash = [UInt64](repeating: 0, count: capacity)
+                    var slotRecord = [Int32](repeating: -1, count: capacity)
+                    let mask = capacity - 1
+                    @inline(__always) func sameKey(_ x: Int, _ y: Int) -> Bool {
+                        for attribute in rule.attributes {
+                            let kx = x * width + attribute, ky = y * width + attribute
+                            let length = lengths[kx]
+                            guard length == lengths[ky] else { return false }
+                            let ox = offsets[kx], oy = offsets[ky]
+                            for i in 0..<length where bytes[ox + i] != bytes[oy + i] { return false }
+                        }
+                        return true
+                    }
+                    record: for r in 0..<n {
+                        // FNV-1a over the length-prefixed values, so ("ab", "c") and ("a", "bc") differ.
+                        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+                        for attribute in rule.attributes {
+                            let k = r * width + attribute
+                            let length = lengths[k]
+                            if length < 0 { continue record }
+                            h = (h ^ UInt64(length)) &* 0x100_0000_01b3
+                            let o = offsets[k]
+                            for i in 0..<length { h = (h ^ UInt64(bytes[o + i])) &* 0x100_0000_01b3 }
+                        }
+                        var slot = Int(truncatingIfNeeded: (h ^ (h >> 29)) &* 0xbf58_476d_1ce4_e5b9 >> 32) & mask
+                        while true {
+                            let other = slotRecord[slot]
+                            if other < 0 {
+                                slotHash[slot] = h
+                                slotRecord[slot] = Int32(r)
+                                ids[r] = Int32(sizes.count)
+                                sizes.append(1)
+                                break
+                            }
+                            if slotHash[slot] == h && sameKey(Int(other), r) {
+                                let id = ids[Int(other)]
+                                ids[r] = id
+                                sizes[Int(id)] += 1
+                                break
+                            }
+                            slot = (slot + 1) & mask
+                        }
+                    }
+                }}}
+                // Members by block, in record order.
+                var offsets = [Int32](repeating: 0, count: sizes.count + 1)
+                for b in sizes.indices { offsets[b + 1] = offsets[b] + sizes[b] }
+                var fill = offsets
+                var list = [Int32](repeating: 0, count: Int(offsets.last!))
+                for r in 0..<n where ids[r] >= 0 {
+                    let b = Int(ids[r])
+                    list[Int(fill[b])] = Int32(r)
+                    fill[b] += 1
+                }
+                return (ids, offsets, list)
             }
         }
+
+        /// The number of blocks of a rule.
+        func blockCount(_ rule: Int) -> Int { start[rule].count - 1 }
     }
 
     /// Pairs each rule would generate on its own (Σ over its blocks of n(n-1)/2), without
     /// generating them; pairs found by several rules count once per rule.
     public static func countPairs(records: Records, blocking: [BlockingRule]) -> [Int] {
-        Blocks(records: records, rules: blocking).members.map { blocks in blocks.reduce(0) { $0 + $1.count * ($1.count - 1) / 2 } }
+        let blocks = Blocks(records: records, rules: blocking)
+        return blocking.indices.map { rule in
+            (0..<blocks.blockCount(rule)).reduce(0) { total, b in
+                let size = Int(blocks.start[rule][b + 1] - blocks.start[rule][b])
+                return total + size * (size - 1) / 2
+            }
+        }
     }
 
     /// The size of every block of each rule (blocks of one record included).
     public static func blockSizes(records: Records, blocking: [BlockingRule]) -> [[Int]] {
-        Blocks(records: records, rules: blocking).members.map { $0.map(\.count) }
+        let blocks = Blocks(records: records, rules: blocking)
+        return blocking.indices.map { rule in
+            (0..<blocks.blockCount(rule)).map { Int(blocks.start[rule][$0 + 1] - blocks.start[rule][$0]) }
+        }
     }
 
     /// Candidate pairs of all rules, each once (what `candidatePairs` returns, counted without
@@ -186,16 +324,21 @@ public enum FellegiSunter {
     /// `countPairs`), so that counting would take as long as scoring.
     public static func countCandidatePairs(records: Records, blocking: [BlockingRule], limit: Int = 50_000_000) -> Int? {
         let blocks = Blocks(records: records, rules: blocking)
-        let perRule = blocks.members.map { blocks in blocks.reduce(0) { $0 + $1.count * ($1.count - 1) / 2 } }
-        guard perRule.reduce(0, +) <= limit else { return nil }
+        let sizes = blocking.indices.map { rule in
+            (0..<blocks.blockCount(rule)).map { Int(blocks.start[rule][$0 + 1] - blocks.start[rule][$0]) }
+        }
+        guard sizes.reduce(0, { $0 + $1.reduce(0) { $0 + $1 * ($1 - 1) / 2 } }) <= limit else { return nil }
         var count = 0
         for rule in blocking.indices {
-            for block in blocks.members[rule] where block.count > 1 {
-                if rule == 0 { count += block.count * (block.count - 1) / 2; continue }
-                for i in 0..<block.count - 1 {
-                    let a = Int(block[i])
-                    pair: for j in (i + 1)..<block.count {
-                        let b = Int(block[j])
+            let start = blocks.start[rule], members = blocks.members[rule]
+            for b in 0..<blocks.blockCount(rule) {
+                let from = Int(start[b]), to = Int(start[b + 1])
+                guard to - from > 1 else { continue }
+                if rule == 0 { count += (to - from) * (to - from - 1) / 2; continue }
+                for i in from..<(to - 1) {
+                    let a = Int(members[i])
+                    pair: for j in (i + 1)..<to {
+                        let b = Int(members[j])
                         for earlier in 0..<rule {
                             let x = blocks.blockOf[earlier][a]
                             if x >= 0 && x == blocks.blockOf[earlier][b] { continue pair }
@@ -212,14 +355,20 @@ public enum FellegiSunter {
     /// (a later rule skips pairs an earlier rule also blocks together). Ordered by rule, block
     /// (first appearance), then record.
     public static func candidatePairs(records: Records, blocking: [BlockingRule]) -> [Pair] {
-        let blocks = Blocks(records: records, rules: blocking)
+        candidatePairs(blocks: Blocks(records: records, rules: blocking), ruleCount: blocking.count)
+    }
+
+    static func candidatePairs(blocks: Blocks, ruleCount: Int) -> [Pair] {
         var pairs: [Pair] = []
-        for rule in blocking.indices {
-            for block in blocks.members[rule] where block.count > 1 {
-                for i in 0..<block.count - 1 {
-                    let a = Int(block[i])
-                    pair: for j in (i + 1)..<block.count {
-                        let b = Int(block[j])
+        for rule in 0..<ruleCount {
+            let start = blocks.start[rule], members = blocks.members[rule]
+            for b in 0..<blocks.blockCount(rule) {
+                let from = Int(start[b]), to = Int(start[b + 1])
+                guard to - from > 1 else { continue }
+                for i in from..<(to - 1) {
+                    let a = Int(members[i])
+                    pair: for j in (i + 1)..<to {
+                        let b = Int(members[j])
                         for earlier in 0..<rule {
                             let x = blocks.blockOf[earlier][a]
                             if x >= 0 && x == blocks.blockOf[earlier][b] { continue pair }
@@ -237,18 +386,24 @@ public enum FellegiSunter {
     /// The comparisons flattened for the inner loop (no enum payloads or nested arrays to
     /// retain per pair): one row per level, grouped by comparison.
     struct Plan {
-        enum Kind: UInt8 { case exact, jaroWinkler, levenshtein, damerau }
+        enum Kind: UInt8 {
+            case exact, jaroWinkler, levenshtein, damerau, swapped, dateTypo, dayMonthSwapped, withinDays
+            case absoluteDifference, relativeDifference, tokenJaccard
+        }
         struct Step { var kind: Kind; var threshold: Double; var maxDistance: Int }
         var steps: [Step] = []
-        /// Per comparison: its first step, its attribute, the largest edit distance it asks about.
+        /// Per comparison: its first step, its attribute, its second attribute (-1: none), the
+        /// largest edit distance it asks about.
         var first: [Int] = []
         var attribute: [Int] = []
+        var other: [Int] = []
         var maxEdits: [Int] = []
 
         init(_ comparisons: [Comparison]) {
             for comparison in comparisons {
                 first.append(steps.count)
                 attribute.append(comparison.attribute)
+                other.append(comparison.otherAttribute ?? -1)
                 maxEdits.append(comparison.maxEdits)
                 for level in comparison.levels {
                     switch level {
@@ -256,6 +411,13 @@ public enum FellegiSunter {
                     case .jaroWinkler(let t): steps.append(Step(kind: .jaroWinkler, threshold: t, maxDistance: 0))
                     case .levenshtein(let k): steps.append(Step(kind: .levenshtein, threshold: 0, maxDistance: k))
                     case .damerauLevenshtein(let k): steps.append(Step(kind: .damerau, threshold: 0, maxDistance: k))
+                    case .swapped(let t): steps.append(Step(kind: .swapped, threshold: t, maxDistance: 0))
+                    case .dateTypo: steps.append(Step(kind: .dateTypo, threshold: 0, maxDistance: 0))
+                    case .dayMonthSwapped: steps.append(Step(kind: .dayMonthSwapped, threshold: 0, maxDistance: 0))
+                    case .withinDays(let d): steps.append(Step(kind: .withinDays, threshold: 0, maxDistance: d))
+                    case .absoluteDifference(let t): steps.append(Step(kind: .absoluteDifference, threshold: t, maxDistance: 0))
+                    case .relativeDifference(let t): steps.append(Step(kind: .relativeDifference, threshold: t, maxDistance: 0))
+                    case .tokenJaccard(let t): steps.append(Step(kind: .tokenJaccard, threshold: t, maxDistance: 0))
                     }
                 }
             }
@@ -270,13 +432,23 @@ public enum FellegiSunter {
             return true
         }
 
-        /// The level of a pair of values for one comparison's steps (nil = missing).
+        /// Equal, or Jaro-Winkler ≥ threshold when the threshold is below 1.
+        @inline(__always)
+        static func similar(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, _ threshold: Double) -> Bool {
+            equal(a, b) || (threshold < 1 && StringSimilarity.jaroWinkler(a, b) >= threshold)
+        }
+
+        /// The level of a pair of values for one comparison's steps (nil = missing); `a2`, `b2`
+        /// are the values of the comparison's second attribute.
         @inline(__always)
         static func level(_ steps: UnsafeBufferPointer<Step>, from: Int, to: Int, maxEdits: Int,
-                          _ a: UnsafeBufferPointer<UInt8>?, _ b: UnsafeBufferPointer<UInt8>?) -> Int {
+                          _ a: UnsafeBufferPointer<UInt8>?, _ b: UnsafeBufferPointer<UInt8>?,
+                          _ a2: UnsafeBufferPointer<UInt8>?, _ b2: UnsafeBufferPointer<UInt8>?) -> Int {
             guard let a, let b else { return 0 }
             var jw = -1.0
             var lev = -1, osa = -1
+            var dates: (ValueComparisons.CalendarDate?, ValueComparisons.CalendarDate?)?
+            var numbers: (Double?, Double?)?
             for index in from..<to {
                 let step = steps[index]
                 let hit: Bool
@@ -292,6 +464,28 @@ public enum FellegiSunter {
                 case .damerau:
                     if osa < 0 { osa = StringSimilarity.levenshtein(a, b, transpositions: true, maxDistance: maxEdits) }
                     hit = osa <= step.maxDistance
+                case .swapped:
+                    if let a2, let b2 { hit = similar(a, b2, step.threshold) && similar(a2, b, step.threshold) } else { hit = false }
+                case .dateTypo:
+                    hit = ValueComparisons.dateTypo(a, b)
+                case .dayMonthSwapped, .withinDays:
+                    if dates == nil { dates = (ValueComparisons.date(a), ValueComparisons.date(b)) }
+                    if let x = dates!.0, let y = dates!.1 {
+                        hit = step.kind == .dayMonthSwapped ? ValueComparisons.dayMonthSwapped(x, y)
+                            : ValueComparisons.within(days: step.maxDistance, x, y)
+                    } else {
+                        hit = false
+                    }
+                case .absoluteDifference, .relativeDifference:
+                    if numbers == nil { numbers = (ValueComparisons.number(a), ValueComparisons.number(b)) }
+                    if let x = numbers!.0, let y = numbers!.1 {
+                        hit = step.kind == .absoluteDifference ? abs(x - y) <= step.threshold
+                            : ValueComparisons.relativeDifference(x, y) <= step.threshold
+                    } else {
+                        hit = false
+                    }
+                case .tokenJaccard:
+                    hit = ValueComparisons.tokenJaccard(a, b) >= step.threshold
                 }
                 if hit { return index - from + 1 }
             }
@@ -299,37 +493,134 @@ public enum FellegiSunter {
         }
     }
 
-    /// Calls `body(pairIndex, levels)` with the comparison levels of each pair.
+    /// Calls `body(pairIndex, levels)` with the comparison levels of each pair, in order.
     static func forEachVector(records: Records, comparisons: [Comparison], pairs: some Sequence<Pair>,
                               _ body: (Int, UnsafeMutableBufferPointer<Int>) -> Void) {
         let plan = Plan(comparisons)
         let count = comparisons.count
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, count)) { out in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, count)) { levels in
+                var index = 0
+                for pair in pairs {
+                    withUnsafeTemporaryAllocation(of: Pair.self, capacity: 1) { one in
+                        one[0] = pair
+                        computeLevels(records: records, plan: plan, pairs: UnsafeBufferPointer(one), into: out)
+                    }
+                    for c in 0..<count { levels[c] = Int(out[c]) }
+                    body(index, levels)
+                    index += 1
+                }
+            }
+        }
+    }
+
+    /// The levels of `pairs` into `out` (row-major: pair, then comparison).
+    static func computeLevels(records: Records, plan: Plan, pairs: UnsafeBufferPointer<Pair>,
+                              into out: UnsafeMutableBufferPointer<UInt8>) {
+        let count = plan.attribute.count
         records.bytes.withUnsafeBufferPointer { bytes in
         records.offsets.withUnsafeBufferPointer { offsets in
         records.lengths.withUnsafeBufferPointer { lengths in
         plan.steps.withUnsafeBufferPointer { steps in
         plan.first.withUnsafeBufferPointer { first in
         plan.attribute.withUnsafeBufferPointer { attribute in
+        plan.other.withUnsafeBufferPointer { other in
         plan.maxEdits.withUnsafeBufferPointer { maxEdits in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, count)) { levels in
-                let n = records.count
-                @inline(__always) func value(_ attribute: Int, _ r: Int) -> UnsafeBufferPointer<UInt8>? {
-                    let k = attribute * n + r
-                    let length = lengths[k]
-                    if length < 0 { return nil }
-                    return UnsafeBufferPointer(rebasing: bytes[offsets[k]..<offsets[k] + length])
-                }
-                var index = 0
-                for pair in pairs {
-                    for c in 0..<count {
-                        levels[c] = Plan.level(steps, from: first[c], to: first[c + 1], maxEdits: maxEdits[c],
-                                               value(attribute[c], Int(pair.a)), value(attribute[c], Int(pair.b)))
-                    }
-                    body(index, levels)
-                    index += 1
+            let width = records.attributeCount
+            @inline(__always) func value(_ attribute: Int, _ r: Int) -> UnsafeBufferPointer<UInt8>? {
+                if attribute < 0 { return nil }
+                let k = r * width + attribute
+                let length = lengths[k]
+                if length < 0 { return nil }
+                return UnsafeBufferPointer(rebasing: bytes[offsets[k]..<offsets[k] + length])
+            }
+            var o = 0
+            for pair in pairs {
+                let a = Int(pair.a), b = Int(pair.b)
+                for c in 0..<count {
+                    out[o] = UInt8(truncatingIfNeeded: Plan.level(
+                        steps, from: first[c], to: first[c + 1], maxEdits: maxEdits[c],
+                        value(attribute[c], a), value(attribute[c], b), value(other[c], a), value(other[c], b)))
+                    o += 1
                 }
             }
-        }}}}}}}
+        }}}}}}}}
+    }
+
+    /// Runs `body(chunk, range)` over fixed chunks of `0..<count` on up to `jobs` threads. The
+    /// chunks do not depend on `jobs`, so a caller that keeps per-chunk results and merges them in
+    /// chunk order gets the same result for any number of jobs.
+    static func forEachChunk(count: Int, chunkSize: Int = 1 << 14, jobs: Int, _ body: (Int, Range<Int>) -> Void) {
+        let chunks = (count + chunkSize - 1) / chunkSize
+        let workers = min(max(1, jobs), chunks)
+        if workers <= 1 {
+            for c in 0..<chunks { body(c, c * chunkSize..<min(count, (c + 1) * chunkSize)) }
+            return
+        }
+        // Each chunk writes only its own results (callers guarantee it), so sharing the body
+        // across the workers is safe even though the compiler cannot prove it.
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                var c = w
+                while c < chunks {
+                    shared.value(c, c * chunkSize..<min(count, (c + 1) * chunkSize))
+                    c += workers
+                }
+            }
+        }
+    }
+
+    struct UncheckedSendable<T>: @unchecked Sendable {
+        let value: T
+        init(_ value: T) { self.value = value }
+    }
+
+    /// Candidate pairs with their comparison vectors, computed once and shared by training and
+    /// scoring (each pair is compared once, on `jobs` threads).
+    public struct ComparedPairs: Sendable {
+        public let comparisons: [Comparison]
+        public let blocking: [BlockingRule]
+        public let pairs: [Pair]
+        /// levels[p × comparisons.count + c]: the level of pair p on comparison c.
+        let levels: [UInt8]
+        /// Each record's block under each rule (see `Blocks`; empty for pairs given directly).
+        let blockOf: [[Int32]]
+
+        public var count: Int { pairs.count }
+
+        /// The levels of pair `p`.
+        public func levels(of p: Int) -> [Int] {
+            (0..<comparisons.count).map { Int(levels[p * comparisons.count + $0]) }
+        }
+    }
+
+    /// Compares every candidate pair of `blocking` (see `candidatePairs`) on `comparisons`.
+    public static func compare(records: Records, comparisons: [Comparison], blocking: [BlockingRule], jobs: Int = 1) -> ComparedPairs {
+        let blocks = Blocks(records: records, rules: blocking, jobs: jobs)
+        let pairs = candidatePairs(blocks: blocks, ruleCount: blocking.count)
+        return compare(records: records, comparisons: comparisons, blocking: blocking, pairs: pairs, blocks: blocks, jobs: jobs)
+    }
+
+    /// Compares the given pairs (their rule bits are left empty).
+    public static func compare(records: Records, comparisons: [Comparison], pairs: [Pair], jobs: Int = 1) -> ComparedPairs {
+        compare(records: records, comparisons: comparisons, blocking: [], pairs: pairs, blocks: nil, jobs: jobs)
+    }
+
+    static func compare(records: Records, comparisons: [Comparison], blocking: [BlockingRule], pairs: [Pair],
+                        blocks: Blocks?, jobs: Int) -> ComparedPairs {
+        let plan = Plan(comparisons)
+        let width = comparisons.count
+        var levels = [UInt8](repeating: 0, count: pairs.count * width)
+        pairs.withUnsafeBufferPointer { pairs in
+        levels.withUnsafeMutableBufferPointer { levels in
+            forEachChunk(count: pairs.count, jobs: jobs) { _, range in
+                computeLevels(records: records, plan: plan, pairs: UnsafeBufferPointer(rebasing: pairs[range]),
+                              into: UnsafeMutableBufferPointer(rebasing: levels[range.lowerBound * width..<range.upperBound * width]))
+            }
+        }}
+        return ComparedPairs(comparisons: comparisons, blocking: blocking, pairs: pairs, levels: levels,
+                             blockOf: blocks?.blockOf ?? [])
     }
 
     // MARK: Model
@@ -384,24 +675,48 @@ public enum FellegiSunter {
     /// Estimates u, m and the prior (see the type's notes) for `comparisons` over the candidate
     /// pairs of `blocking`. The same inputs and seed give the same model.
     public static func train(records: Records, comparisons: [Comparison], blocking: [BlockingRule],
-                             seed: UInt64, options: TrainingOptions = TrainingOptions()) -> Model {
+                             seed: UInt64, options: TrainingOptions = TrainingOptions(), jobs: Int = 1) -> Model {
+        train(records: records, compared: compare(records: records, comparisons: comparisons, blocking: blocking, jobs: jobs),
+              seed: seed, options: options, jobs: jobs)
+    }
+
+    /// Trains on pairs already compared (`compare`): the same model as `train(records:comparisons:blocking:…)`
+    /// for any `jobs`.
+    public static func train(records: Records, compared: ComparedPairs, seed: UInt64,
+                             options: TrainingOptions = TrainingOptions(), jobs: Int = 1) -> Model {
         let n = records.count
         precondition(n >= 2, "need at least two records")
+        let comparisons = compared.comparisons, blocking = compared.blocking
 
-        // u from random pairs (a != b).
+        // u from random pairs (a != b), drawn in order, compared in parallel.
         var rng = SplitMix64(seed: seed)
-        var uCounts = comparisons.map { [Double](repeating: 0, count: $0.levelCount) }
-        let samples = (0..<options.uSamplePairs).lazy.map { _ -> Pair in
+        var samples = [Pair]()
+        samples.reserveCapacity(options.uSamplePairs)
+        for _ in 0..<options.uSamplePairs {
             let a = Int32(rng.next(below: n))
             var b = Int32(rng.next(below: n - 1))
             if b >= a { b += 1 }
-            return Pair(a: min(a, b), b: max(a, b))
+            samples.append(Pair(a: min(a, b), b: max(a, b)))
         }
-        forEachVector(records: records, comparisons: comparisons, pairs: samples) { _, levels in
-            for c in comparisons.indices { uCounts[c][levels[c]] += 1 }
+        // Only the counts matter: compare in record order, so the first record's values are read
+        // sequentially rather than at random (fewer cache misses on large inputs).
+        var keys = samples.map { UInt64(UInt32(bitPattern: $0.a)) << 32 | UInt64(UInt32(bitPattern: $0.b)) }
+        keys.sort()
+        samples = keys.map { Pair(a: Int32(truncatingIfNeeded: $0 >> 32), b: Int32(truncatingIfNeeded: $0)) }
+        keys = []
+        let random = compare(records: records, comparisons: comparisons, pairs: samples, jobs: jobs)
+        var uCounts = comparisons.map { [Double](repeating: 0, count: $0.levelCount) }
+        random.levels.withUnsafeBufferPointer { levels in
+            var k = 0
+            for _ in 0..<random.count {
+                for c in comparisons.indices { uCounts[c][Int(levels[k])] += 1; k += 1 }
+            }
         }
         // Add-one smoothing over the non-null levels, so a level unseen at random is rare, not impossible.
         let u = uCounts.map { counts in normalise(counts.indices.map { $0 == 0 ? 0 : counts[$0] + 1 }) }
+
+        // Distinct comparison patterns and, per rule (and for all candidates), how often each occurs.
+        let tallies = Tally.build(compared)
 
         // m, rule by rule: EM over each rule's own pairs, leaving out the comparisons of the
         // attributes it blocks on (their agreement there says nothing); a comparison's m is the
@@ -410,10 +725,9 @@ public enum FellegiSunter {
         var mRuns = [Int](repeating: 0, count: comparisons.count)
         var iterations = 0
         var converged = true
-        for rule in blocking {
+        for (r, rule) in blocking.enumerated() {
             let active = comparisons.map { !rule.attributes.contains($0.attribute) }
-            let tally = Tally(records: records, comparisons: comparisons,
-                              pairs: candidatePairs(records: records, blocking: [rule]))
+            let tally = tallies.rules[r]
             guard tally.pairs > 0 else { continue }
             let fit = tally.em(active: active, m: initialM(comparisons), u: u, lambda: 0.1, fixM: false, options: options)
             iterations = max(iterations, fit.iterations)
@@ -425,7 +739,7 @@ public enum FellegiSunter {
         }
         // Then the prior: EM over the deduplicated candidates with m held, all comparisons in
         // (a comparison no rule left in takes its m from this run instead).
-        let tally = Tally(records: records, comparisons: comparisons, pairs: candidatePairs(records: records, blocking: blocking))
+        let tally = tallies.all
         let heldAll = !mRuns.contains(0)
         var m = comparisons.indices.map { c in mRuns[c] == 0 ? initialM(comparisons)[c] : mSum[c].map { $0 / Double(mRuns[c]) } }
         var lambda = 0.0
@@ -453,22 +767,72 @@ public enum FellegiSunter {
         var pairs = 0
         let comparisons: Int
 
-        init(records: Records, comparisons: [Comparison], pairs: [Pair]) {
-            self.comparisons = comparisons.count
-            self.pairs = pairs.count
-            var index: [[UInt8]: Int] = [:]
-            var key = [UInt8](repeating: 0, count: comparisons.count)
-            var patterns: [[UInt8]] = [], counts: [Double] = []
-            forEachVector(records: records, comparisons: comparisons, pairs: pairs) { _, levels in
-                for c in key.indices { key[c] = UInt8(levels[c]) }
-                if let p = index[key] { counts[p] += 1 } else {
-                    index[key] = patterns.count
-                    patterns.append(key)
-                    counts.append(1)
+        /// The tallies of each blocking rule's own pairs (a pair counts for every rule that blocks
+        /// it together) and of all the candidates, from one pass over the compared pairs. Patterns
+        /// are in order of first appearance.
+        static func build(_ compared: ComparedPairs) -> (rules: [Tally], all: Tally) {
+            let width = compared.comparisons.count
+            let ruleCount = min(compared.blocking.count, compared.blockOf.count)
+            var ids: [[UInt8]: Int] = [:]
+            var patterns: [[UInt8]] = []
+            var perRule = [[Double]](repeating: [], count: ruleCount)
+            var all: [Double] = []
+            var rulePairs = [Int](repeating: 0, count: ruleCount)
+            var key = [UInt8](repeating: 0, count: width)
+            // Patterns are numbered through a direct table of mixed-radix codes when the number of
+            // possible patterns is small (the usual case), else through a dictionary.
+            var radix: [Int] = [], possible = 1
+            for comparison in compared.comparisons {
+                radix.append(possible)
+                possible = possible.multipliedReportingOverflow(by: comparison.levelCount).overflow ? Int.max : possible * comparison.levelCount
+            }
+            var direct = [Int32](repeating: -1, count: possible <= 1 << 22 ? possible : 0)
+            compared.levels.withUnsafeBufferPointer { levels in
+                for p in 0..<compared.count {
+                    let row = p * width
+                    var code = 0
+                    if !direct.isEmpty {
+                        for c in 0..<width { code += Int(levels[row + c]) * radix[c] }
+                    }
+                    var id = direct.isEmpty ? -1 : Int(direct[code])
+                    if id < 0 {
+                        for c in 0..<width { key[c] = levels[row + c] }
+                        if direct.isEmpty, let known = ids[key] { id = known } else {
+                            id = patterns.count
+                            if direct.isEmpty { ids[key] = id } else { direct[code] = Int32(id) }
+                            patterns.append(key)
+                            all.append(0)
+                            for r in 0..<ruleCount { perRule[r].append(0) }
+                        }
+                    }
+                    all[id] += 1
+                    // The pair counts for every rule that blocks it together.
+                    let a = Int(compared.pairs[p].a), b = Int(compared.pairs[p].b)
+                    for r in 0..<ruleCount {
+                        let x = compared.blockOf[r][a]
+                        if x >= 0 && x == compared.blockOf[r][b] {
+                            perRule[r][id] += 1
+                            rulePairs[r] += 1
+                        }
+                    }
                 }
             }
-            self.patterns = patterns
-            self.counts = counts
+            func tally(_ counts: [Double], pairs: Int) -> Tally {
+                var t = Tally(comparisons: width)
+                for (id, n) in counts.enumerated() where n > 0 {
+                    t.patterns.append(patterns[id])
+                    t.counts.append(n)
+                }
+                t.pairs = pairs
+                return t
+            }
+            return ((0..<ruleCount).map { tally(perRule[$0], pairs: rulePairs[$0]) }, tally(all, pairs: compared.count))
+        }
+
+        init(comparisons: Int) { self.comparisons = comparisons }
+
+        init(records: Records, comparisons: [Comparison], pairs: [Pair]) {
+            self = Tally.build(compare(records: records, comparisons: comparisons, pairs: pairs)).all
         }
 
         /// Two-class EM with independent comparisons over the `active` ones: m (held when
@@ -543,16 +907,26 @@ public enum FellegiSunter {
     /// Scores the candidate pairs of `blocking` (each once) and returns those with match
     /// probability ≥ `threshold`, in candidate order.
     public static func score(records: Records, model: Model, blocking: [BlockingRule], threshold: Double,
-                             termFrequency: Set<Int> = []) -> [Link] {
-        score(records: records, model: model, pairs: candidatePairs(records: records, blocking: blocking), threshold: threshold,
-              termFrequency: termFrequency)
+                             termFrequency: Set<Int> = [], jobs: Int = 1) -> [Link] {
+        score(records: records, model: model,
+              compared: compare(records: records, comparisons: model.comparisons, blocking: blocking, jobs: jobs),
+              threshold: threshold, termFrequency: termFrequency, jobs: jobs)
     }
 
     /// `termFrequency`: comparisons (by index) whose exact level is weighted by how common the
     /// shared value is: an exact match on `Okonkwo` counts for more than one on `Smith`
     /// (weight log2(m / tf), tf = the value's share of the attribute's values, as Splink does).
     public static func score(records: Records, model: Model, pairs: [Pair], threshold: Double,
-                             termFrequency: Set<Int> = []) -> [Link] {
+                             termFrequency: Set<Int> = [], jobs: Int = 1) -> [Link] {
+        score(records: records, model: model, compared: compare(records: records, comparisons: model.comparisons, pairs: pairs, jobs: jobs),
+              threshold: threshold, termFrequency: termFrequency, jobs: jobs)
+    }
+
+    /// Scores pairs already compared on the model's comparisons, on `jobs` threads; the links
+    /// are in pair order whatever `jobs` is.
+    public static func score(records: Records, model: Model, compared: ComparedPairs, threshold: Double,
+                             termFrequency: Set<Int> = [], jobs: Int = 1) -> [Link] {
+        precondition(compared.comparisons == model.comparisons, "pairs compared on other comparisons than the model's")
         let weights = model.levelWeights
         let base = model.priorWeight
         // Value shares of the term-frequency attributes, and each record's value's weight.
@@ -573,25 +947,38 @@ public enum FellegiSunter {
         let tf = exactWeight.sorted { $0.key < $1.key }
         // Compare in weight space: probability ≥ t ⇔ weight ≥ log2(t / (1 - t)).
         let minWeight = threshold <= 0 ? -Double.infinity : threshold >= 1 ? Double.infinity : log2(threshold / (1 - threshold))
-        var links: [Link] = []
-        forEachVector(records: records, comparisons: model.comparisons, pairs: pairs) { index, levels in
-            var w = base
-            for c in weights.indices { w += weights[c][levels[c]] }
-            for (c, perRecord) in tf where levels[c] == 1 {
-                w += perRecord[Int(pairs[index].a)] - weights[c][1]
-            }
-            if w >= minWeight {
-                let pair = pairs[index]
-                var adjustments: [Double] = []
-                if !tf.isEmpty {
-                    adjustments = [Double](repeating: 0, count: weights.count)
-                    for (c, perRecord) in tf where levels[c] == 1 { adjustments[c] = perRecord[Int(pair.a)] - weights[c][1] }
+        // Flat weight table: offset of each comparison's levels.
+        var offsets: [Int] = [], table: [Double] = []
+        for w in weights { offsets.append(table.count); table += w }
+        let width = model.comparisons.count
+        let chunkSize = 1 << 14
+        var chunks = [[Link]](repeating: [], count: (compared.count + chunkSize - 1) / chunkSize)
+        chunks.withUnsafeMutableBufferPointer { chunks in
+        compared.levels.withUnsafeBufferPointer { levels in
+            forEachChunk(count: compared.count, chunkSize: chunkSize, jobs: jobs) { chunk, range in
+                var links: [Link] = []
+                for p in range {
+                    let row = p * width
+                    var w = base
+                    for c in 0..<width { w += table[offsets[c] + Int(levels[row + c])] }
+                    for (c, perRecord) in tf where levels[row + c] == 1 {
+                        w += perRecord[Int(compared.pairs[p].a)] - weights[c][1]
+                    }
+                    if w >= minWeight {
+                        let pair = compared.pairs[p]
+                        var adjustments: [Double] = []
+                        if !tf.isEmpty {
+                            adjustments = [Double](repeating: 0, count: width)
+                            for (c, perRecord) in tf where levels[row + c] == 1 { adjustments[c] = perRecord[Int(pair.a)] - weights[c][1] }
+                        }
+                        links.append(Link(a: Int(pair.a), b: Int(pair.b), weight: w, probability: 1 / (1 + exp2(-w)),
+                                          levels: (0..<width).map { Int(levels[row + $0]) }, adjustments: adjustments))
+                    }
                 }
-                links.append(Link(a: Int(pair.a), b: Int(pair.b), weight: w, probability: 1 / (1 + exp2(-w)),
-                                  levels: Array(levels), adjustments: adjustments))
+                chunks[chunk] = links
             }
-        }
-        return links
+        }}
+        return chunks.flatMap { $0 }
     }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Deterministic identity stitching, as customer-data platforms do it: records that share an
 /// identifier value (an e-mail, a user id, a device id, a loyalty card) join one profile, and so
 /// on transitively, over the graph of records and identifier values (union-find).
@@ -73,6 +75,10 @@ public enum Stitcher {
         public var refusals: [Refusal]
         /// Pair links refused by the guards (merge protection, cluster size).
         public var refusedLinks = 0
+        /// For each observation (in the order given), the rank of its value among its type's
+        /// distinct values in byte order: equal ranks are equal values, a smaller rank is a
+        /// value that sorts first.
+        public var valueRank: [Int32] = []
     }
 
     /// A link between two records found by other evidence (e.g. a probabilistic matcher),
@@ -93,7 +99,101 @@ public enum Stitcher {
     /// `linkedBy` of records joined through a `PairLink`.
     public static let pairLinkType = -1
 
+    /// Identifier values interned per type as bytes (each distinct value stored once, in an
+    /// arena, found again through a hash of its bytes: no `String` per observation), and one
+    /// (type, value, record) entry per observation, in the order observed.
+    public struct Interned: Sendable {
+        struct Table: Sendable {
+            var arena: [UInt8] = []
+            var start: [Int] = [0]
+            var hashes: [UInt64] = []
+            var slots = [Int32](repeating: -1, count: 64)
+
+            var count: Int { start.count - 1 }
+
+            @inline(__always)
+            static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+                var h: UInt64 = 0xcbf2_9ce4_8422_2325
+                for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+                return h ^ (h >> 32)
+            }
+
+            mutating func intern(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+                let h = Self.hash(bytes)
+                var mask = slots.count - 1
+                var slot = Int(truncatingIfNeeded: h) & mask
+                while true {
+                    let id = Int(slots[slot])
+                    if id < 0 { break }
+                    if hashes[id] == h {
+                        let from = start[id], length = start[id + 1] - from
+                        if length == bytes.count && arena.withUnsafeBufferPointer({ a in
+                            (0..<length).allSatisfy { a[from + $0] == bytes[$0] }
+                        }) { return id }
+                    }
+                    slot = (slot + 1) & mask
+                }
+                let id = count
+                arena.append(contentsOf: bytes)
+                start.append(arena.count)
+                hashes.append(h)
+                if 2 * (id + 1) > slots.count {
+                    slots = [Int32](repeating: -1, count: slots.count * 2)
+                    mask = slots.count - 1
+                    for (other, oh) in hashes.enumerated() {
+                        var s = Int(truncatingIfNeeded: oh) & mask
+                        while slots[s] >= 0 { s = (s + 1) & mask }
+                        slots[s] = Int32(other)
+                    }
+                } else {
+                    slots[slot] = Int32(id)
+                }
+                return id
+            }
+
+            func string(_ id: Int) -> String { String(decoding: arena[start[id]..<start[id + 1]], as: UTF8.self) }
+        }
+
+        var tables: [Table]
+        public private(set) var type: [Int32] = []
+        public private(set) var value: [Int32] = []
+        public private(set) var record: [Int32] = []
+
+        public init(types: Int) { tables = Array(repeating: Table(), count: types) }
+
+        /// The id of `bytes` among the values of `type` (new values get the next id).
+        public mutating func intern(type: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Int { tables[type].intern(bytes) }
+
+        /// Records that `record` holds value `value` (an id from `intern`) of `type`.
+        public mutating func observe(record: Int, type: Int, value: Int) {
+            self.type.append(Int32(type))
+            self.value.append(Int32(value))
+            self.record.append(Int32(record))
+        }
+
+        public var count: Int { record.count }
+
+        /// A value as text.
+        public func string(type: Int, value: Int) -> String { tables[type].string(value) }
+
+        /// A value's bytes.
+        public func bytes(type: Int, value: Int) -> ArraySlice<UInt8> {
+            tables[type].arena[tables[type].start[value]..<tables[type].start[value + 1]]
+        }
+    }
+
     public static func stitch(records: Int, types: [IdentifierType], observations: [Observation],
+                              links: [PairLink] = [], options: Options = Options()) -> Result {
+        var interned = Interned(types: types.count)
+        for o in observations {
+            var text = o.value
+            let id = text.withUTF8 { interned.intern(type: o.type, $0) }
+            interned.observe(record: o.record, type: o.type, value: id)
+        }
+        return stitch(records: records, types: types, interned: interned, links: links, options: options)
+    }
+
+    public static func stitch(records: Int, types: [IdentifierType], interned: Interned,
                               links: [PairLink] = [], options: Options = Options()) -> Result {
         var forest = Forest(count: records, limitedTypes: types.map { $0.maxPerProfile })
         var linkedBy = [Int?](repeating: nil, count: records)
@@ -102,38 +202,43 @@ public enum Stitcher {
         // from which oversized ones are split afterwards.
         var made: [Edge] = []
 
-        // Group records by (type, value): intern each type's values, rank them in byte order (so
-        // the result is the same on every machine), then sort (rank, record) pairs and walk the runs.
+        // Group records by (type, value): rank each type's values in byte order (so the result is
+        // the same on every machine), then sort (rank, record) keys and walk the runs.
         var byType = [[(value: Int32, record: Int32)]](repeating: [], count: types.count)
-        var texts = [[String]](repeating: [], count: types.count)
-        var interned = [[String: Int32]](repeating: [:], count: types.count)
-        for o in observations {
-            let id: Int32
-            if let known = interned[o.type][o.value] { id = known } else {
-                id = Int32(texts[o.type].count)
-                interned[o.type][o.value] = id
-                texts[o.type].append(o.value)
-            }
-            byType[o.type].append((id, Int32(o.record)))
+        for i in 0..<interned.count {
+            byType[Int(interned.type[i])].append((interned.value[i], interned.record[i]))
         }
-        interned = []
 
+        var ranks = [[Int32]](repeating: [], count: types.count)
         for type in types.indices {
-            let order = texts[type].indices.sorted { texts[type][$0].utf8.lexicographicallyPrecedes(texts[type][$1].utf8) }
+            // Byte order, compared with memcmp over the type's arena.
+            let table = interned.tables[type]
+            var order = Array(0..<table.count)
+            table.arena.withUnsafeBufferPointer { bytes in
+                let base = bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                let valueStart = table.start
+                order.sort { x, y in
+                    let lx = valueStart[x + 1] - valueStart[x], ly = valueStart[y + 1] - valueStart[y]
+                    let c = memcmp(base + valueStart[x], base + valueStart[y], min(lx, ly))
+                    return c != 0 ? c < 0 : lx < ly
+                }
+            }
             var rank = [Int32](repeating: 0, count: order.count)
             for (r, id) in order.enumerated() { rank[id] = Int32(r) }
-            var pairs = byType[type].map { (rank: rank[Int($0.value)], record: $0.record) }
+            ranks[type] = rank
+            // (rank, record) as one integer key: a plain integer sort.
+            var keys = byType[type].map { UInt64(UInt32(bitPattern: rank[Int($0.value)])) << 32 | UInt64(UInt32(bitPattern: $0.record)) }
             byType[type] = []
-            pairs.sort { $0.rank != $1.rank ? $0.rank < $1.rank : $0.record < $1.record }
+            keys.sort()
             var start = 0
-            while start < pairs.count {
+            var members: [Int] = []
+            while start < keys.count {
+                let valueRank = Int(keys[start] >> 32)
                 var end = start + 1
-                while end < pairs.count, pairs[end].rank == pairs[start].rank { end += 1 }
-                var members: [Int] = []
-                members.reserveCapacity(end - start)
-                for k in start..<end where k == start || pairs[k].record != pairs[k - 1].record { members.append(Int(pairs[k].record)) }
-                let valueRank = Int(pairs[start].rank)
-                let value = texts[type][order[valueRank]]
+                while end < keys.count, keys[end] >> 32 == keys[start] >> 32 { end += 1 }
+                members.removeAll(keepingCapacity: true)
+                for k in start..<end where k == start || keys[k] != keys[k - 1] { members.append(Int(UInt32(truncatingIfNeeded: keys[k]))) }
+                var value: String { interned.string(type: type, value: order[valueRank]) }
                 start = end
                 if let limit = options.maxRecordsPerValue, members.count > limit {
                     refusals.append(Refusal(type: type, value: value, reason: .fanOut, records: members.count))
@@ -190,7 +295,7 @@ public enum Stitcher {
 
         // Profiles over the size limit are split on their weakest links.
         if let maxSize = options.maxClusterSize, forest.size.contains(where: { $0 > maxSize }) {
-            let cut = split(records: records, made: made, values: texts, maxSize: maxSize)
+            let cut = split(records: records, made: made, value: { interned.string(type: $0, value: $1) }, maxSize: maxSize)
             forest = cut.forest
             linkedBy = cut.linkedBy
             refusals += cut.refusals
@@ -207,8 +312,10 @@ public enum Stitcher {
                 profileOf[record] = number.count - 1
             }
         }
+        var valueRank = [Int32](repeating: 0, count: interned.count)
+        for i in 0..<interned.count { valueRank[i] = ranks[Int(interned.type[i])][Int(interned.value[i])] }
         return Result(profileOf: profileOf, profileCount: number.count, linkedBy: linkedBy, refusals: refusals,
-                      refusedLinks: refusedLinks)
+                      refusedLinks: refusedLinks, valueRank: valueRank)
     }
 
     /// A link made: `b` joined `a`'s profile through an identifier value of `type` (`value`: its
@@ -233,7 +340,7 @@ public enum Stitcher {
     /// the part it makes holds at most `maxSize` records (a part of the single-linkage tree small
     /// enough is never cut, and any part containing it is larger). Profiles within the limit keep
     /// every link, and the same `linkedBy`.
-    static func split(records: Int, made: [Edge], values: [[String]], maxSize: Int) -> (forest: Forest, linkedBy: [Int?], refusals: [Refusal]) {
+    static func split(records: Int, made: [Edge], value valueOf: (Int, Int) -> String, maxSize: Int) -> (forest: Forest, linkedBy: [Int?], refusals: [Refusal]) {
         var whole = Forest(count: records, limitedTypes: [])
         var kept = Forest(count: records, limitedTypes: [])
         var linkedBy = [Int?](repeating: nil, count: records)
@@ -243,7 +350,7 @@ public enum Stitcher {
             let sa = whole.size[whole.find(a)], sb = whole.size[whole.find(b)]
             _ = whole.union(a, b)
             if sa + sb > maxSize {
-                let value = type >= 0 && edge.value >= 0 ? values[type][Int(edge.value)] : ""
+                let value = type >= 0 && edge.value >= 0 ? valueOf(type, Int(edge.value)) : ""
                 refusals.append(Refusal(type: type, value: value, reason: .maxClusterSize, records: Int(edge.records),
                                         linked: [a, b], parts: [sa, sb]))
             } else {

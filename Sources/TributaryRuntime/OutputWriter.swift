@@ -24,7 +24,7 @@ protocol OutputWriter: AnyObject {
     /// returns how many records were dropped, by file id.
     func deduplicate(_ table: SourceTable, keys: [String], keep: KeepRule) throws(RunError) -> [Int: Int]
     /// Links the loaded records into profiles (`identity:`) and writes the profile tables.
-    func resolveIdentity(_ identity: IdentityDefinition, tables: [SourceTable], files: [InputFile]) throws(RunError) -> IdentitySummary
+    func resolveIdentity(_ identity: IdentityDefinition, tables: [SourceTable], files: [InputFile], jobs: Int) throws(RunError) -> IdentitySummary
     /// Picks each profile's golden values (`profiles:`); returns how many values were chosen.
     func buildGoldenRecords(_ survivorship: SurvivorshipDefinition, tables: [SourceTable]) throws(RunError) -> Int
     /// Activities, traits (as of `asOf`), segments with their changes since the previous output,

@@ -172,7 +172,7 @@ public final class Runner {
         if let identity = definition.identity {
             progress.start("identity")
             var watch = Stopwatch()
-            let summary = try writer.resolveIdentity(identity, tables: tables, files: files)
+            let summary = try writer.resolveIdentity(identity, tables: tables, files: files, jobs: options.jobs)
             ledger.identity = summary
             ledger.stages.append(watch.lap("identity", recordsIn: summary.records, recordsOut: summary.profiles))
             progress.finish(records: summary.records)

@@ -124,6 +124,13 @@ final class SQLiteDatabase {
         func text(_ column: Int32) -> String? {
             sqlite3_column_text(raw, column).map { String(cString: $0) }
         }
+
+        /// The column's text as bytes, valid until the next step; nil for NULL.
+        @inline(__always)
+        func textBytes(_ column: Int32) -> UnsafeBufferPointer<UInt8>? {
+            guard let pointer = sqlite3_column_text(raw, column) else { return nil }
+            return UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(raw, column)))
+        }
     }
 }
 

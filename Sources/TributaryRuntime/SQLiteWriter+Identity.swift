@@ -24,7 +24,7 @@ extension SQLiteWriter {
     /// `p_` + the first 16 hex digits of SHA-256 of the first identifier type it holds and that
     /// type's smallest value; a record with no identifier at all gets `r_` + a hash of its source,
     /// file name and line.
-    func resolveIdentity(_ identity: IdentityDefinition, tables: [SourceTable], files: [InputFile]) throws(RunError) -> IdentitySummary {
+    func resolveIdentity(_ identity: IdentityDefinition, tables: [SourceTable], files: [InputFile], jobs: Int) throws(RunError) -> IdentitySummary {
         // Every loaded record gets a global index, source by source.
         var recordSource: [Int] = []          // index into `tables`
         var recordID: [Int] = []
@@ -44,17 +44,24 @@ extension SQLiteWriter {
             indexOf.append(map)
         }
         let tableIndex = Dictionary(uniqueKeysWithValues: tables.enumerated().map { ($1.source, $0) })
-        let ignored = Set(identity.ignoreValues)
-        var observations: [Stitcher.Observation] = []
+        // Identifier values interned by their bytes as they are read (no String per value); the
+        // ignored values are interned first, so they are recognised by their ids.
+        var observations = Stitcher.Interned(types: identity.identifiers.count)
         for (type, identifier) in identity.identifiers.enumerated() {
+            var ignored = Set<Int>()
+            for value in identity.ignoreValues {
+                var text = value
+                ignored.insert(text.withUTF8 { observations.intern(type: type, $0) })
+            }
             for (source, field) in identifier.fields {
                 guard let t = tableIndex[source] else { continue }
                 let values = try db.prepare("SELECT _record_id, CAST(\(Self.quote(field)) AS TEXT) FROM \(Self.quote(tables[t].tableName)) WHERE \(Self.quote(field)) IS NOT NULL")
                 while try values.next() {
                     let id = values.int(0)
-                    guard let text = values.text(1), id < indexOf[t].count, indexOf[t][id] >= 0,
-                          !text.isEmpty, !ignored.contains(text) else { continue }
-                    observations.append(Stitcher.Observation(record: indexOf[t][id], type: type, value: text))
+                    guard let text = values.textBytes(1), !text.isEmpty, id < indexOf[t].count, indexOf[t][id] >= 0 else { continue }
+                    let value = observations.intern(type: type, text)
+                    if ignored.contains(value) { continue }
+                    observations.observe(record: indexOf[t][id], type: type, value: value)
                 }
             }
         }
@@ -63,31 +70,42 @@ extension SQLiteWriter {
         var evidence: [FellegiSunter.Link] = []
         var model: FellegiSunter.Model?
         if let probabilistic = identity.probabilistic {
-            var columns = [[[UInt8]?]](repeating: [[UInt8]?](repeating: nil, count: recordID.count),
-                                       count: probabilistic.attributes.count)
+            // Straight from SQLite's buffers into the matcher's arena: no String or array per value.
+            // One query per table for all its attribute fields (a record has the fields of one
+            // table; of two fields of one attribute, the later one wins, as listed).
+            var builder = FellegiSunter.Records.Builder(count: recordID.count, attributes: probabilistic.attributes.count)
+            var columnsOf = [[(attribute: Int, field: String)]](repeating: [], count: tables.count)
             for (a, attribute) in probabilistic.attributes.enumerated() {
                 for (source, field) in attribute.fields {
-                    guard let t = tableIndex[source] else { continue }
-                    let values = try db.prepare("SELECT _record_id, CAST(\(Self.quote(field)) AS TEXT) FROM \(Self.quote(tables[t].tableName)) WHERE \(Self.quote(field)) IS NOT NULL")
-                    while try values.next() {
-                        let id = values.int(0)
-                        guard let text = values.text(1), !text.isEmpty, id < indexOf[t].count, indexOf[t][id] >= 0 else { continue }
-                        columns[a][indexOf[t][id]] = Array(text.utf8)
+                    if let t = tableIndex[source] { columnsOf[t].append((a, field)) }
+                }
+            }
+            for (t, columns) in columnsOf.enumerated() where !columns.isEmpty {
+                let list = columns.map { "CAST(\(Self.quote($0.field)) AS TEXT)" }.joined(separator: ", ")
+                let values = try db.prepare("SELECT _record_id, \(list) FROM \(Self.quote(tables[t].tableName))")
+                while try values.next() {
+                    let id = values.int(0)
+                    guard id < indexOf[t].count, indexOf[t][id] >= 0 else { continue }
+                    for (c, column) in columns.enumerated() {
+                        guard let text = values.textBytes(Int32(c + 1)), !text.isEmpty else { continue }
+                        builder.set(column.attribute, indexOf[t][id], text)
                     }
                 }
             }
-            let records = FellegiSunter.Records(columns: columns)
+            let records = builder.build()
             let attributeIndex = Dictionary(uniqueKeysWithValues: probabilistic.attributes.enumerated().map { ($1.name, $0) })
             let comparisons = probabilistic.comparisons.map { c -> FellegiSunter.Comparison in
-                let levels: [FellegiSunter.Comparison.Level] = switch c.method {
-                case .exact: [.exact]
-                case .jaroWinkler: [.exact] + c.levels.map { .jaroWinkler($0) }
-                case .levenshtein: [.exact] + c.levels.map { .levenshtein(Int($0)) }
-                case .damerauLevenshtein: [.exact] + c.levels.map { .damerauLevenshtein(Int($0)) }
-                }
-                return FellegiSunter.Comparison(name: c.attribute, attribute: attributeIndex[c.attribute]!, levels: levels)
+                Self.matcherComparison(c, attributeIndex: attributeIndex)
             }
             let blocking = probabilistic.blocking.map { FellegiSunter.BlockingRule($0.compactMap { attributeIndex[$0] }) }
+            // Every candidate pair is compared once, for training and scoring.
+            var comparedPairs: FellegiSunter.ComparedPairs?
+            func compared() -> FellegiSunter.ComparedPairs {
+                if let comparedPairs { return comparedPairs }
+                let result = FellegiSunter.compare(records: records, comparisons: comparisons, blocking: blocking, jobs: jobs)
+                comparedPairs = result
+                return result
+            }
             let trained: FellegiSunter.Model
             if let file = probabilistic.modelFile {
                 // A pinned model: score with its parameters; it must describe these comparisons.
@@ -100,39 +118,53 @@ extension SQLiteWriter {
                 }
                 trained = saved
             } else {
-                trained = FellegiSunter.train(records: records, comparisons: comparisons, blocking: blocking, seed: probabilistic.seed)
+                trained = FellegiSunter.train(records: records, compared: compared(), seed: probabilistic.seed, jobs: jobs)
             }
             let termFrequency = Set(probabilistic.comparisons.indices.filter { probabilistic.comparisons[$0].termFrequency })
-            evidence = FellegiSunter.score(records: records, model: trained, blocking: blocking, threshold: probabilistic.threshold,
-                                           termFrequency: termFrequency)
+            evidence = FellegiSunter.score(records: records, model: trained, compared: compared(), threshold: probabilistic.threshold,
+                                           termFrequency: termFrequency, jobs: jobs)
             links = evidence.map { Stitcher.PairLink(a: $0.a, b: $0.b, strength: $0.probability) }
             model = trained
         }
 
         let types = identity.identifiers.map { Stitcher.IdentifierType(name: $0.name, maxPerProfile: $0.maxPerProfile) }
-        let result = Stitcher.stitch(records: recordID.count, types: types, observations: observations, links: links,
+        let result = Stitcher.stitch(records: recordID.count, types: types, interned: observations, links: links,
                                      options: .init(maxRecordsPerValue: identity.maxRecordsPerValue, maxClusterSize: identity.maxClusterSize))
 
         // Stable profile ids from each profile's strongest identifier.
-        var strongest = [(type: Int, value: String)?](repeating: nil, count: result.profileCount)
-        for o in observations {
-            let p = result.profileOf[o.record]
-            if let current = strongest[p],
-               !(o.type < current.type || (o.type == current.type && o.value.utf8.lexicographicallyPrecedes(current.value.utf8))) {
-                continue
+        // (Types in priority order, then the value first in byte order: the Stitcher's rank.)
+        var strongest = [Int](repeating: -1, count: result.profileCount)  // observation index
+        for i in 0..<observations.count {
+            let p = result.profileOf[Int(observations.record[i])]
+            let current = strongest[p]
+            if current >= 0 {
+                let (type, currentType) = (observations.type[i], observations.type[current])
+                guard type < currentType || (type == currentType && result.valueRank[i] < result.valueRank[current]) else { continue }
             }
-            strongest[p] = (o.type, o.value)
+            strongest[p] = i
         }
         var profileID = [String](repeating: "", count: result.profileCount)
-        for p in 0..<result.profileCount {
-            if let s = strongest[p] {
-                profileID[p] = "p_" + Self.shortHash(Array(identity.identifiers[s.type].name.utf8) + [0x1F] + Array(s.value.utf8))
-            }
+        for p in 0..<result.profileCount where strongest[p] >= 0 {
+            let o = strongest[p]
+            let type = Int(observations.type[o])
+            profileID[p] = "p_" + Self.shortHash(Array(identity.identifiers[type].name.utf8) + [0x1F]
+                                                 + Array(observations.bytes(type: type, value: Int(observations.value[o]))))
         }
+        // (The "source, file name" prefix once per table and file, not once per record.)
+        var prefixes: [Int: [UInt8]] = [:]
+        var key: [UInt8] = []
         for r in 0..<recordID.count where profileID[result.profileOf[r]].isEmpty {
             let origin = recordOrigin[r]
-            let name = URL(fileURLWithPath: files[origin.file - 1].path).lastPathComponent
-            profileID[result.profileOf[r]] = "r_" + Self.shortHash(Array("\(tables[recordSource[r]].source)\u{1F}\(name)\u{1F}\(origin.line)".utf8))
+            let prefix = prefixes[recordSource[r] << 32 | origin.file] ?? {
+                let name = URL(fileURLWithPath: files[origin.file - 1].path).lastPathComponent
+                let bytes = Array("\(tables[recordSource[r]].source)\u{1F}\(name)\u{1F}".utf8)
+                prefixes[recordSource[r] << 32 | origin.file] = bytes
+                return bytes
+            }()
+            key.removeAll(keepingCapacity: true)
+            key.append(contentsOf: prefix)
+            key.append(contentsOf: String(origin.line).utf8)
+            profileID[result.profileOf[r]] = "r_" + Self.shortHash(key)
         }
 
         // Keep the ids of the previous run: each previous profile id goes to the new profile holding
@@ -205,42 +237,76 @@ extension SQLiteWriter {
                 try field.run()
             }
         }
-        let link = try db.prepare("INSERT INTO profile_records VALUES (?, ?, ?, ?)")
-        var records = [Int](repeating: 0, count: result.profileCount)
-        var sources = [Set<String>](repeating: [], count: result.profileCount)
-        for r in 0..<recordID.count {
-            let p = result.profileOf[r]
-            let source = tables[recordSource[r]].source
-            link.bind(1, source)
-            link.bind(2, recordID[r])
-            link.bind(3, profileID[p])
-            link.bind(4, result.linkedBy[r].map { $0 == Stitcher.pairLinkType ? "probabilistic" : identity.identifiers[$0].name })
-            try link.run()
-            records[p] += 1
-            sources[p].insert(source)
-        }
-        let profile = try db.prepare("INSERT INTO profiles VALUES (?, ?, ?)")
+        // Rows go in through multi-row statements, profile ids bound without copying from one arena.
+        var idArena: [UInt8] = []
+        var idStart = [Int](repeating: 0, count: result.profileCount + 1)
         for p in 0..<result.profileCount {
-            profile.bind(1, profileID[p])
-            profile.bind(2, records[p])
-            profile.bind(3, sources[p].sorted().joined(separator: ","))
-            try profile.run()
+            idArena.append(contentsOf: profileID[p].utf8)
+            idStart[p + 1] = idArena.count
         }
-        struct Held: Hashable { var profile: Int; var type: Int; var value: String }
-        var held: [Held: Int] = [:]  // records holding each identifier value, per profile
-        var ordered: [Held] = []     // first-seen order: deterministic without sorting millions of rows
-        for o in observations {
-            let key = Held(profile: result.profileOf[o.record], type: o.type, value: o.value)
-            if let n = held[key] { held[key] = n + 1 } else { held[key] = 1; ordered.append(key) }
+        let sourceNames = tables.map(\.source)
+        let linkNames = identity.identifiers.map(\.name) + ["probabilistic"]
+        var records = [Int](repeating: 0, count: result.profileCount)
+        // The sources of each profile as a bit set of tables (more than 64 tables: a set of names).
+        let manyTables = tables.count > 64
+        var sourceMask = [UInt64](repeating: 0, count: result.profileCount)
+        var sourceSets = [Set<String>](repeating: [], count: manyTables ? result.profileCount : 0)
+        let link = try RowInserter(db, table: "profile_records", width: 4)
+        try idArena.withUnsafeBufferPointer { (ids) throws(RunError) in
+            try link.insert(count: recordID.count) { statement, r, base in
+                let p = result.profileOf[r]
+                let t = recordSource[r]
+                statement.bind(base + 1, sourceNames[t])
+                statement.bind(base + 2, recordID[r])
+                statement.bindText(base + 3, ids.baseAddress! + idStart[p], idStart[p + 1] - idStart[p])
+                if let by = result.linkedBy[r] {
+                    statement.bind(base + 4, by == Stitcher.pairLinkType ? linkNames[linkNames.count - 1] : linkNames[by])
+                } else {
+                    statement.bindNull(base + 4)
+                }
+                records[p] += 1
+                if manyTables { sourceSets[p].insert(tables[t].source) } else { sourceMask[p] |= 1 << UInt64(t) }
+            }
         }
-        let identifier = try db.prepare("INSERT INTO identifiers VALUES (?, ?, ?, ?)")
-        for key in ordered {
-            let count = held[key]!
-            identifier.bind(1, profileID[key.profile])
-            identifier.bind(2, identity.identifiers[key.type].name)
-            identifier.bind(3, key.value)
-            identifier.bind(4, count)
-            try identifier.run()
+        var sourceList: [UInt64: String] = [:]  // bit set of tables → "crm,web"
+        let profile = try RowInserter(db, table: "profiles", width: 3)
+        try idArena.withUnsafeBufferPointer { (ids) throws(RunError) in
+            try profile.insert(count: result.profileCount) { statement, p, base in
+                statement.bindText(base + 1, ids.baseAddress! + idStart[p], idStart[p + 1] - idStart[p])
+                statement.bind(base + 2, records[p])
+                if manyTables {
+                    statement.bind(base + 3, sourceSets[p].sorted().joined(separator: ","))
+                } else {
+                    let mask = sourceMask[p]
+                    let list = sourceList[mask] ?? {
+                        let names = tables.indices.filter { mask & (1 << UInt64($0)) != 0 }.map { tables[$0].source }.sorted()
+                        let joined = names.joined(separator: ",")
+                        sourceList[mask] = joined
+                        return joined
+                    }()
+                    statement.bind(base + 3, list)
+                }
+            }
+        }
+        // Values by their rank (an integer key: no String hashing per observation).
+        struct Held: Hashable { var profile: Int32; var type: Int32; var rank: Int32 }
+        var held: [Held: Int] = [:]                                         // records holding each value, per profile
+        var ordered: [(profile: Int, type: Int, observation: Int)] = []    // first-seen order: deterministic without sorting
+        held.reserveCapacity(observations.count / 2)
+        for i in 0..<observations.count {
+            let p = result.profileOf[Int(observations.record[i])]
+            let key = Held(profile: Int32(p), type: observations.type[i], rank: result.valueRank[i])
+            if let n = held[key] { held[key] = n + 1 } else { held[key] = 1; ordered.append((p, Int(observations.type[i]), i)) }
+        }
+        let identifier = try RowInserter(db, table: "identifiers", width: 4)
+        try idArena.withUnsafeBufferPointer { (ids) throws(RunError) in
+            try identifier.insert(count: ordered.count) { statement, i, base in
+                let (p, type, o) = ordered[i]
+                statement.bindText(base + 1, ids.baseAddress! + idStart[p], idStart[p + 1] - idStart[p])
+                statement.bind(base + 2, linkNames[type])
+                statement.bind(base + 3, observations.string(type: type, value: Int(observations.value[o])))
+                statement.bind(base + 4, held[Held(profile: Int32(p), type: Int32(type), rank: result.valueRank[o])]!)
+            }
         }
         if let model {
             let encoder = JSONEncoder()
@@ -263,20 +329,31 @@ extension SQLiteWriter {
                 saved.bind(5, probabilistic.blocking.map { $0.joined(separator: "+") }.joined(separator: " "))
             }
             try saved.run()
-            let row = try db.prepare("INSERT INTO match_evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-            for link in evidence {
-                row.bind(1, tables[recordSource[link.a]].source)
-                row.bind(2, recordID[link.a])
-                row.bind(3, tables[recordSource[link.b]].source)
-                row.bind(4, recordID[link.b])
-                row.bind(5, link.probability)
-                row.bind(6, link.weight)
-                row.bind(7, zip(model.comparisons, link.levels).map { "\($0.name)=\($1)" }.joined(separator: " "))
+            let row = try RowInserter(db, table: "match_evidence", width: 8)
+            let sourceNames = tables.map(\.source)
+            let names = model.comparisons.map { Array($0.name.utf8) }
+            var levels: [UInt8] = []
+            try row.insert(count: evidence.count) { statement, i, base in
+                let link = evidence[i]
+                statement.bind(base + 1, sourceNames[recordSource[link.a]])
+                statement.bind(base + 2, recordID[link.a])
+                statement.bind(base + 3, sourceNames[recordSource[link.b]])
+                statement.bind(base + 4, recordID[link.b])
+                statement.bind(base + 5, link.probability)
+                statement.bind(base + 6, link.weight)
+                // "first_name=1 last_name=2 …"
+                levels.removeAll(keepingCapacity: true)
+                for (c, level) in link.levels.enumerated() {
+                    if c > 0 { levels.append(0x20) }
+                    levels.append(contentsOf: names[c])
+                    levels.append(UInt8(ascii: "="))
+                    levels.append(contentsOf: String(level).utf8)
+                }
+                statement.bind(base + 7, String(decoding: levels, as: UTF8.self))
                 // What each term-frequency adjustment added to its level's weight (shortest exact
                 // decimal form, so the waterfall adds up to `weight`); NULL when none applied.
                 let adjusted = zip(model.comparisons, link.adjustments).filter { $0.1 != 0 }.map { "\($0.name)=\($1)" }
-                if adjusted.isEmpty { row.bindNull(8) } else { row.bind(8, adjusted.joined(separator: " ")) }
-                try row.run()
+                if adjusted.isEmpty { statement.bindNull(base + 8) } else { statement.bind(base + 8, adjusted.joined(separator: " ")) }
             }
             // `pipeline explain` finds a profile's links from either end.
             try db.execute("""
@@ -344,6 +421,61 @@ extension SQLiteWriter {
             }
         }
         return map
+    }
+
+    /// Inserts rows `batch` at a time through one multi-row statement (and a single-row one for
+    /// the rest): SQLite's per-statement cost is paid once per batch. Text bound with `bindText`
+    /// must stay valid until the batch is run, i.e. during the whole `insert` call.
+    struct RowInserter {
+        let single: SQLiteDatabase.Statement
+        let multi: SQLiteDatabase.Statement
+        let batch: Int
+
+        init(_ db: SQLiteDatabase, table: String, width: Int, batch: Int = 64) throws(RunError) {
+            let tuple = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
+            single = try db.prepare("INSERT INTO \(table) VALUES \(tuple)")
+            multi = try db.prepare("INSERT INTO \(table) VALUES " + Array(repeating: tuple, count: batch).joined(separator: ", "))
+            self.batch = batch
+            self.width = Int32(width)
+        }
+        let width: Int32
+
+        /// Calls `bind(statement, row, base)` for rows 0..<count; the row's parameters are base + 1...
+        func insert(count: Int, _ bind: (SQLiteDatabase.Statement, Int, Int32) -> Void) throws(RunError) {
+            var row = 0
+            while row + batch <= count {
+                for r in 0..<batch { bind(multi, row + r, Int32(r) * width) }
+                try multi.run()
+                row += batch
+            }
+            while row < count {
+                bind(single, row, 0)
+                try single.run()
+                row += 1
+            }
+        }
+    }
+
+    /// The matcher's comparison for a pipeline file's: an exact level first, then its levels.
+    static func matcherComparison(_ c: IdentityDefinition.Probabilistic.Comparison,
+                                  attributeIndex: [String: Int]) -> FellegiSunter.Comparison {
+        var levels: [FellegiSunter.Comparison.Level] = [.exact]
+        if c.method == .nameSwap { levels.append(.swapped(c.swapThreshold)) }
+        for level in c.levels {
+            switch (level, c.method) {
+            case (.similarity(let t), .tokenSet): levels.append(.tokenJaccard(t))
+            case (.similarity(let t), _): levels.append(.jaroWinkler(t))
+            case (.edits(let k), .damerauLevenshtein): levels.append(.damerauLevenshtein(k))
+            case (.edits(let k), _): levels.append(.levenshtein(k))
+            case (.dateTypo, _): levels.append(.dateTypo)
+            case (.dayMonthSwap, _): levels.append(.dayMonthSwapped)
+            case (.withinDays(let d), _): levels.append(.withinDays(d))
+            case (.absoluteDifference(let v), _): levels.append(.absoluteDifference(v))
+            case (.relativeDifference(let v), _): levels.append(.relativeDifference(v))
+            }
+        }
+        return FellegiSunter.Comparison(name: c.attribute, attribute: attributeIndex[c.attribute]!, levels: levels,
+                                        otherAttribute: c.with.flatMap { attributeIndex[$0] })
     }
 
     static func shortHash(_ bytes: [UInt8]) -> String {

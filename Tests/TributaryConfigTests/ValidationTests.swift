@@ -999,4 +999,68 @@ struct IdentityValidationTests {
         #expect(errors[0].hint == "did you mean 'crm'?")
         #expect(errors[1].hint == "did you mean 'email'?")
     }
+
+    static func comparisons(_ lines: String) -> String {
+        """
+        version: 1
+        name: match
+        output: { sqlite: out.sqlite }
+        sources:
+          crm:
+            format: csv
+            path: "*.csv"
+            fields: { first: First, last: Last, birth: Birth, amount: Amount, full: Full }
+        identity:
+          identifiers: {}
+          probabilistic:
+            attributes: { first_name: [crm.first], last_name: [crm.last], birthdate: [crm.birth], amount: [crm.amount], full_name: [crm.full] }
+            blocking: [[last_name]]
+            comparisons:
+        \(lines)
+
+        """
+    }
+
+    @Test func newComparisonMethodsLoad() throws {
+        let yaml = Self.comparisons("""
+                  first_name: { method: name_swap, with: last_name, levels: [0.92, 0.8], swap_threshold: 0.95 }
+                  last_name: { method: jaro_winkler, levels: [0.92] }
+                  birthdate: { method: date, levels: [typo, day_month_swap, 30 days] }
+                  amount: { method: numeric, levels: [0.5, 5%] }
+                  full_name: { method: token_set, levels: [0.8] }
+            """)
+        let (definition, bag) = PipelineLoader(catalog: Registry.standard, environment: [:], mode: .validate)
+            .load(text: yaml, file: "match.yml", baseDirectory: "/nonexistent")
+        #expect(bag.sorted.filter { $0.severity == .error }.isEmpty, "\(bag.sorted)")
+        let comparisons = try #require(definition?.identity?.probabilistic?.comparisons)
+        #expect(comparisons.map(\.method) == [.nameSwap, .jaroWinkler, .date, .numeric, .tokenSet])
+        #expect(comparisons[0].with == "last_name" && comparisons[0].swapThreshold == 0.95)
+        #expect(comparisons[0].levels == [.similarity(0.92), .similarity(0.8)])
+        #expect(comparisons[2].levels == [.dateTypo, .dayMonthSwap, .withinDays(30)])
+        #expect(comparisons[3].levels == [.absoluteDifference(0.5), .relativeDifference(0.05)])
+        #expect(comparisons[4].levels == [.similarity(0.8)])
+    }
+
+    @Test func badComparisonLevelsAreReportedWhereTheyAre() {
+        let yaml = Self.comparisons("""
+                  first_name: { method: name_swap, levels: [0.92] }
+                  last_name: { method: jaro_winkler, levels: [1.5], with: first_name }
+                  birthdate: { method: date, levels: [typo, 30, fortnight] }
+                  amount: { method: numeric, levels: [-1, 5%] }
+                  full_name: { method: name_swap, with: ful_name }
+            """)
+        let (definition, bag) = PipelineLoader(catalog: Registry.standard, environment: [:], mode: .validate)
+            .load(text: yaml, file: "match.yml", baseDirectory: "/nonexistent")
+        #expect(definition == nil)
+        let errors = bag.sorted.filter { $0.severity == .error }
+        #expect(errors.map(\.code) == [.missingKey, .invalidValue, .invalidValue, .invalidValue, .invalidValue, .invalidValue, .unknownField],
+                "\(errors)")
+        #expect(errors.map(\.location.line) == [15, 16, 16, 17, 17, 18, 19])
+        #expect(errors.allSatisfy { $0.location.file == "match.yml" && $0.location.column > 1 })
+        #expect(errors[0].message.contains("needs `with:`"))
+        #expect(errors[1].message.contains("between 0 and 1"))
+        #expect(errors[2].message.contains("only for `method: name_swap`"))
+        #expect(errors[3].hint == "write `30 days`")
+        #expect(errors[6].hint == "did you mean 'full_name'?")
+    }
 }

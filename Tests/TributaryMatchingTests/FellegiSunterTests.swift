@@ -144,7 +144,9 @@ struct Synthetic {
     static let syllables = ["ber", "son", "man", "ley", "ton", "ford", "ward", "kin", "mar", "dal", "wick", "ham",
         "rich", "cal", "bro", "fen", "gar", "hol", "lan", "mor", "nor", "pet", "ros", "stan", "tay", "vel", "win", "ash"]
 
-    init(persons: Int, seed: UInt64) {
+    /// `swapRate`: the share of copies whose first and last names are swapped (no draws at 0, so
+    /// the data for a seed is the same as before the option existed).
+    init(persons: Int, seed: UInt64, swapRate: Double = 0) {
         var rng = SplitMix64(seed: seed)
         func chance(_ p: Double) -> Bool { Double(rng.next() >> 11) / Double(1 << 53) < p }
         func pick<T>(_ xs: [T]) -> T { xs[rng.next(below: xs.count)] }
@@ -181,6 +183,7 @@ struct Synthetic {
                     if chance(0.05) { f = nil }
                     if chance(0.10) { l = typo(lastName) }
                     if chance(0.03) { l = nil }
+                    if swapRate > 0 && chance(swapRate) { (f, l) = (l, f) }
                     if chance(0.05) && d <= 12 { (mo, d) = (d, mo) }
                     if chance(0.10) { pc = String(10000 + rng.next(below: 2000)) } // moved
                     else if chance(0.05) { pc = digitTypo(code) }

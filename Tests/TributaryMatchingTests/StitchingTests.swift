@@ -109,3 +109,39 @@ struct PairLinkTests {
         #expect(two.linkedBy == [nil, 0, nil, 0, nil])
     }
 }
+
+@Suite("Interned identifier values")
+struct InternedValuesTests {
+    @Test func valuesAreInternedByTheirBytesAndRankedInByteOrder() {
+        var interned = Stitcher.Interned(types: 2)
+        func intern(_ type: Int, _ s: String) -> Int { Array(s.utf8).withUnsafeBufferPointer { interned.intern(type: type, $0) } }
+        // Enough values to grow the table several times; the same bytes give the same id.
+        let values = (0..<5000).map { "user\($0)@example.com" }
+        let ids = values.map { intern(0, $0) }
+        #expect(ids == Array(0..<5000))
+        #expect(values.map { intern(0, $0) } == ids)
+        #expect(intern(1, values[7]) == 0)  // types are separate
+        #expect(interned.string(type: 0, value: 4321) == values[4321])
+        #expect(Array(interned.bytes(type: 0, value: 12)) == Array(values[12].utf8))
+        // "é" as one scalar and as e + combining accent are different bytes: different values.
+        #expect(intern(1, "caf\u{E9}") != intern(1, "cafe\u{301}"))
+
+        // Stitching interned observations equals stitching the same strings.
+        let observations = (0..<300).map { Stitcher.Observation(record: $0, type: $0 % 2, value: "v\($0 % 37)") }
+        var built = Stitcher.Interned(types: 2)
+        for o in observations {
+            let id = Array(o.value.utf8).withUnsafeBufferPointer { built.intern(type: o.type, $0) }
+            built.observe(record: o.record, type: o.type, value: id)
+        }
+        let types: [Stitcher.IdentifierType] = [.init(name: "a", maxPerProfile: 2), .init(name: "b")]
+        let fromStrings = Stitcher.stitch(records: 300, types: types, observations: observations)
+        let fromBytes = Stitcher.stitch(records: 300, types: types, interned: built)
+        #expect(fromStrings.profileOf == fromBytes.profileOf)
+        #expect(fromStrings.refusals == fromBytes.refusals)
+        #expect(fromStrings.valueRank == fromBytes.valueRank)
+        // Ranks follow byte order: "v10" < "v2".
+        let r10 = fromBytes.valueRank[observations.firstIndex { $0.value == "v10" && $0.type == 0 }!]
+        let r2 = fromBytes.valueRank[observations.firstIndex { $0.value == "v2" && $0.type == 0 }!]
+        #expect(r10 < r2)
+    }
+}

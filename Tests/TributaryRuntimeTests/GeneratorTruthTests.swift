@@ -126,6 +126,63 @@ struct MatchingTruthTests {
     }
 }
 
+@Suite("Matching on several jobs")
+struct MatchingJobsTests {
+    /// `--jobs` reaches the matcher, and the links, model and profiles do not depend on it; with
+    /// the new comparison methods in the file, the links are still right against the truth.
+    @Test func oneAndThreeJobsWriteTheSameProfiles() throws {
+        let binary = try #require(GeneratorTruthTests.generator, "tributary-bench was not built beside pipeline")
+        let ws = try Workspace()
+        let generate = Process()
+        generate.executableURL = URL(fileURLWithPath: binary)
+        generate.arguments = ["generate", "--persons", "2000", "--seed", "8", "--corrupt-rate", "0", "--out", ws.file("data")]
+        generate.standardOutput = FileHandle.nullDevice
+        try generate.run()
+        generate.waitUntilExit()
+        let yaml = try String(contentsOf: CLI.packageRoot.appendingPathComponent("Pipelines/crm-matching.yml"), encoding: .utf8)
+            .replacingOccurrences(of: "first_name: { method: jaro_winkler, levels: [0.92, 0.80] }",
+                                  with: "first_name: { method: name_swap, with: last_name, levels: [0.92, 0.80] }")
+            .replacingOccurrences(of: "last_name: { method: jaro_winkler, levels: [0.92, 0.80] }",
+                                  with: "last_name: { method: name_swap, with: first_name, levels: [0.92, 0.80] }")
+            .replacingOccurrences(of: "birthdate: { method: levenshtein, levels: [1] }",
+                                  with: "birthdate: { method: date, levels: [typo, day_month_swap, 30 days] }")
+        #expect(yaml.contains("method: date") && yaml.components(separatedBy: "name_swap").count == 3)
+        let pipeline = try ws.write("crm-matching.yml", yaml)
+        var results: [[String]] = []
+        for jobs in ["1", "3"] {
+            let outcome = try CLI.run(["run", pipeline, "--quiet", "--jobs", jobs],
+                                      environment: ["TRIBUTARY_OUT": ws.file("out-\(jobs)"), "CRM_PATH": ws.file("data/crm/contacts_*.csv")])
+            #expect(outcome.status == 0, "\(outcome)")
+            let db = try Database(ws.file("out-\(jobs)/crm-matching.sqlite"))
+            results.append(db.rows("SELECT a_record_id, b_record_id, probability, levels FROM match_evidence").map { $0.map { $0 ?? "" }.joined(separator: "|") }
+                           + db.rows("SELECT record_id, profile_id, linked_by FROM profile_records ORDER BY record_id").map { $0.map { $0 ?? "" }.joined(separator: "|") }
+                           + [db.value("SELECT model FROM match_model") ?? ""])
+        }
+        #expect(results[0].count > 1000)
+        #expect(results[0] == results[1])
+
+        // Against the generator's truth.
+        let db = try Database(ws.file("out-3/crm-matching.sqlite"))
+        var personOfLine: [Int: String] = [:]
+        let truth = try String(contentsOfFile: ws.file("data/truth/records.csv"), encoding: .utf8)
+        for line in truth.split(separator: "\n").dropFirst() where line.hasPrefix("crm,") {
+            let parts = line.split(separator: ",", omittingEmptySubsequences: false)
+            personOfLine[Int(parts[2])!] = String(parts[3])
+        }
+        var together: [String: Int] = [:], person: [String: Int] = [:], both: [String: Int] = [:]
+        for row in db.rows("SELECT s._line, r.profile_id FROM src_crm s JOIN profile_records r ON r.source = 'crm' AND r.record_id = s._record_id") {
+            let p = try #require(personOfLine[Int(row[0] ?? "") ?? -1])
+            together[row[1] ?? "", default: 0] += 1
+            person[p, default: 0] += 1
+            both[(row[1] ?? "") + "|" + p, default: 0] += 1
+        }
+        func pairs(_ c: [String: Int]) -> Double { c.values.reduce(0) { $0 + Double($1 * ($1 - 1) / 2) } }
+        let precision = pairs(both) / max(1, pairs(together)), recall = pairs(both) / max(1, pairs(person))
+        #expect(precision >= 0.99, "precision \(precision), recall \(recall)")
+        #expect(recall >= 0.95, "precision \(precision), recall \(recall)")
+    }
+}
+
 @Suite("Pinned matching model")
 struct PinnedModelTests {
     @Test func aSavedModelIsUsedInsteadOfTraining() throws {
