@@ -387,6 +387,11 @@ extension SQLiteWriter {
             CREATE INDEX identifiers_by_value ON identifiers(type, value);
             CREATE INDEX identifiers_by_profile ON identifiers(profile_id);
             """)
+        // Kept for the golden records: each record's profile by table and record id, without a
+        // join or a sort in SQL.
+        profiles = ProfileMap(ids: profileID, byTable: Dictionary(uniqueKeysWithValues: tables.indices.map { t in
+            (tables[t].source, indexOf[t].map { $0 < 0 ? -1 : Int32(result.profileOf[$0]) })
+        }))
         return summary
     }
 
