@@ -329,25 +329,7 @@ public enum FellegiSunter {
         }
         guard sizes.reduce(0, { $0 + $1.reduce(0) { $0 + $1 * ($1 - 1) / 2 } }) <= limit else { return nil }
         var count = 0
-        for rule in blocking.indices {
-            let start = blocks.start[rule], members = blocks.members[rule]
-            for b in 0..<blocks.blockCount(rule) {
-                let from = Int(start[b]), to = Int(start[b + 1])
-                guard to - from > 1 else { continue }
-                if rule == 0 { count += (to - from) * (to - from - 1) / 2; continue }
-                for i in from..<(to - 1) {
-                    let a = Int(members[i])
-                    pair: for j in (i + 1)..<to {
-                        let b = Int(members[j])
-                        for earlier in 0..<rule {
-                            let x = blocks.blockOf[earlier][a]
-                            if x >= 0 && x == blocks.blockOf[earlier][b] { continue pair }
-                        }
-                        count += 1
-                    }
-                }
-            }
-        }
+        forEachCandidatePair(blocks: blocks, ruleCount: blocking.count) { _, _ in count += 1 }
         return count
     }
 
@@ -360,6 +342,12 @@ public enum FellegiSunter {
 
     static func candidatePairs(blocks: Blocks, ruleCount: Int) -> [Pair] {
         var pairs: [Pair] = []
+        forEachCandidatePair(blocks: blocks, ruleCount: ruleCount) { a, b in pairs.append(Pair(a: Int32(a), b: Int32(b))) }
+        return pairs
+    }
+
+    /// Visits the candidate pairs of all rules, each once, in the order of `candidatePairs`.
+    static func forEachCandidatePair(blocks: Blocks, ruleCount: Int, _ body: (Int, Int) -> Void) {
         for rule in 0..<ruleCount {
             let start = blocks.start[rule], members = blocks.members[rule]
             for b in 0..<blocks.blockCount(rule) {
@@ -373,12 +361,11 @@ public enum FellegiSunter {
                             let x = blocks.blockOf[earlier][a]
                             if x >= 0 && x == blocks.blockOf[earlier][b] { continue pair }
                         }
-                        pairs.append(Pair(a: Int32(a), b: Int32(b)))
+                        body(a, b)
                     }
                 }
             }
         }
-        return pairs
     }
 
     // MARK: Comparison vectors

@@ -65,6 +65,14 @@ extension DryExtraction {
         let stages = try SourceStages(bare, baseDirectory: baseDirectory)
         var paths: [String] = []
         for pattern in source.patterns { paths += Glob.expand(pattern) }
+        return try extract(source, stages: stages, paths: paths, jobs: jobs, pieceSize: pieceSize) { _, _ in }
+    }
+
+    /// Every piece of `paths` through `stages`, in file order (a record carried across a cut is
+    /// extracted again, as the run does); `finish` may change each piece's batch, given the
+    /// piece's processing (group runs) before it is kept.
+    static func extract(_ source: SourceDefinition, stages: SourceStages, paths: [String], jobs: Int, pieceSize: Int,
+                        finish: (inout RecordBatch, SourceStages.Processed) -> Void) throws(RunError) -> [RecordBatch] {
         let mapped = try paths.map { path throws(RunError) in try MappedFile(path: path) }
         let files = paths.enumerated().map { InputFile(index: $0, source: source.name, path: $1, size: mapped[$0].bytes.count) }
         let pieces = parallelMap(files.count, jobs: jobs) { i in
@@ -80,7 +88,9 @@ extension DryExtraction {
                 processed = stages.process(moved, bytes: mapped[pieces[i].file.index].bytes)
             }
             chain.record(pieces[i], processed.output)
-            batches.append(processed.output.batch)
+            var batch = processed.output.batch
+            finish(&batch, processed)
+            batches.append(batch)
         })
         return batches
     }

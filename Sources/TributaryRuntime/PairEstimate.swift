@@ -89,29 +89,12 @@ public enum PairEstimate {
             if matches.isEmpty { throw RunError.input("input path \(pattern) of source '\(source.name)' matches no file") }
             for path in matches where seen.insert(path).inserted { paths.append(path) }
         }
-        let mapped = try paths.map { path throws(RunError) in try MappedFile(path: path) }
-        let files = paths.enumerated().map { InputFile(index: $0, source: source.name, path: $1, size: mapped[$0].bytes.count) }
-        let pieces = parallelMap(files.count, jobs: jobs) { i in
-            source.extractor.plan(files[i], bytes: mapped[i].bytes, targetPieceSize: pieceSize)
-        }.flatMap { $0 }
         var continuation = source.groupLine.map { GroupContinuation(into: $0.into) }
         var deduplicator = Deduplicator(keyColumns: source.keyColumns)
-        var batches: [RecordBatch] = []
-        var chain = PieceChain()
-        try OrderedParallelMap(jobs: jobs).run(count: pieces.count, produce: { i in
-            stages.process(pieces[i], bytes: mapped[pieces[i].file.index].bytes)
-        }, consume: { i, processed in
-            var processed = processed
-            if let moved = chain.adjusted(pieces[i]) {
-                processed = stages.process(moved, bytes: mapped[pieces[i].file.index].bytes)
-            }
-            chain.record(pieces[i], processed.output)
-            var batch = processed.output.batch
+        return try DryExtraction.extract(source, stages: stages, paths: paths, jobs: jobs, pieceSize: pieceSize) { batch, processed in
             if let runs = processed.runs { continuation?.fix(&batch, runs: runs) }
             _ = deduplicator.apply(to: &batch)
-            batches.append(batch)
-        })
-        return batches
+        }
     }
 }
 
