@@ -16,6 +16,22 @@ public struct PipelineDefinition: Sendable {
     public var survivorship: SurvivorshipDefinition? = nil
     /// `activities:`, `traits:`, `segments:` and `exports:`.
     public var audience = AudienceDefinition()
+    /// `gates:` on the whole run (per-source ones are in each source).
+    public var gates = RunGates()
+}
+
+/// Data gates on the outcome of a run: when one fails, the run exits 1 and the previous output
+/// stays published.
+public struct RunGates: Sendable, Equatable {
+    /// At most this change of the profile count against the previously published output.
+    public var maxProfileChange: RejectionLimit?
+    /// No profile may hold more records than this.
+    public var maxClusterSize: Int?
+
+    public init(maxProfileChange: RejectionLimit? = nil, maxClusterSize: Int? = nil) {
+        self.maxProfileChange = maxProfileChange
+        self.maxClusterSize = maxClusterSize
+    }
 }
 
 /// One source: where its files are, how to read them, and what to do to each batch.
@@ -43,6 +59,8 @@ public struct SourceDefinition: Sendable {
     public var maxRejected: RejectionLimit?
     /// Whether a failed reconciliation (e.g. a fixed-width trailer total) fails the run.
     public var failOnReconciliationMismatch: Bool
+    /// The data gate on loaded records: fewer fails the run (`gates.min_records`).
+    public var minRecords: Int? = nil
 
     public struct GroupLine: Sendable {
         public var groupBy: [Int]
@@ -101,7 +119,8 @@ public enum RejectionLimit: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Whether `rejected` of `total` records is over the limit.
+    /// Whether `rejected` of `total` records is over the limit (also: a change of `rejected`
+    /// against a previous `total`).
     public func isExceeded(rejected: Int, total: Int) -> Bool {
         switch self {
         case .count(let n): rejected > n

@@ -69,6 +69,16 @@ public struct PipelineLoader {
         Property("sources", .map(.object([])), required: true, doc: "the inputs, by source name"),
         Property("identity", .checkedElsewhere(summary: "a mapping"), doc: "how records are linked into profiles (identifiers and guards)"),
         Property("profiles", .checkedElsewhere(summary: "a mapping"), doc: "the golden record: attributes and survivorship rules"),
+        Property("gates", .object([
+            Property("min_records", .integer(min: 0), doc: "every source must load at least this many records (a source may set its own under its `gates:`)"),
+            Property("max_profile_change", .custom(summary: "a count (`5000`) or a percentage (`10%`)", check: { node in
+                RejectionLimit(node.scalar ?? "") == nil
+                    ? [.error(.invalidValue, at: node.location,
+                              "max_profile_change must be a count like 5000 or a percentage like 10%, found \(node.safeDescription)")]
+                    : []
+            }), doc: "at most this change of the profile count against the previously published output, up or down"),
+            Property("max_cluster_size", .integer(min: 1), doc: "no profile may hold more records than this"),
+        ]), doc: "data gates on the run's outcome: a failed gate exits 1 and keeps the previous output"),
         Property("activities", .checkedElsewhere(summary: "a mapping"), doc: "which records of which sources are activities (purchases, cart adds...), per source"),
         Property("traits", .checkedElsewhere(summary: "a mapping"), doc: "computed traits: SQL aggregates over each profile's activities"),
         Property("segments", .checkedElsewhere(summary: "a mapping"), doc: "segments: SQL conditions over profile attributes and traits"),
@@ -106,6 +116,9 @@ public struct PipelineLoader {
         ]), doc: "number records 1, 2, ... within runs of consecutive records sharing `group_by` (e.g. the line within a transaction), usable in `key`"),
         Property("rules", .list(.checkedElsewhere(summary: "a rule")),
                  doc: "validity rules; a record that breaks one is quarantined (see `rules` in the reference)"),
+        Property("gates", .object([
+            Property("min_records", .integer(min: 0), doc: "the source must load at least this many records"),
+        ]), doc: "this source's own data gates (overriding the top-level `gates.min_records`)"),
         Property("reconciliation", .object([
             Property("on_mismatch", .choice(["warn", "fail"]), default: "warn",
                      doc: "`fail` makes a failed reconciliation (e.g. a trailer's totals) a data gate"),
@@ -168,6 +181,19 @@ public struct PipelineLoader {
         definition.identity = identity
         definition.survivorship = survivorship
         definition.audience = audience
+        let gates = root["gates"]
+        definition.gates = RunGates(maxProfileChange: gates?["max_profile_change"]?.scalar.flatMap(RejectionLimit.init),
+                                    maxClusterSize: gates?["max_cluster_size"]?.scalar.flatMap { Int($0) })
+        let minRecords = gates?["min_records"]?.scalar.flatMap { Int($0) }
+        let sourceNodes = root["sources"]?.entries ?? []
+        for i in definition.sources.indices {
+            let own = sourceNodes.first { $0.key == definition.sources[i].name }?.value["gates"]?["min_records"]?.scalar.flatMap { Int($0) }
+            definition.sources[i].minRecords = own ?? minRecords
+        }
+        if definition.gates.maxProfileChange != nil || definition.gates.maxClusterSize != nil, identity == nil, let node = root.entry("gates") {
+            diagnostics.add(.warning(.missingKey, at: node.keyLocation, "profile gates do nothing without an `identity:` section",
+                                     hint: "remove max_profile_change / max_cluster_size, or declare identifiers"))
+        }
         return definition
     }
 

@@ -236,6 +236,18 @@ public final class Runner {
             if let limit = source.maxRejected, limit.isExceeded(rejected: counts.quarantined, total: counts.records) {
                 failures.append("source '\(source.name)': \(counts.quarantined) of \(counts.records) records rejected, over the limit of \(limit) (quarantine.max_rejected)")
             }
+            if let minimum = source.minRecords, counts.loaded < minimum {
+                failures.append("source '\(source.name)': \(counts.loaded) records loaded, under the minimum of \(minimum) (gates.min_records)")
+            }
+        }
+        if let identity = ledger.identity {
+            if let limit = definition.gates.maxClusterSize, identity.largestProfile > limit {
+                failures.append("the largest profile holds \(identity.largestProfile) records, over the limit of \(limit) (gates.max_cluster_size); see `pipeline inspect` and identity_refusals")
+            }
+            if let limit = definition.gates.maxProfileChange, let previous = identity.previousProfiles,
+               limit.isExceeded(rejected: abs(identity.profiles - previous), total: previous) {
+                failures.append("\(identity.profiles) profiles against \(previous) in the published output, a change over the limit of \(limit) (gates.max_profile_change)")
+            }
         }
         for source in definition.sources where source.failOnReconciliationMismatch {
             let failed = checks.filter { !$0.passed && files[$0.fileIndex].source == source.name }

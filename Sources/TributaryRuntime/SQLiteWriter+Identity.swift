@@ -14,6 +14,10 @@ public struct IdentitySummary: Sendable {
     /// guards refused.
     public var probabilisticLinks = 0
     public var refusedLinks = 0
+    /// The records of the largest profile (for the `max_cluster_size` gate).
+    public var largestProfile = 0
+    /// The previously published output's profile count; nil without one.
+    public var previousProfiles: Int?
 }
 
 extension SQLiteWriter {
@@ -365,6 +369,8 @@ extension SQLiteWriter {
                                       linkedRecords: result.linkedBy.count { $0 != nil })
         summary.probabilisticLinks = evidence.count
         summary.refusedLinks = result.refusedLinks
+        summary.largestProfile = records.max() ?? 0
+        summary.previousProfiles = previousProfileCount
         let refusal = try db.prepare("INSERT INTO identity_refusals VALUES (?, ?, ?, ?, ?)")
         func label(_ r: Int) -> String { "\(tables[recordSource[r]].source):\(recordID[r])" }
         for r in result.refusals {
@@ -406,6 +412,9 @@ extension SQLiteWriter {
             return [:]
         }
         defer { try? db.execute("DETACH DATABASE previous") }
+        if let count = try? db.prepare("SELECT count(*) FROM previous.profiles"), (try? count.next()) == true {
+            previousProfileCount = count.int(0)
+        }
         var map: [String: String] = [:]
         for table in tables {
             let exists = try db.prepare("SELECT count(*) FROM previous.sqlite_master WHERE type = 'table' AND name IN ('profile_records', '\(table.tableName)')")

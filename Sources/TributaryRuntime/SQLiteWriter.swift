@@ -26,6 +26,8 @@ final class SQLiteWriter: OutputWriter {
     var lineage: [(profile: String, previous: String, records: Int)] = []
     /// The previous output's segment members, read before the transaction like `previousProfiles`.
     var previousMembership: [(segment: String, profile: String, since: String)] = []
+    /// The previous output's profile count (the `max_profile_change` gate); nil without one.
+    var previousProfileCount: Int?
     /// What identity resolution decided, kept in memory for the golden records.
     var profiles: ProfileMap?
     private var finished = false

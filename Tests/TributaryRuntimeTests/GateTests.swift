@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+/// Data gates on a run's outcome: each failing gate exits 1, names itself, and leaves the
+/// previously published output byte for byte.
+@Suite("Data gates")
+struct GateTests {
+    static func pipeline(_ ws: Workspace, gates: String, sourceGates: String = "") throws -> String {
+        try ws.write("p.yml", """
+            version: 1
+            name: gates
+            output: { sqlite: out/gates.sqlite }
+            \(gates)
+            sources:
+              crm:
+                format: csv
+                path: crm.csv
+                fields: { id: id, email: email }
+                \(sourceGates)
+            identity:
+              identifiers:
+                email: { from: [crm.email] }
+            """)
+    }
+
+    @Test func minRecordsPerSource() throws {
+        let ws = try Workspace()
+        try ws.write("crm.csv", "id,email\n1,a@example.com\n2,b@example.com\n")
+        var path = try Self.pipeline(ws, gates: "gates: { min_records: 3 }")
+        var outcome = try CLI.run(["run", path, "--quiet"])
+        #expect(outcome.status == 1, "\(outcome)")
+        #expect(outcome.stderr.contains("source 'crm': 2 records loaded, under the minimum of 3 (gates.min_records)"))
+        #expect(!FileManager.default.fileExists(atPath: ws.file("out/gates.sqlite")))
+        // A source's own gate overrides the top-level one.
+        path = try Self.pipeline(ws, gates: "gates: { min_records: 3 }", sourceGates: "gates: { min_records: 2 }")
+        outcome = try CLI.run(["run", path, "--quiet"])
+        #expect(outcome.status == 0, "\(outcome)")
+    }
+
+    @Test func profileCountChangeAgainstThePublishedOutput() throws {
+        let ws = try Workspace()
+        try ws.write("crm.csv", "id,email\n1,a@example.com\n2,b@example.com\n3,c@example.com\n4,d@example.com\n")
+        let path = try Self.pipeline(ws, gates: "gates: { max_profile_change: 30% }")
+        var outcome = try CLI.run(["run", path, "--quiet"])
+        #expect(outcome.status == 0, "\(outcome)")   // no previous output: nothing to compare
+        let published = try #require(fileBytes(ws.file("out/gates.sqlite")))
+        try ws.write("crm.csv", "id,email\n1,a@example.com\n2,b@example.com\n")
+        outcome = try CLI.run(["run", path, "--quiet"])
+        #expect(outcome.status == 1, "\(outcome)")
+        #expect(outcome.stderr.contains("2 profiles against 4 in the published output, a change over the limit of 30.0% (gates.max_profile_change)"))
+        #expect(fileBytes(ws.file("out/gates.sqlite")) == published)
+        // Within the limit: 3 of 4 is a 25% change.
+        try ws.write("crm.csv", "id,email\n1,a@example.com\n2,b@example.com\n3,c@example.com\n")
+        outcome = try CLI.run(["run", path, "--quiet"])
+        #expect(outcome.status == 0, "\(outcome)")
+    }
+
+    @Test func maxClusterSize() throws {
+        let ws = try Workspace()
+        try ws.write("crm.csv", "id,email\n1,a@example.com\n2,a@example.com\n3,a@example.com\n4,b@example.com\n")
+        var path = try Self.pipeline(ws, gates: "gates: { max_cluster_size: 2 }")
+        var outcome = try CLI.run(["run", path, "--quiet"])
+        #expect(outcome.status == 1, "\(outcome)")
+        #expect(outcome.stderr.contains("the largest profile holds 3 records, over the limit of 2 (gates.max_cluster_size)"))
+        path = try Self.pipeline(ws, gates: "gates: { max_cluster_size: 3 }")
+        outcome = try CLI.run(["run", path, "--quiet"])
+        #expect(outcome.status == 0, "\(outcome)")
+    }
+
+    @Test func badGateValuesAreConfigErrors() throws {
+        let ws = try Workspace()
+        try ws.write("crm.csv", "id,email\n")
+        let path = try Self.pipeline(ws, gates: "gates: { max_profile_change: lots, min_records: -1, max_clustr_size: 3 }")
+        let outcome = try CLI.run(["validate", path])
+        #expect(outcome.status == 78)
+        #expect(outcome.stdout.contains("max_profile_change must be a count like 5000 or a percentage like 10%"))
+        #expect(outcome.stdout.contains("max_clustr_size"))
+        #expect(outcome.stdout.contains("min_records"))
+    }
+}
