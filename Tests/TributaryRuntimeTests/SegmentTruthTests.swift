@@ -75,6 +75,7 @@ struct SegmentTruthTests {
             // Profile → persons, through each record's file and line.
             let db = try Database(ws.file("out/retail-generated.sqlite"))
             var personsOf: [String: Set<Int>] = [:]
+            var shared: [String: Int] = [:], perProfile: [String: Int] = [:], perPerson: [Int: Int] = [:]
             for (source, table, name) in [("crm", "src_crm", "crm"), ("web", "src_web", "web"), ("pos", "src_store_sales", "store_sales"),
                                           ("pos_legacy", "src_legacy_pos", "legacy_pos")] {
                 for row in db.rows("""
@@ -83,9 +84,21 @@ struct SegmentTruthTests {
                     JOIN profile_records r ON r.source = '\(name)' AND r.record_id = s._record_id
                     """) {
                     let relative = (row[1] ?? "").replacingOccurrences(of: ws.file("data") + "/", with: "")
-                    if let person = personOf["\(source),\(relative),\(row[2] ?? "")"] { personsOf[row[0]!, default: []].insert(person) }
+                    if let person = personOf["\(source),\(relative),\(row[2] ?? "")"] {
+                        personsOf[row[0]!, default: []].insert(person)
+                        shared["\(row[0]!) \(person)", default: 0] += 1
+                        perProfile[row[0]!, default: 0] += 1
+                        perPerson[person, default: 0] += 1
+                    }
                 }
             }
+            // Identity first: pairwise precision and recall of the profiles against the people.
+            func pairs<K>(_ counts: [K: Int]) -> Double { counts.values.reduce(0) { $0 + Double($1 * ($1 - 1) / 2) } }
+            let precision = pairs(shared) / pairs(perProfile), recall = pairs(shared) / pairs(perPerson)
+            print("run \(run): identity pairwise precision \(precision) recall \(recall)")
+            #expect(precision >= 0.998, "identity precision \(precision)")
+            #expect(2 * precision * recall / (precision + recall) >= 0.995, "identity F1, recall \(recall)")
+
             func persons(_ sql: String) -> [String: Set<Int>] {
                 var out: [String: Set<Int>] = [:]
                 for row in db.rows(sql) { out[row[0]!, default: []].formUnion(personsOf[row[1]!] ?? []) }
