@@ -169,7 +169,7 @@ public struct AudienceDefinition: Sendable {
                 }
                 var key = SQLExpression(item.value["key"])
                 if key == nil, !source.keyFields.isEmpty {
-                    let text = source.keyFields.map { "CAST(\(quoteIdentifier($0)) AS TEXT)" }.joined(separator: " || '|' || ")
+                    let text = source.keyFields.map { "coalesce(CAST(\(quoteIdentifier($0)) AS TEXT), '')" }.joined(separator: " || '|' || ")
                     key = SQLExpression(text, at: at.location)
                 }
                 audience.activities.append(ActivityDefinition(
