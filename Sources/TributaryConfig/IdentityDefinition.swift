@@ -52,7 +52,19 @@ public struct IdentityDefinition: Sendable {
 
         /// Attribute name → the fields holding it, as (source, output field).
         public var attributes: [(name: String, fields: [(source: String, field: String)])]
+        /// Blocking rules: attribute names, or `sorted(a,b)` for an unordered pair of attributes.
         public var blocking: [[String]]
+
+        /// The two attributes of `sorted(a, b)` (spaces allowed), or nil.
+        public static func sortedPair(_ text: String) -> [String]? {
+            let t = text.trimmingWhitespace
+            guard t.hasPrefix("sorted("), t.hasSuffix(")") else { return nil }
+            let parts = t.dropFirst(7).dropLast().split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace }
+            return parts.count == 2 && !parts.contains(where: \.isEmpty) && parts[0] != parts[1] ? parts : nil
+        }
+
+        /// The canonical text of an unordered pair, as kept in `blocking`: `sorted(a,b)`.
+        public static func sortedKey(_ a: String, _ b: String) -> String { "sorted(\(a),\(b))" }
         public var comparisons: [Comparison]
         public var threshold: Double
         public var seed: UInt64
@@ -76,7 +88,7 @@ public struct IdentityDefinition: Sendable {
             Property("attributes", .map(.oneOf([.string, .list(.string)])), required: true,
                      doc: "attribute → `source.field` references holding it (e.g. `last_name: [crm.last_key, store_sales.last_key]`)"),
             Property("blocking", .list(.list(.string)), required: true,
-                     doc: "rules of attributes that must be equal for two records to be compared, e.g. `[[last_name], [postcode]]`"),
+                     doc: "rules of attributes that must be equal for two records to be compared, e.g. `[[last_name], [postcode]]`; `sorted(given_name, surname)` blocks on the two values as an unordered pair (swapped names share the block)"),
             Property("comparisons", .map(.object([
                 Property("method", .choice(Probabilistic.Method.allCases.map(\.rawValue)), required: true,
                          doc: "how values are compared: `exact`, `jaro_winkler`, `levenshtein`, `damerau_levenshtein`, `name_swap` (first/last swapped, with `with:`), `date`, `numeric`, `token_set`"),
@@ -201,7 +213,24 @@ public struct IdentityDefinition: Sendable {
                                        hint: Suggestions.didYouMean(name, in: names) ?? "attributes: " + names.joined(separator: ", ")))
                 return nil
             }
-            let blocking = (node["blocking"]?.sequence ?? []).map { rule in (rule.sequence ?? []).compactMap(attribute) }
+            // An element is an attribute, or `sorted(a, b)`: the two values as an unordered pair,
+            // so records with the names swapped share the block.
+            let blocking = (node["blocking"]?.sequence ?? []).map { rule in
+                (rule.sequence ?? []).compactMap { element -> String? in
+                    guard let text = element.scalar else { return nil }
+                    if let pair = Probabilistic.sortedPair(text) {
+                        let known = pair.compactMap { attribute(ConfigNode(.scalar($0), at: element.location)) }
+                        return known.count == 2 ? Probabilistic.sortedKey(pair[0], pair[1]) : nil
+                    }
+                    if text.hasPrefix("sorted(") || text.hasSuffix(")") {
+                        diagnostics.add(.error(.invalidValue, at: element.location,
+                                               "\(element.safeDescription) is not `sorted(attribute, attribute)`",
+                                               hint: "two attributes; in a flow list quote it: [\"sorted(given_name, surname)\"]"))
+                        return nil
+                    }
+                    return attribute(element)
+                }
+            }
             var comparisons: [Probabilistic.Comparison] = []
             for entry in node["comparisons"]?.entries ?? [] {
                 guard attribute(ConfigNode(.scalar(entry.key), at: entry.keyLocation)) != nil,

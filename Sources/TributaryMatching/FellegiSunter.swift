@@ -191,8 +191,15 @@ public enum FellegiSunter {
 
     /// Records are candidates under a rule when all its attributes are present and equal.
     public struct BlockingRule: Sendable, Codable, Equatable {
+        /// Attributes whose values must be equal.
         public var attributes: [Int]
-        public init(_ attributes: [Int]) { self.attributes = attributes }
+        /// Pairs of attributes compared as unordered pairs of values: (x, y) of one record
+        /// against (x, y) or (y, x) of the other, so swapped first and last names share a block.
+        public var unordered: [[Int]] = []
+        public init(_ attributes: [Int], unordered: [[Int]] = []) {
+            self.attributes = attributes
+            self.unordered = unordered.filter { $0.count == 2 }
+        }
     }
 
     /// A candidate pair, a < b.
@@ -240,9 +247,24 @@ public enum FellegiSunter {
                     var slotHash = [UInt64](repeating: 0, count: capacity)
                     var slotRecord = [Int32](repeating: -1, count: capacity)
                     let mask = capacity - 1
+                    /// Whether value `k` sorts after value `l` (bytes, then length): the order of an unordered pair.
+                    @inline(__always) func after(_ k: Int, _ l: Int) -> Bool {
+                        let lk = lengths[k], ll = lengths[l], ok = offsets[k], ol = offsets[l]
+                        for i in 0..<min(lk, ll) where bytes[ok + i] != bytes[ol + i] { return bytes[ok + i] > bytes[ol + i] }
+                        return lk > ll
+                    }
+                    /// The value slots of record `r`'s key, unordered pairs in sorted order.
+                    @inline(__always) func slot(_ r: Int, _ part: Int) -> Int {
+                        if part < rule.attributes.count { return r * width + rule.attributes[part] }
+                        let pair = rule.unordered[(part - rule.attributes.count) / 2]
+                        let x = r * width + pair[0], y = r * width + pair[1]
+                        let swap = after(x, y)
+                        return (part - rule.attributes.count) % 2 == 0 ? (swap ? y : x) : (swap ? x : y)
+                    }
+                    let parts = rule.attributes.count + 2 * rule.unordered.count
                     @inline(__always) func sameKey(_ x: Int, _ y: Int) -> Bool {
-                        for attribute in rule.attributes {
-                            let kx = x * width + attribute, ky = y * width + attribute
+                        for part in 0..<parts {
+                            let kx = slot(x, part), ky = slot(y, part)
                             let length = lengths[kx]
                             guard length == lengths[ky] else { return false }
                             let ox = offsets[kx], oy = offsets[ky]
@@ -253,8 +275,11 @@ public enum FellegiSunter {
                     record: for r in 0..<n {
                         // FNV-1a over the length-prefixed values, so ("ab", "c") and ("a", "bc") differ.
                         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-                        for attribute in rule.attributes {
-                            let k = r * width + attribute
+                        for pair in rule.unordered where lengths[r * width + pair[0]] < 0 || lengths[r * width + pair[1]] < 0 {
+                            continue record
+                        }
+                        for part in 0..<parts {
+                            let k = slot(r, part)
                             let length = lengths[k]
                             if length < 0 { continue record }
                             h = (h ^ UInt64(length)) &* 0x100_0000_01b3
@@ -713,7 +738,8 @@ public enum FellegiSunter {
         var iterations = 0
         var converged = true
         for (r, rule) in blocking.enumerated() {
-            let active = comparisons.map { !rule.attributes.contains($0.attribute) }
+            let blocked = Set(rule.attributes + rule.unordered.flatMap { $0 })
+            let active = comparisons.map { !blocked.contains($0.attribute) }
             let tally = tallies.rules[r]
             guard tally.pairs > 0 else { continue }
             let fit = tally.em(active: active, m: initialM(comparisons), u: u, lambda: 0.1, fixM: false, options: options)

@@ -64,7 +64,10 @@ public enum PairEstimate {
         }
         let records = FellegiSunter.Records(columns: columns)
         let attributeIndex = Dictionary(probabilistic.attributes.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let blocking = probabilistic.blocking.map { FellegiSunter.BlockingRule($0.compactMap { attributeIndex[$0] }) }
+        let blocking = probabilistic.blocking.map { rule in
+                FellegiSunter.BlockingRule(rule.compactMap { attributeIndex[$0] },
+                                           unordered: rule.compactMap { IdentityDefinition.Probabilistic.sortedPair($0)?.compactMap { attributeIndex[$0] } })
+            }
         let counts = FellegiSunter.countPairs(records: records, blocking: blocking)
         let sizes = FellegiSunter.blockSizes(records: records, blocking: blocking)
         let rules = probabilistic.blocking.indices.map { r in

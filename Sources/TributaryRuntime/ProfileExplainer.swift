@@ -1,4 +1,5 @@
 import Foundation
+import TributaryConfig
 import TributaryMatching
 
 /// Why the records of a profile are one person, read from a published output database
@@ -365,7 +366,14 @@ public final class ProfileExplainer {
         if let blocking {
             let values = Dictionary(model.comparisons.enumerated().map { ($1.name, valueText[$0]) }, uniquingKeysWith: { x, _ in x })
             let blocked = blocking.contains { rule in
-                rule.allSatisfy { name in values[name].map { $0[0] != nil && $0[0] == $0[1] } ?? false }
+                rule.allSatisfy { name in
+                    if let pair = IdentityDefinition.Probabilistic.sortedPair(name) {
+                        guard let x = values[pair[0]], let y = values[pair[1]], let ax = x[0], let ay = y[0],
+                              let bx = x[1], let by = y[1] else { return false }
+                        return (ax == bx && ay == by) || (ax == by && ay == bx)
+                    }
+                    return values[name].map { $0[0] != nil && $0[0] == $0[1] } ?? false
+                }
             }
             notes.append(blocked ? "a blocking rule pairs these records: the run scored them below the threshold"
                                  : "no blocking rule pairs these records: the run never compared them")

@@ -101,7 +101,10 @@ extension SQLiteWriter {
             let comparisons = probabilistic.comparisons.map { c -> FellegiSunter.Comparison in
                 Self.matcherComparison(c, attributeIndex: attributeIndex)
             }
-            let blocking = probabilistic.blocking.map { FellegiSunter.BlockingRule($0.compactMap { attributeIndex[$0] }) }
+            let blocking = probabilistic.blocking.map { rule in
+                FellegiSunter.BlockingRule(rule.compactMap { attributeIndex[$0] },
+                                           unordered: rule.compactMap { IdentityDefinition.Probabilistic.sortedPair($0)?.compactMap { attributeIndex[$0] } })
+            }
             // Every candidate pair is compared once, for training and scoring.
             var comparedPairs: FellegiSunter.ComparedPairs?
             func compared() -> FellegiSunter.ComparedPairs {

@@ -1063,4 +1063,22 @@ struct IdentityValidationTests {
         #expect(errors[3].hint == "write `30 days`")
         #expect(errors[6].hint == "did you mean 'full_name'?")
     }
+
+    @Test func sortedPairBlockingKeys() throws {
+        func load(_ blocking: String) -> (PipelineDefinition?, DiagnosticBag) {
+            let yaml = Self.comparisons("          last_name: { method: exact }")
+                .replacingOccurrences(of: "blocking: [[last_name]]", with: "blocking: \(blocking)")
+            return PipelineLoader(catalog: Registry.standard, environment: [:], mode: .validate)
+                .load(text: yaml, file: "match.yml", baseDirectory: "/nonexistent")
+        }
+        let (definition, bag) = load("[[\"sorted( first_name , last_name )\", birthdate], [amount]]")
+        #expect(!bag.hasErrors, "\(bag.sorted)")
+        #expect(definition?.identity?.probabilistic?.blocking == [["sorted(first_name,last_name)", "birthdate"], ["amount"]])
+        // Unquoted in a flow list, the comma splits it; a lone or unknown attribute is refused.
+        for bad in ["[[sorted(first_name, last_name)]]", "[[\"sorted(first_name)\"]]", "[[\"sorted(first_name, lastname)\"]]"] {
+            let (none, errors) = load(bad)
+            #expect(none == nil, "\(bad)")
+            #expect(errors.sorted.contains { $0.severity == .error && $0.location.line == 13 }, "\(bad): \(errors.sorted)")   // the blocking line
+        }
+    }
 }

@@ -62,6 +62,33 @@ struct FellegiSunterTests {
                 == rules.map { rule in (0..<400).count { r in rule.attributes.allSatisfy { columns[$0][r] != nil } } })
     }
 
+    /// `sorted(a, b)` blocks on the two values as an unordered pair: a record with the names
+    /// swapped shares the block, one with another name does not; the pairs are exactly those a
+    /// brute-force check over every pair of records finds.
+    @Test func unorderedPairBlocksSwappedNamesTogether() {
+        let first: [String?] = ["Ann", "Lee", "Ann", "Lee", "Bo", nil, "Ann", "Lee"]
+        let last: [String?] = ["Lee", "Ann", "Lee", "Lee", "Lee", "Ann", "Le", "Ann"]
+        let records = FS.Records(strings: [first, last])
+        let rule = FS.BlockingRule([], unordered: [[0, 1]])
+        let pairs = Set(FS.candidatePairs(records: records, blocking: [rule]).map { [Int($0.a), Int($0.b)] })
+        var expected = Set<[Int]>()
+        for a in 0..<first.count {
+            for b in (a + 1)..<first.count {
+                guard let fa = first[a], let la = last[a], let fb = first[b], let lb = last[b] else { continue }
+                if (fa == fb && la == lb) || (fa == lb && la == fb) { expected.insert([a, b]) }
+            }
+        }
+        #expect(pairs == expected)
+        #expect(pairs.contains([0, 1]))          // Ann Lee / Lee Ann: swapped
+        #expect(!pairs.contains([0, 6]))         // Ann Lee / Ann Le: another name
+        #expect(FS.countPairs(records: records, blocking: [rule]) == [expected.count])
+        // With an equal attribute too: both must hold.
+        let dob: [String?] = ["1", "1", "2", "1", "1", "1", "1", "1"]
+        let withDOB = FS.Records(strings: [first, last, dob])
+        let both = Set(FS.candidatePairs(records: withDOB, blocking: [FS.BlockingRule([2], unordered: [[0, 1]])]).map { [Int($0.a), Int($0.b)] })
+        #expect(both == expected.filter { dob[$0[0]] == dob[$0[1]] })
+    }
+
     @Test func comparisonLevels() {
         let comparison = FS.Comparison(name: "name", attribute: 0, levels: [.exact, .jaroWinkler(0.9), .levenshtein(2)])
         func level(_ a: String?, _ b: String?) -> Int {
