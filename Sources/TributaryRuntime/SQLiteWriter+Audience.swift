@@ -31,9 +31,8 @@ extension SQLiteWriter {
         var watch = Stopwatch()
         let profiles = try count("profiles")
         if !audience.activities.isEmpty {
-            let stages = summary.stages
             summary = try buildActivities(audience, tables: tables)
-            summary.stages = stages + [watch.lap("activities", recordsIn: 0, recordsOut: summary.activityCount)]
+            summary.stages.append(watch.lap("activities", recordsIn: 0, recordsOut: summary.activityCount))
             summary.traits = try computeTraits(audience)
             summary.stages.append(watch.lap("traits", recordsIn: summary.activityCount, recordsOut: profiles))
         }
