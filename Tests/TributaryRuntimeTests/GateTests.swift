@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import TributaryRuntime
 
 /// Data gates on a run's outcome: each failing gate exits 1, names itself, and leaves the
 /// previously published output byte for byte.
@@ -76,5 +77,42 @@ struct GateTests {
         #expect(outcome.stdout.contains("max_profile_change must be a count like 5000 or a percentage like 10%"))
         #expect(outcome.stdout.contains("max_clustr_size"))
         #expect(outcome.stdout.contains("min_records"))
+    }
+}
+
+/// Exports follow the database: a run that fails leaves the published exports as they were and
+/// no temporary file beside them.
+@Suite("Exports and failed runs")
+struct ExportSafetyTests {
+    @Test func aFailedGateKeepsThePublishedExports() throws {
+        let ws = try Workspace()
+        try ws.write("crm.csv", "id,email\n1,a@example.com\n2,b@example.com\n")
+        let path = try ws.write("p.yml", """
+            version: 1
+            name: exports
+            output: { sqlite: out/x.sqlite }
+            gates: { min_records: 2 }
+            sources:
+              crm: { format: csv, path: crm.csv, fields: { id: id, email: email } }
+            identity:
+              identifiers:
+                email: { from: [crm.email] }
+            profiles:
+              email: { from: [crm.email] }
+            exports:
+              everyone: { path: out/exports/all.csv, columns: [profile_id], hash_email: email }
+            """)
+        var outcome = try CLI.run(["run", path, "--quiet"])
+        try #require(outcome.status == 0, "\(outcome)")
+        let published = try #require(fileBytes(ws.file("out/exports/all.csv")))
+        #expect(String(decoding: published, as: UTF8.self).split(separator: "\n").count == 3)   // header + 2
+        try ws.write("crm.csv", "id,email\n1,a@example.com\n")
+        outcome = try CLI.run(["run", path, "--quiet"])
+        #expect(outcome.status == 1, "\(outcome)")
+        #expect(fileBytes(ws.file("out/exports/all.csv")) == published)
+        #expect(ws.contents("out/exports") == ["all.csv"])
+        // The published database's ledger still names the file's digest.
+        let db = try Database(ws.file("out/x.sqlite"))
+        #expect(db.value("SELECT sha256 FROM exports") == ActivationHash.sha256Hex(String(decoding: published, as: UTF8.self)))
     }
 }
