@@ -127,7 +127,14 @@ extension SQLiteWriter {
     func computeTraits(_ audience: AudienceDefinition) throws(RunError) -> Int {
         let traits = Self.traitColumns(audience)
         let selectList = traits.map { "(\($0.sql)) AS \(Self.quote($0.name))" }.joined(separator: ",\n  ")
-        let from = "FROM activities a JOIN profiles p USING (profile_id)"
+        // The join to `profiles` costs a lookup per activity; it is made only when a declared
+        // trait names a profile column (or `p.`), which the built-in traits never do.
+        let profileColumns = Set(try db.columns(of: "profiles")).subtracting(["profile_id"])
+        let needsProfiles = audience.traits.contains { trait in
+            let words = Self.identifierWords(trait.expression.text)
+            return words.contains("p") || !profileColumns.isDisjoint(with: words)
+        }
+        let from = needsProfiles ? "FROM activities a JOIN profiles p USING (profile_id)" : "FROM activities a"
         try db.execute("""
             CREATE TEMP TABLE traits (profile_id TEXT PRIMARY KEY, \(traits.map { Self.quote($0.name) }.joined(separator: ", ")));
             INSERT INTO temp.traits SELECT profile_id, \(selectList)
@@ -155,6 +162,29 @@ extension SQLiteWriter {
             WHERE s.profile_id = profiles.profile_id
             """)
         return names.count
+    }
+
+    /// The identifier-like words of an SQL text (letters, digits, `_`), lower-cased; quoted
+    /// strings are skipped, so `kind = 'email'` does not name the column `email`.
+    static func identifierWords(_ sql: String) -> Set<String> {
+        var words = Set<String>()
+        var word = ""
+        var quote: Character?
+        for ch in sql {
+            if let q = quote {
+                if ch == q { quote = nil }
+                continue
+            }
+            if ch == "'" { quote = ch; continue }
+            if ch.isLetter || ch.isNumber || ch == "_" {
+                word.append(ch)
+            } else {
+                if !word.isEmpty { words.insert(word.lowercased()) }
+                word = ""
+            }
+        }
+        if !word.isEmpty { words.insert(word.lowercased()) }
+        return words
     }
 
     /// Evaluates every segment at `as_of` into `segment_membership`, and writes what changed

@@ -85,6 +85,7 @@ struct AudienceTests {
                   return: spend < 0
             traits:
               purchases_7d: count(*) FILTER (WHERE kind = 'purchase' AND within_days(at, 7))
+              email_length: max(length(p.email))   # a golden attribute: the join to profiles is made
             segments:
               big: lifetime_spend_cents >= 100
               small: lifetime_spend_cents < 100
@@ -117,6 +118,7 @@ struct AudienceTests {
         #expect(db.value("SELECT lifetime_spend_cents FROM profiles WHERE email = 'y@example.com'") == "50")
         #expect(db.value("SELECT orders FROM profiles WHERE email = 'y@example.com'") == "1")
         #expect(db.value("SELECT purchases_7d FROM profiles WHERE email = 'y@example.com'") == "1")
+        #expect(db.value("SELECT email_length FROM profiles WHERE email = 'x@example.com'") == "13")
         let x = try #require(db.value("SELECT profile_id FROM profiles WHERE email = 'x@example.com'"))
         let y = try #require(db.value("SELECT profile_id FROM profiles WHERE email = 'y@example.com'"))
         #expect(db.rows("SELECT segment, profile_id FROM segment_membership ORDER BY 1, 2").map { $0.compactMap { $0 } }
@@ -168,7 +170,7 @@ struct AudienceTests {
         #expect(outcome.status == 78)
         let lines = outcome.stdout.split(separator: "\n").map(String.init)
         let typo = try #require(lines.first { $0.contains("segment 'typo'") })
-        #expect(typo.hasPrefix(path + ":30:9: error[TR204]"), "\(typo)")   // the segment line, the column of the value
+        #expect(typo.hasPrefix(path + ":31:9: error[TR204]"), "\(typo)")   // the segment line, the column of the value
         #expect(outcome.stdout.contains("did you mean 'lifetime_spend_cents'?"))
         #expect(lines.contains { $0.contains("segment 'injected'") })
         #expect(lines.contains { $0.contains("segment 'aggregate'") && $0.contains("misuse of aggregate") })
