@@ -281,16 +281,8 @@ extension SQLiteWriter {
         return summaries
     }
 
-    /// The previous output's segment members, read before the load's transaction starts.
+    /// The attached previous output's segment members.
     func previousSegmentMembership() throws(RunError) -> [(segment: String, profile: String, since: String)] {
-        guard FileManager.default.fileExists(atPath: location.target) else { return [] }
-        let uri = "file:" + location.target.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)! + "?mode=ro"
-        do {
-            try db.execute("ATTACH DATABASE '\(uri.replacingOccurrences(of: "'", with: "''"))' AS previous")
-        } catch {
-            return []
-        }
-        defer { try? db.execute("DETACH DATABASE previous") }
         let rows: SQLiteDatabase.Statement
         do {
             rows = try db.prepare("SELECT segment, profile_id, since FROM previous.segment_membership")

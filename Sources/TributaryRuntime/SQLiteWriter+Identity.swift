@@ -404,17 +404,9 @@ extension SQLiteWriter {
         return summary
     }
 
-    /// The previous output's profile id of each record, by "source, file path, line" (empty when
-    /// there is no readable previous output with profiles).
+    /// The attached previous output's profile id of each record, by "source, file path, line"
+    /// (empty when it has no profiles).
     func previousProfileIDs(tables: [SourceTable]) throws(RunError) -> [String: String] {
-        guard FileManager.default.fileExists(atPath: location.target) else { return [:] }
-        let uri = "file:" + location.target.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)! + "?mode=ro"
-        do {
-            try db.execute("ATTACH DATABASE '\(uri.replacingOccurrences(of: "'", with: "''"))' AS previous")
-        } catch {
-            return [:]
-        }
-        defer { try? db.execute("DETACH DATABASE previous") }
         if let count = try? db.prepare("SELECT count(*) FROM previous.profiles"), (try? count.next()) == true {
             previousProfileCount = count.int(0)
         }

@@ -59,9 +59,16 @@ final class SQLiteWriter: OutputWriter {
     func begin(tables: [SourceTable]) throws(RunError) {
         self.tables = tables
         try db.execute(Self.ledgerSchema)
-        try carryOverHistory()
-        previousProfiles = try previousProfileIDs(tables: tables)
-        previousMembership = try previousSegmentMembership()
+        // What the published output holds, read once, with the output attached read-only before
+        // the load's transaction starts (SQLite cannot attach inside one).
+        if attachPreviousOutput() {
+            defer { try? db.execute("DETACH DATABASE previous") }
+            try carryOverHistory()
+            previousProfiles = try previousProfileIDs(tables: tables)
+            previousMembership = try previousSegmentMembership()
+        }
+        let lastRun = try db.prepare("SELECT coalesce(max(run_id), 0) FROM runs")
+        if try lastRun.next() { previousRunID = lastRun.int(0) }
         try db.execute("BEGIN")
         for table in tables {
             let name = Self.quote(table.tableName)
@@ -181,16 +188,16 @@ final class SQLiteWriter: OutputWriter {
         );
         """
 
-    /// Copies the ledger of the currently published output, if there is a readable one.
-    private func carryOverHistory() throws(RunError) {
-        guard FileManager.default.fileExists(atPath: location.target) else { return }
+    /// Attaches the currently published output as `previous`, read-only; false when there is
+    /// none or it cannot be read (a new history starts).
+    private func attachPreviousOutput() -> Bool {
+        guard FileManager.default.fileExists(atPath: location.target) else { return false }
         let uri = "file:" + location.target.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)! + "?mode=ro"
-        do {
-            try db.execute("ATTACH DATABASE '\(uri.replacingOccurrences(of: "'", with: "''"))' AS previous")
-        } catch {
-            return  // unreadable previous output: start a new history
-        }
-        defer { try? db.execute("DETACH DATABASE previous") }
+        return (try? db.execute("ATTACH DATABASE '\(uri.replacingOccurrences(of: "'", with: "''"))' AS previous")) != nil
+    }
+
+    /// Copies the ledger of the attached previous output.
+    private func carryOverHistory() throws(RunError) {
         do {
             // Copy the columns both versions have, so an older output's history survives upgrades.
             for table in ["runs", "run_inputs", "run_stages", "run_counters", "profile_id_changes", "segment_changes", "exports"] {
@@ -203,8 +210,6 @@ final class SQLiteWriter: OutputWriter {
         } catch {
             try? db.execute("DELETE FROM runs; DELETE FROM run_inputs; DELETE FROM run_stages; DELETE FROM run_counters; DELETE FROM profile_id_changes; DELETE FROM segment_changes; DELETE FROM exports;")
         }
-        let max = try db.prepare("SELECT coalesce(max(run_id), 0) FROM runs")
-        if try max.next() { previousRunID = max.int(0) }
     }
 
     /// The columns of `schema.table`, or none when the table does not exist there.
