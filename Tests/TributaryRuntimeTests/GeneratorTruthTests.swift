@@ -12,17 +12,8 @@ struct GeneratorTruthTests {
     }
 
     @Test func everyValidRecordLoadsAndEveryCorruptLineIsQuarantined() throws {
-        let binary = try #require(Self.generator, "tributary-bench was not built beside pipeline")
         let ws = try Workspace()
-        let generate = Process()
-        generate.executableURL = URL(fileURLWithPath: binary)
-        generate.arguments = ["generate", "--persons", "3000", "--seed", "99", "--corrupt-rate", "0.01", "--out", ws.file("data")]
-        let pipe = Pipe()
-        generate.standardOutput = pipe
-        try generate.run()
-        let summary = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        generate.waitUntilExit()
-        #expect(generate.terminationStatus == 0)
+        let summary = try Generated.write(persons: 3000, seed: 99, corruptRate: "0.01", into: ws.file("data"))
         // "3000 persons: N records (+C corrupt lines), ..."
         let corrupt = try #require(summary.split(separator: "+").dropFirst().first?.split(separator: " ").first.flatMap { Int($0) },
                                    "\(summary)")
@@ -73,16 +64,11 @@ struct GeneratorTruthTests {
                 profileOf["\(source),\(relative),\(row[1] ?? "")"] = row[2] ?? ""
             }
         }
-        var pairCounts: (together: [String: Int], person: [String: Int], both: [String: Int]) = ([:], [:], [:])
+        var accuracy = PairwiseAccuracy()
         for (record, person) in personOf {
-            let profile = try #require(profileOf[record], "no profile for \(record)")
-            pairCounts.together[profile, default: 0] += 1
-            pairCounts.person[person, default: 0] += 1
-            pairCounts.both[profile + "|" + person, default: 0] += 1
+            accuracy.add(profile: try #require(profileOf[record], "no profile for \(record)"), person: person)
         }
-        func pairs(_ counts: [String: Int]) -> Double { counts.values.reduce(0) { $0 + Double($1 * ($1 - 1) / 2) } }
-        let precision = pairs(pairCounts.both) / max(1, pairs(pairCounts.together))
-        let recall = pairs(pairCounts.both) / max(1, pairs(pairCounts.person))
+        let precision = accuracy.precision, recall = accuracy.recall
         #expect(precision >= 0.999, "pairwise precision \(precision), recall \(recall)")
         #expect(recall > 0.3, "pairwise recall \(recall)")
     }
@@ -91,35 +77,16 @@ struct GeneratorTruthTests {
 @Suite("Probabilistic matching against the generator's truth")
 struct MatchingTruthTests {
     @Test func crmDuplicatesAreFoundWithoutFalseMerges() throws {
-        let binary = try #require(GeneratorTruthTests.generator, "tributary-bench was not built beside pipeline")
         let ws = try Workspace()
-        let generate = Process()
-        generate.executableURL = URL(fileURLWithPath: binary)
-        generate.arguments = ["generate", "--persons", "3000", "--seed", "5", "--corrupt-rate", "0", "--out", ws.file("data")]
-        generate.standardOutput = FileHandle.nullDevice
-        try generate.run()
-        generate.waitUntilExit()
+        try Generated.write(persons: 3000, seed: 5, corruptRate: "0", into: ws.file("data"))
         let pipeline = CLI.packageRoot.appendingPathComponent("Pipelines/crm-matching.yml").path
         let outcome = try CLI.run(["run", pipeline, "--quiet"],
                                   environment: ["TRIBUTARY_OUT": ws.path, "CRM_PATH": ws.file("data/crm/contacts_*.csv")])
         #expect(outcome.status == 0, "\(outcome)")
         let db = try Database(ws.file("crm-matching.sqlite"))
-        var personOfLine: [Int: String] = [:]
-        let truth = try String(contentsOfFile: ws.file("data/truth/records.csv"), encoding: .utf8)
-        for line in truth.split(separator: "\n").dropFirst() where line.hasPrefix("crm,") {
-            let parts = line.split(separator: ",", omittingEmptySubsequences: false)
-            personOfLine[Int(parts[2])!] = String(parts[3])
-        }
-        var together: [String: Int] = [:], person: [String: Int] = [:], both: [String: Int] = [:]
-        for row in db.rows("SELECT s._line, r.profile_id FROM src_crm s JOIN profile_records r ON r.source = 'crm' AND r.record_id = s._record_id") {
-            let p = try #require(personOfLine[Int(row[0] ?? "") ?? -1])
-            together[row[1] ?? "", default: 0] += 1
-            person[p, default: 0] += 1
-            both[(row[1] ?? "") + "|" + p, default: 0] += 1
-        }
-        func pairs(_ c: [String: Int]) -> Double { c.values.reduce(0) { $0 + Double($1 * ($1 - 1) / 2) } }
-        #expect(pairs(person) > 100, "the generator wrote duplicate contacts")
-        let precision = pairs(both) / max(1, pairs(together)), recall = pairs(both) / max(1, pairs(person))
+        let accuracy = try Generated.crmAccuracy(db, truthFile: ws.file("data/truth/records.csv"))
+        #expect(accuracy.truePairs > 100, "the generator wrote duplicate contacts")
+        let precision = accuracy.precision, recall = accuracy.recall
         #expect(precision >= 0.99, "precision \(precision), recall \(recall)")
         #expect(recall >= 0.95, "precision \(precision), recall \(recall)")
         #expect(Int(db.value("SELECT count(*) FROM match_model") ?? "") == 1)
@@ -131,14 +98,8 @@ struct MatchingJobsTests {
     /// `--jobs` reaches the matcher, and the links, model and profiles do not depend on it; with
     /// the new comparison methods in the file, the links are still right against the truth.
     @Test func oneAndThreeJobsWriteTheSameProfiles() throws {
-        let binary = try #require(GeneratorTruthTests.generator, "tributary-bench was not built beside pipeline")
         let ws = try Workspace()
-        let generate = Process()
-        generate.executableURL = URL(fileURLWithPath: binary)
-        generate.arguments = ["generate", "--persons", "2000", "--seed", "8", "--corrupt-rate", "0", "--out", ws.file("data")]
-        generate.standardOutput = FileHandle.nullDevice
-        try generate.run()
-        generate.waitUntilExit()
+        try Generated.write(persons: 2000, seed: 8, corruptRate: "0", into: ws.file("data"))
         let yaml = try String(contentsOf: CLI.packageRoot.appendingPathComponent("Pipelines/crm-matching.yml"), encoding: .utf8)
             .replacingOccurrences(of: "first_name: { method: jaro_winkler, levels: [0.92, 0.80] }",
                                   with: "first_name: { method: name_swap, with: last_name, levels: [0.92, 0.80] }")
@@ -163,21 +124,8 @@ struct MatchingJobsTests {
 
         // Against the generator's truth.
         let db = try Database(ws.file("out-3/crm-matching.sqlite"))
-        var personOfLine: [Int: String] = [:]
-        let truth = try String(contentsOfFile: ws.file("data/truth/records.csv"), encoding: .utf8)
-        for line in truth.split(separator: "\n").dropFirst() where line.hasPrefix("crm,") {
-            let parts = line.split(separator: ",", omittingEmptySubsequences: false)
-            personOfLine[Int(parts[2])!] = String(parts[3])
-        }
-        var together: [String: Int] = [:], person: [String: Int] = [:], both: [String: Int] = [:]
-        for row in db.rows("SELECT s._line, r.profile_id FROM src_crm s JOIN profile_records r ON r.source = 'crm' AND r.record_id = s._record_id") {
-            let p = try #require(personOfLine[Int(row[0] ?? "") ?? -1])
-            together[row[1] ?? "", default: 0] += 1
-            person[p, default: 0] += 1
-            both[(row[1] ?? "") + "|" + p, default: 0] += 1
-        }
-        func pairs(_ c: [String: Int]) -> Double { c.values.reduce(0) { $0 + Double($1 * ($1 - 1) / 2) } }
-        let precision = pairs(both) / max(1, pairs(together)), recall = pairs(both) / max(1, pairs(person))
+        let accuracy = try Generated.crmAccuracy(db, truthFile: ws.file("data/truth/records.csv"))
+        let precision = accuracy.precision, recall = accuracy.recall
         #expect(precision >= 0.99, "precision \(precision), recall \(recall)")
         #expect(recall >= 0.95, "precision \(precision), recall \(recall)")
     }

@@ -35,15 +35,8 @@ struct SegmentTruthTests {
     }
 
     @Test func membershipAndChangesMatchTheTruthPerSegment() throws {
-        let binary = try #require(GeneratorTruthTests.generator, "tributary-bench was not built beside pipeline")
         let ws = try Workspace()
-        let generate = Process()
-        generate.executableURL = URL(fileURLWithPath: binary)
-        generate.arguments = ["generate", "--persons", "4000", "--seed", "21", "--out", ws.file("data")]
-        generate.standardOutput = FileHandle.nullDevice
-        try generate.run()
-        generate.waitUntilExit()
-        #expect(generate.terminationStatus == 0)
+        try Generated.write(persons: 4000, seed: 21, into: ws.file("data"))
 
         // The truth: records → person, each person's activities and opt-in.
         var personOf: [String: Int] = [:]
@@ -75,7 +68,7 @@ struct SegmentTruthTests {
             // Profile → persons, through each record's file and line.
             let db = try Database(ws.file("out/retail-generated.sqlite"))
             var personsOf: [String: Set<Int>] = [:]
-            var shared: [String: Int] = [:], perProfile: [String: Int] = [:], perPerson: [Int: Int] = [:]
+            var accuracy = PairwiseAccuracy()
             for (source, table, name) in [("crm", "src_crm", "crm"), ("web", "src_web", "web"), ("pos", "src_store_sales", "store_sales"),
                                           ("pos_legacy", "src_legacy_pos", "legacy_pos")] {
                 for row in db.rows("""
@@ -86,18 +79,15 @@ struct SegmentTruthTests {
                     let relative = (row[1] ?? "").replacingOccurrences(of: ws.file("data") + "/", with: "")
                     if let person = personOf["\(source),\(relative),\(row[2] ?? "")"] {
                         personsOf[row[0]!, default: []].insert(person)
-                        shared["\(row[0]!) \(person)", default: 0] += 1
-                        perProfile[row[0]!, default: 0] += 1
-                        perPerson[person, default: 0] += 1
+                        accuracy.add(profile: row[0]!, person: String(person))
                     }
                 }
             }
             // Identity first: pairwise precision and recall of the profiles against the people.
-            func pairs<K>(_ counts: [K: Int]) -> Double { counts.values.reduce(0) { $0 + Double($1 * ($1 - 1) / 2) } }
-            let precision = pairs(shared) / pairs(perProfile), recall = pairs(shared) / pairs(perPerson)
+            let precision = accuracy.precision, recall = accuracy.recall
             print("run \(run): identity pairwise precision \(precision) recall \(recall)")
             #expect(precision >= 0.998, "identity precision \(precision)")
-            #expect(2 * precision * recall / (precision + recall) >= 0.995, "identity F1, recall \(recall)")
+            #expect(accuracy.f1 >= 0.995, "identity F1, recall \(recall)")
 
             func persons(_ sql: String) -> [String: Set<Int>] {
                 var out: [String: Set<Int>] = [:]
