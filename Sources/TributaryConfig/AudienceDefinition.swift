@@ -105,9 +105,6 @@ public struct AudienceDefinition: Sendable {
     ]
     /// Recency, frequency and monetary scores (1-5, 5 best) among profiles with a purchase; ties share a score.
     public static let rfmTraits = ["rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_score"]
-    /// The columns of the `activities` table, which trait expressions aggregate.
-    public static let activityColumns = ["activity_id", "profile_id", "source", "record_id", "kind", "at",
-                                         "amount_cents", "record_key", "order_id"]
 
     static let activityShape = Shape.map(.object([
         Property("at", .string, required: true,

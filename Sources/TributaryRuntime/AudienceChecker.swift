@@ -14,15 +14,15 @@ public enum AudienceChecker {
         var diagnostics: [Diagnostic] = []
         do {
             try db.registerTimeFunctions(asOf: AsOf(Date()))
+            // The schema the run builds: the same statements for the source tables and activities.
             for source in definition.sources {
-                let columns = zip(source.layout.map(\.name), source.columnTypes).map { ", " + quoteIdentifier($0) + " " + $1.sqlType }
-                try db.execute("CREATE TABLE \(quoteIdentifier("src_" + source.name)) (_record_id INTEGER PRIMARY KEY, _file_id INTEGER, _line INTEGER\(columns.joined()))")
+                try db.execute(SQLiteWriter.tableSchema(SourceTable(source: source.name, fields: source.layout.map(\.name),
+                                                                    types: source.columnTypes)))
             }
+            try db.execute(SQLiteWriter.activitiesSchema)
             try db.execute("""
                 CREATE TABLE profile_records (source TEXT, record_id INTEGER, profile_id TEXT, linked_by TEXT);
                 CREATE TABLE profiles (profile_id TEXT PRIMARY KEY, records INTEGER, sources TEXT);
-                CREATE TABLE activities (activity_id INTEGER PRIMARY KEY, profile_id TEXT, source TEXT, record_id INTEGER,
-                                         kind TEXT, at TEXT, amount_cents INTEGER, record_key TEXT, order_id TEXT);
                 CREATE TABLE segment_membership (segment TEXT, profile_id TEXT, since TEXT);
                 """)
             for attribute in definition.survivorship?.attributes ?? [] {
@@ -69,7 +69,7 @@ public enum AudienceChecker {
             let prefix = "SELECT ("
             report("trait '\(trait.name)'", trait.expression,
                    sql: prefix + trait.expression.text + ") FROM activities a JOIN profiles p USING (profile_id) GROUP BY profile_id",
-                   prefix: prefix) { AudienceDefinition.activityColumns + tableColumns("profiles") }
+                   prefix: prefix) { tableColumns("activities") + tableColumns("profiles") }
         }
         if !audience.activities.isEmpty {
             for name in SQLiteWriter.traitColumns(audience).map(\.name) + AudienceDefinition.rfmTraits {

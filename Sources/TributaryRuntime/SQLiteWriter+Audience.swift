@@ -83,23 +83,26 @@ extension SQLiteWriter {
         return "utc_instant(\(at.text))"
     }
 
+    /// The `activities` table (also built, empty, by `AudienceChecker`).
+    static let activitiesSchema = """
+        CREATE TABLE activities (
+          activity_id INTEGER PRIMARY KEY,
+          profile_id TEXT NOT NULL,
+          source TEXT NOT NULL,
+          record_id INTEGER NOT NULL,
+          kind TEXT NOT NULL,
+          at TEXT,
+          amount_cents INTEGER,
+          record_key TEXT,
+          order_id TEXT
+        );
+        """
+
     /// Writes `activities`: every record of the declared sources whose kind condition holds,
     /// with its profile, instant, amount and key.
     func buildActivities(_ audience: AudienceDefinition, tables: [SourceTable]) throws(RunError) -> AudienceSummary {
         var summary = AudienceSummary()
-        try db.execute("""
-            CREATE TABLE activities (
-              activity_id INTEGER PRIMARY KEY,
-              profile_id TEXT NOT NULL,
-              source TEXT NOT NULL,
-              record_id INTEGER NOT NULL,
-              kind TEXT NOT NULL,
-              at TEXT,
-              amount_cents INTEGER,
-              record_key TEXT,
-              order_id TEXT
-            )
-            """)
+        try db.execute(Self.activitiesSchema)
         let tableBySource = Dictionary(uniqueKeysWithValues: tables.map { ($0.source, $0) })
         for activity in audience.activities {
             guard let table = tableBySource[activity.source] else { continue }
