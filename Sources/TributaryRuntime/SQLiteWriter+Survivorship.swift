@@ -62,10 +62,11 @@ extension SQLiteWriter {
             }
             var values = [String?](repeating: nil, count: profileCount)
             var group: [GoldenCandidate] = []
+            var counts: [String: Int] = [:]
             for p in 0..<profileCount where start[p + 1] > start[p] {
                 group.removeAll(keepingCapacity: true)
                 for k in start[p]..<start[p + 1] { group.append(candidates[order[k]]) }
-                guard let best = GoldenCandidate.best(of: group, rules: attribute.rules) else { continue }
+                guard let best = GoldenCandidate.best(of: group, rules: attribute.rules, counts: &counts) else { continue }
                 insert.bind(1, map.ids[p])
                 insert.bind(2, attribute.name)
                 insert.bind(3, best.value)
@@ -116,9 +117,11 @@ struct GoldenCandidate {
     /// The winner under `rules`, then the preferred source, then the later record: the order of
     /// the SQL this replaced (`ORDER BY <rules>, priority, record_id DESC`), with SQLite's text
     /// semantics (byte order for comparisons, characters for `length`).
-    static func best(of group: [GoldenCandidate], rules: [SurvivorshipDefinition.Rule]) -> GoldenCandidate? {
+    /// `counts` is scratch space, passed in so that one dictionary serves every profile.
+    static func best(of group: [GoldenCandidate], rules: [SurvivorshipDefinition.Rule],
+                     counts: inout [String: Int]) -> GoldenCandidate? {
         guard var best = group.first else { return nil }
-        var counts: [String: Int] = [:]
+        counts.removeAll(keepingCapacity: true)
         if rules.contains(.mostFrequent) {
             for c in group { counts[c.value, default: 0] += 1 }
             best.frequency = counts[best.value]!
