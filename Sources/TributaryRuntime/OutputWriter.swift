@@ -6,8 +6,18 @@ public struct SourceTable: Sendable {
     public var source: String
     public var fields: [String]
     public var types: [FieldType]
+    /// `key:`: the fields whose values, joined by `:`, are a record's natural key
+    /// (`profile_records.record_key`); empty when the source declares none.
+    public var keyFields: [String] = []
 
     public var tableName: String { "src_" + source }
+
+    /// The SQL text of a record's natural key over `src_<source>`: the key fields as text joined
+    /// by `:` (an empty field counts as empty text); `NULL` without `key:`.
+    public var recordKeySQL: String {
+        guard !keyFields.isEmpty else { return "NULL" }
+        return keyFields.map { "coalesce(CAST(\(SQLiteWriter.quote($0)) AS TEXT), '')" }.joined(separator: " || ':' || ")
+    }
 }
 
 /// Where a run's results go. The SQLite writer is the embedded default; a PostgreSQL writer

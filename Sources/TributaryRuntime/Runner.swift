@@ -112,7 +112,7 @@ public final class Runner {
             (source.name, try SourceStages(source, baseDirectory: definition.baseDirectory))
         })
         let tables = definition.sources.map {
-            SourceTable(source: $0.name, fields: $0.layout.map(\.name), types: $0.columnTypes)
+            SourceTable(source: $0.name, fields: $0.layout.map(\.name), types: $0.columnTypes, keyFields: $0.keyFields)
         }
         try writer.begin(tables: tables)
         // Failed runs (in `<output>.runs.jsonl`) took ids too: the next run's id follows theirs.

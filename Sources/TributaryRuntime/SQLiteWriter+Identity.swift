@@ -34,8 +34,11 @@ extension SQLiteWriter {
         var recordID: [Int] = []
         var recordOrigin: [(file: Int, line: Int)] = []
         var indexOf: [[Int]] = []             // per table, by _record_id: the global index (-1: none)
+        // Each record's natural key (`key:` fields joined by `:`), in one arena; -1: no key.
+        var keyArena: [UInt8] = []
+        var keyStart: [Int] = []
         for (t, table) in tables.enumerated() {
-            let rows = try db.prepare("SELECT _record_id, _file_id, _line FROM \(Self.quote(table.tableName)) ORDER BY _record_id")
+            let rows = try db.prepare("SELECT _record_id, _file_id, _line, \(table.recordKeySQL) FROM \(Self.quote(table.tableName)) ORDER BY _record_id")
             var map: [Int] = []
             while try rows.next() {
                 let id = rows.int(0)
@@ -44,8 +47,21 @@ extension SQLiteWriter {
                 recordSource.append(t)
                 recordID.append(rows.int(0))
                 recordOrigin.append((rows.int(1), rows.int(2)))
+                if let key = rows.textBytes(3) {
+                    keyStart.append(keyArena.count)
+                    keyArena.append(contentsOf: key)
+                } else {
+                    keyStart.append(-1)
+                }
             }
             indexOf.append(map)
+        }
+        keyStart.append(keyArena.count)
+        /// The end of record r's key in the arena (keys are stored in record order).
+        func keyEnd(_ r: Int) -> Int {
+            var next = r + 1
+            while keyStart[next] < 0 { next += 1 }
+            return keyStart[next]
         }
         let tableIndex = Dictionary(uniqueKeysWithValues: tables.enumerated().map { ($1.source, $0) })
         // Identifier values interned by their bytes as they are read (no String per value); the
@@ -177,15 +193,30 @@ extension SQLiteWriter {
         // Keep the ids of the previous run: each previous profile id goes to the new profile holding
         // most of its records (a split: the largest part keeps it); a new profile holding records
         // of several previous profiles keeps the id of the one with most of them (a merge).
-        // Records are matched across runs by source, file path and line.
+        // Records are matched across runs by source and natural key (`record_key`), else by
+        // source, file name and line: a copy of the same files in another folder keeps its ids.
         let previous = previousProfiles
         var changes: [(profile: String, change: String, previous: String)] = []
         if !previous.isEmpty {
             var shares: [Int: [String: Int]] = [:]  // new profile → previous id → records
+            var fileNames: [Int: String] = [:]
             for r in 0..<recordID.count {
-                let origin = recordOrigin[r]
-                let key = "\(tables[recordSource[r]].source)\u{1F}\(files[origin.file - 1].path)\u{1F}\(origin.line)"
-                if let old = previous[key] { shares[result.profileOf[r], default: [:]][old, default: 0] += 1 }
+                let source = tables[recordSource[r]].source
+                var old: String?
+                if keyStart[r] >= 0 {
+                    let key = String(decoding: keyArena[keyStart[r]..<keyEnd(r)], as: UTF8.self)
+                    old = previous[Self.continuityKey(source: source, recordKey: key)]
+                }
+                if old == nil {
+                    let origin = recordOrigin[r]
+                    let name = fileNames[origin.file] ?? {
+                        let name = URL(fileURLWithPath: files[origin.file - 1].path).lastPathComponent
+                        fileNames[origin.file] = name
+                        return name
+                    }()
+                    old = previous[Self.continuityKey(source: source, fileName: name, line: origin.line)]
+                }
+                if let old { shares[result.profileOf[r], default: [:]][old, default: 0] += 1 }
             }
             var candidates: [(profile: Int, old: String, records: Int)] = []
             for (p, olds) in shares { for (old, n) in olds { candidates.append((p, old, n)) } }
@@ -223,7 +254,7 @@ extension SQLiteWriter {
         try db.execute("""
             CREATE TABLE profiles (profile_id TEXT PRIMARY KEY, records INTEGER NOT NULL, sources TEXT NOT NULL);
             CREATE TABLE profile_records (source TEXT NOT NULL, record_id INTEGER NOT NULL, profile_id TEXT NOT NULL,
-                                          linked_by TEXT, PRIMARY KEY (source, record_id));
+                                          linked_by TEXT, record_key TEXT, PRIMARY KEY (source, record_id));
             CREATE TABLE identifiers (profile_id TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL, records INTEGER NOT NULL);
             CREATE TABLE identity_refusals (type TEXT NOT NULL, value TEXT NOT NULL, reason TEXT NOT NULL, records INTEGER NOT NULL,
                                             detail TEXT);
@@ -258,7 +289,8 @@ extension SQLiteWriter {
         let manyTables = tables.count > 64
         var sourceMask = [UInt64](repeating: 0, count: result.profileCount)
         var sourceSets = [Set<String>](repeating: [], count: manyTables ? result.profileCount : 0)
-        let link = try RowInserter(db, table: "profile_records", width: 4)
+        let link = try RowInserter(db, table: "profile_records", width: 5)
+        try keyArena.withUnsafeBufferPointer { (keys) throws(RunError) in
         try idArena.withUnsafeBufferPointer { (ids) throws(RunError) in
             try link.insert(count: recordID.count) { statement, r, base in
                 let p = result.profileOf[r]
@@ -271,9 +303,16 @@ extension SQLiteWriter {
                 } else {
                     statement.bindNull(base + 4)
                 }
+                if keyStart[r] >= 0 {
+                    let length = keyEnd(r) - keyStart[r]
+                    if length == 0 { statement.bind(base + 5, "") } else { statement.bindText(base + 5, keys.baseAddress! + keyStart[r], length) }
+                } else {
+                    statement.bindNull(base + 5)
+                }
                 records[p] += 1
                 if manyTables { sourceSets[p].insert(tables[t].source) } else { sourceMask[p] |= 1 << UInt64(t) }
             }
+        }
         }
         var sourceList: [UInt64: String] = [:]  // bit set of tables → "crm,web"
         let profile = try RowInserter(db, table: "profiles", width: 3)
@@ -404,8 +443,19 @@ extension SQLiteWriter {
         return summary
     }
 
-    /// The attached previous output's profile id of each record, by "source, file path, line"
-    /// (empty when it has no profiles).
+    /// How a record is recognized in the previous output: by its source and natural key.
+    static func continuityKey(source: String, recordKey: String) -> String {
+        "\(source)\u{1F}k\u{1F}\(recordKey)"
+    }
+
+    /// How a record without a natural key is recognized: by its source, file name and line.
+    static func continuityKey(source: String, fileName: String, line: Int) -> String {
+        "\(source)\u{1F}f\u{1F}\(fileName)\u{1F}\(line)"
+    }
+
+    /// The attached previous output's profile id of each record, by source and natural key
+    /// (`record_key`), and for records without one (or outputs older than `record_key`) by
+    /// source, file name and line. Empty when the previous output has no profiles.
     func previousProfileIDs(tables: [SourceTable]) throws(RunError) -> [String: String] {
         if let count = try? db.prepare("SELECT count(*) FROM previous.profiles"), (try? count.next()) == true {
             previousProfileCount = count.int(0)
@@ -414,19 +464,26 @@ extension SQLiteWriter {
         for table in tables {
             let exists = try db.prepare("SELECT count(*) FROM previous.sqlite_master WHERE type = 'table' AND name IN ('profile_records', '\(table.tableName)')")
             guard try exists.next(), exists.int(0) == 2 else { continue }
+            let hasKeys = (try? db.prepare("SELECT record_key FROM previous.profile_records LIMIT 0")) != nil
             let rows: SQLiteDatabase.Statement
             do {
                 rows = try db.prepare("""
-                    SELECT r.profile_id, i.path, s._line FROM previous.profile_records r
+                    SELECT r.profile_id, i.path, s._line, \(hasKeys ? "r.record_key" : "NULL") FROM previous.profile_records r
                     JOIN previous.\(Self.quote(table.tableName)) s ON r.source = '\(table.source)' AND s._record_id = r.record_id
                     JOIN previous.run_inputs i ON i.file_id = s._file_id AND i.run_id = (SELECT max(run_id) FROM previous.runs)
+                    WHERE r.source = '\(table.source)'
                     """)
             } catch {
                 continue  // an older layout: no ids to keep
             }
             while try rows.next() {
-                guard let id = rows.text(0), let path = rows.text(1) else { continue }
-                map["\(table.source)\u{1F}\(path)\u{1F}\(rows.int(2))"] = id
+                guard let id = rows.text(0) else { continue }
+                if let key = rows.text(3) {
+                    map[Self.continuityKey(source: table.source, recordKey: key)] = id
+                } else if let path = rows.text(1) {
+                    let name = URL(fileURLWithPath: path).lastPathComponent
+                    map[Self.continuityKey(source: table.source, fileName: name, line: rows.int(2))] = id
+                }
             }
         }
         return map
