@@ -6,6 +6,7 @@ usage: side_by_side.py WORK_DIR
 Reads from WORK_DIR, each optional (a missing file shows as '-' or 'not run'):
   tributary.time, reference.time     `/usr/bin/time -v -o FILE` of each run
   tributary.score.json, reference.score.json   `score.py OUT TRUTH --json`
+  tributary.status, reference.status  why a side did not run (one line)
   tributary.sqlite                    for Tributary's stage times (run_stages of its last run)
   reference.err                       for the reference's phase times (its `TIMES {...}` line)
 Ratios are reference / Tributary: above 1 means Tributary is faster / smaller.
@@ -105,16 +106,22 @@ def build_rows(work):
         return "ok" if t["exit"] == 0 else f"FAILED (exit {t['exit']})"
 
     T, R = sides["tributary"], sides["reference"]
-    rows.append(("run", status(T), status(R), ""))
+    st = []
+    for name, side in (("tributary", T), ("reference", R)):
+        note = os.path.join(work, name + ".status")
+        st.append(open(note).read().strip() if side["time"] is None and os.path.exists(note) else status(side))
+    rows.append(("run", st[0], st[1], ""))
     tw = T["time"] and T["time"]["wall_s"]
     rw = R["time"] and R["time"]["wall_s"]
-    rows.append(("wall time", f"{tw:.2f} s" if tw else "-", f"{rw:.2f} s" if rw else "-", ratio(rw, tw)))
+    sec = lambda x: "-" if x is None else f"{x:.2f} s"
+    rows.append(("wall time", sec(tw), sec(rw), ratio(rw, tw)))
     tc = T["time"] and T["time"]["cpu_s"]
     rc = R["time"] and R["time"]["cpu_s"]
-    rows.append(("CPU time (user + system)", f"{tc:.2f} s" if tc else "-", f"{rc:.2f} s" if rc else "-", ratio(rc, tc)))
+    rows.append(("CPU time (user + system)", sec(tc), sec(rc), ratio(rc, tc)))
     tm = T["time"] and T["time"]["rss_kib"]
     rm = R["time"] and R["time"]["rss_kib"]
-    rows.append(("peak RSS", f"{tm / 1024:.0f} MiB" if tm else "-", f"{rm / 1024:.0f} MiB" if rm else "-", ratio(rm, tm)))
+    mib = lambda x: "-" if x is None else f"{x / 1024:.0f} MiB"
+    rows.append(("peak RSS", mib(tm), mib(rm), ratio(rm, tm)))
     ts, rs = T["score"] or {}, R["score"] or {}
     rows.append(("pairwise P / R / F1", prf(ts.get("pairwise")), prf(rs.get("pairwise")), ""))
     for seg in SEGMENTS:
