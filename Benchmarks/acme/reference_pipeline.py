@@ -486,7 +486,10 @@ def main():
     ap.add_argument("--as-of", default=T_ASOF.strftime("%Y-%m-%d"),
                     help="snapshot day D: segments are evaluated at D 00:00Z (default %(default)s)")
     a = ap.parse_args()
-    T_ASOF = datetime.strptime(a.as_of, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    try:
+        T_ASOF = datetime.strptime(a.as_of, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        ap.error(f"--as-of wants YYYY-MM-DD, not {a.as_of!r}")
     T_MS = int(T_ASOF.timestamp() * 1000)
     t0 = time.perf_counter()
     rejects = Counter()
