@@ -300,10 +300,6 @@ public struct PipelineLoader {
                 types.append(.integer)
             }
         }
-        var keyColumns: [Int] = []
-        for keyNode in node["key"]?.scalarList ?? [] where checkFields {
-            if let column = keyScope.resolve(keyNode, diagnostics: &diagnostics) { keyColumns.append(column) }
-        }
         var rules: (any RecordStep)?
         if let rulesNode = node["rules"] {
             ShapeValidator.validate(rulesNode, against: catalog.rules.spec.shape, context: "'rules'", diagnostics: &diagnostics)
@@ -312,6 +308,16 @@ public struct PipelineLoader {
 
         let transforms = buildTransforms(node["transforms"]?.sequence ?? [], scope: &scope,
                                          checkFields: checkFields, diagnostics: &diagnostics)
+        // The key is read after rules and transforms, so it may name a derived field
+        // (`derive: { into: txn_key, ... }`) or the numbered line.
+        if checkFields {
+            keyScope = scope
+            if let groupField { keyScope.expose(groupField.name, column: groupField.column) }
+        }
+        var keyColumns: [Int] = []
+        for keyNode in node["key"]?.scalarList ?? [] where checkFields {
+            if let column = keyScope.resolve(keyNode, diagnostics: &diagnostics) { keyColumns.append(column) }
+        }
         guard let component, let extractor, diagnostics.errorCount == errorsBefore else { return nil }
         let gate = node["quarantine"]?["max_rejected"]?.scalar.flatMap(RejectionLimit.init) ?? defaultGate
         let layout = scope.layout + (groupField.map { [$0] } ?? [])

@@ -160,6 +160,9 @@ extension RunReport {
         var out = "<section id=\"identity\">\n<h2>Profiles</h2>\n"
         let average = identity.profiles > 0 ? Double(identity.records) / Double(identity.profiles) : 0
         out += "<p>\(grouped(identity.records)) records in <strong>\(grouped(identity.profiles))</strong> profiles (\(String(format: "%.2f", average)) records per profile).</p>\n"
+        if identity.unidentified > 0 {
+            out += "<p>\(grouped(identity.unidentified)) records joined no profile: they carry no identifier value and no probabilistic link (a walk-in sale is a sale, not a customer). Their activities are kept, unattributed.</p>\n"
+        }
         out += Chart.histogram(id: "cluster-chart", title: "Profiles by number of records (cluster size)",
                                xLabel: "records in the profile", bins: identity.clusterSizes)
         out += "<div class=\"columns\">\n"

@@ -52,6 +52,8 @@ public struct RunReport: Sendable {
     public struct Identity: Sendable, Equatable {
         public var profiles = 0
         public var records = 0
+        /// Records that joined no profile: no identifier value, no probabilistic link.
+        public var unidentified = 0
         public var clusterSizes: [Bin] = []
         public var sourceMixes: [Bin] = []
         public var linkedBy: [Bin] = []
@@ -252,9 +254,11 @@ public struct RunReport: Sendable {
             identity.sourceMixes = try db.bins("SELECT sources, count(*) FROM profiles GROUP BY sources ORDER BY 2 DESC, 1 LIMIT 12")
             if db.has("profile_records") {
                 identity.linkedBy = try db.bins("""
-                    SELECT coalesce(linked_by, '(founded a profile)'), count(*) FROM profile_records
-                    GROUP BY linked_by ORDER BY 2 DESC, 1
+                    SELECT CASE WHEN profile_id IS NULL THEN '(no profile: no identifier, no link)'
+                                ELSE coalesce(linked_by, '(founded a profile)') END, count(*) FROM profile_records
+                    GROUP BY 1 ORDER BY 2 DESC, 1
                     """)
+                identity.unidentified = try db.int("SELECT count(*) FROM profile_records WHERE profile_id IS NULL")
             }
             if db.has("identity_refusals") {
                 identity.refusals = try db.bins("SELECT reason, count(*) FROM identity_refusals GROUP BY reason ORDER BY reason")

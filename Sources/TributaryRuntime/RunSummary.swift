@@ -36,6 +36,9 @@ public enum RunSummary {
         }
         if let identity = ledger.identity {
             var line = "  identity: \(identity.records) records → \(identity.profiles) profiles"
+            if identity.unidentifiedRecords > 0 {
+                line += "; \(identity.unidentifiedRecords) records with no identifier and no link joined none (unattributed)"
+            }
             if identity.probabilisticLinks > 0 {
                 line += "; \(identity.probabilisticLinks) probabilistic links (\(identity.refusedLinks) refused by the guards)"
             }

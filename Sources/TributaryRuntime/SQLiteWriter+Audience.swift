@@ -87,7 +87,7 @@ extension SQLiteWriter {
     static let activitiesSchema = """
         CREATE TABLE activities (
           activity_id INTEGER PRIMARY KEY,
-          profile_id TEXT NOT NULL,
+          profile_id TEXT,
           source TEXT NOT NULL,
           record_id INTEGER NOT NULL,
           kind TEXT NOT NULL,
@@ -141,7 +141,7 @@ extension SQLiteWriter {
         try db.execute("""
             CREATE TEMP TABLE traits (profile_id TEXT PRIMARY KEY, \(traits.map { Self.quote($0.name) }.joined(separator: ", ")));
             INSERT INTO temp.traits SELECT profile_id, \(selectList)
-              \(from) WHERE a.at IS NULL OR a.at <= as_of() GROUP BY profile_id;
+              \(from) WHERE a.profile_id IS NOT NULL AND (a.at IS NULL OR a.at <= as_of()) GROUP BY profile_id;
             INSERT INTO temp.traits SELECT p.profile_id, d.* FROM profiles p
               CROSS JOIN (SELECT \(selectList) \(from) WHERE 0) d
               WHERE p.profile_id NOT IN (SELECT profile_id FROM temp.traits);

@@ -18,6 +18,9 @@ public struct IdentitySummary: Sendable {
     public var largestProfile = 0
     /// The previously published output's profile count; nil without one.
     public var previousProfiles: Int?
+    /// Records with no identifier value and no probabilistic link (a walk-in sale): they join
+    /// no profile (`profile_records.profile_id` is NULL) and their activities are unattributed.
+    public var unidentifiedRecords = 0
 }
 
 extension SQLiteWriter {
@@ -166,6 +169,13 @@ extension SQLiteWriter {
             }
             strongest[p] = i
         }
+        // A record alone in its profile, with no identifier value (and so no link of any kind),
+        // stands for no one we can name: a walk-in sale is a sale, not a customer. It joins no
+        // profile; its activities are kept, unattributed.
+        var size = [Int32](repeating: 0, count: result.profileCount)
+        for r in 0..<recordID.count { size[result.profileOf[r]] += 1 }
+        let unidentified = (0..<result.profileCount).map { strongest[$0] < 0 && size[$0] == 1 }
+        let unidentifiedCount = unidentified.count { $0 }
         var profileID = [String](repeating: "", count: result.profileCount)
         for p in 0..<result.profileCount where strongest[p] >= 0 {
             let o = strongest[p]
@@ -176,7 +186,7 @@ extension SQLiteWriter {
         // (The "source, file name" prefix once per table and file, not once per record.)
         var prefixes: [Int: [UInt8]] = [:]
         var key: [UInt8] = []
-        for r in 0..<recordID.count where profileID[result.profileOf[r]].isEmpty {
+        for r in 0..<recordID.count where profileID[result.profileOf[r]].isEmpty && !unidentified[result.profileOf[r]] {
             let origin = recordOrigin[r]
             let prefix = prefixes[recordSource[r] << 32 | origin.file] ?? {
                 let name = URL(fileURLWithPath: files[origin.file - 1].path).lastPathComponent
@@ -200,7 +210,7 @@ extension SQLiteWriter {
         if !previous.isEmpty {
             var shares: [Int: [String: Int]] = [:]  // new profile → previous id → records
             var fileNames: [Int: String] = [:]
-            for r in 0..<recordID.count {
+            for r in 0..<recordID.count where !unidentified[result.profileOf[r]] {
                 let source = tables[recordSource[r]].source
                 var old: String?
                 if keyStart[r] >= 0 {
@@ -229,7 +239,7 @@ extension SQLiteWriter {
             }
             for (p, old) in kept { profileID[p] = old }
             // Fresh ids must not reuse a kept one.
-            for p in 0..<result.profileCount where kept[p] == nil && taken.contains(profileID[p]) {
+            for p in 0..<result.profileCount where kept[p] == nil && !unidentified[p] && taken.contains(profileID[p]) {
                 profileID[p] += "_" + String(p)
             }
             for (p, olds) in shares {
@@ -253,7 +263,7 @@ extension SQLiteWriter {
 
         try db.execute("""
             CREATE TABLE profiles (profile_id TEXT PRIMARY KEY, records INTEGER NOT NULL, sources TEXT NOT NULL);
-            CREATE TABLE profile_records (source TEXT NOT NULL, record_id INTEGER NOT NULL, profile_id TEXT NOT NULL,
+            CREATE TABLE profile_records (source TEXT NOT NULL, record_id INTEGER NOT NULL, profile_id TEXT,
                                           linked_by TEXT, record_key TEXT, PRIMARY KEY (source, record_id));
             CREATE TABLE identifiers (profile_id TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL, records INTEGER NOT NULL);
             CREATE TABLE identity_refusals (type TEXT NOT NULL, value TEXT NOT NULL, reason TEXT NOT NULL, records INTEGER NOT NULL,
@@ -297,7 +307,11 @@ extension SQLiteWriter {
                 let t = recordSource[r]
                 statement.bind(base + 1, sourceNames[t])
                 statement.bind(base + 2, recordID[r])
-                statement.bindText(base + 3, ids.baseAddress! + idStart[p], idStart[p + 1] - idStart[p])
+                if unidentified[p] {
+                    statement.bindNull(base + 3)
+                } else {
+                    statement.bindText(base + 3, ids.baseAddress! + idStart[p], idStart[p + 1] - idStart[p])
+                }
                 if let by = result.linkedBy[r] {
                     statement.bind(base + 4, by == Stitcher.pairLinkType ? linkNames[linkNames.count - 1] : linkNames[by])
                 } else {
@@ -316,8 +330,10 @@ extension SQLiteWriter {
         }
         var sourceList: [UInt64: String] = [:]  // bit set of tables → "crm,web"
         let profile = try RowInserter(db, table: "profiles", width: 3)
+        let named = (0..<result.profileCount).filter { !unidentified[$0] }
         try idArena.withUnsafeBufferPointer { (ids) throws(RunError) in
-            try profile.insert(count: result.profileCount) { statement, p, base in
+            try profile.insert(count: named.count) { statement, i, base in
+                let p = named[i]
                 statement.bindText(base + 1, ids.baseAddress! + idStart[p], idStart[p + 1] - idStart[p])
                 statement.bind(base + 2, records[p])
                 if manyTables {
@@ -407,8 +423,9 @@ extension SQLiteWriter {
                 CREATE INDEX match_evidence_by_b ON match_evidence(b_source, b_record_id);
                 """)
         }
-        var summary = IdentitySummary(records: recordID.count, profiles: result.profileCount,
+        var summary = IdentitySummary(records: recordID.count, profiles: result.profileCount - unidentifiedCount,
                                       linkedRecords: result.linkedBy.count { $0 != nil })
+        summary.unidentifiedRecords = unidentifiedCount
         summary.probabilisticLinks = evidence.count
         summary.refusedLinks = result.refusedLinks
         summary.largestProfile = records.max() ?? 0
@@ -438,7 +455,7 @@ extension SQLiteWriter {
         // Kept for the golden records: each record's profile by table and record id, without a
         // join or a sort in SQL.
         profiles = ProfileMap(ids: profileID, byTable: Dictionary(uniqueKeysWithValues: tables.indices.map { t in
-            (tables[t].source, indexOf[t].map { $0 < 0 ? -1 : Int32(result.profileOf[$0]) })
+            (tables[t].source, indexOf[t].map { $0 < 0 || unidentified[result.profileOf[$0]] ? -1 : Int32(result.profileOf[$0]) })
         }))
         return summary
     }

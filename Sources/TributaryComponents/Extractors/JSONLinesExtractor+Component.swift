@@ -7,6 +7,17 @@ extension JSONLinesExtractor: ExtractorComponent {
 
     static let pathsShape = Shape.oneOf([pathShape, .list(pathShape)])
 
+    /// The rules of `require:`, and of each of its `conditional:` items.
+    static let ruleProperties = [
+        Property("paths", pathsShape, doc: "keys that must be present (any value, `null` included)"),
+        Property("not_null", pathsShape, doc: "keys that must be present and not `null`"),
+        Property("not_empty", pathsShape, doc: "keys that must be present, not `null` and not `\"\"`"),
+        Property("allowed", .map(.list(.string)),
+                 doc: "JSON path → the values it may take, compared as text (a string decoded, a number or boolean as written); an absent or `null` value passes, so add the path to `not_null` to require it"),
+        Property("at_least_one_of", .list(.list(pathShape)),
+                 doc: "groups of paths; each group needs at least one value that is not absent, `null` or `\"\"` (e.g. `[$.userId, $.anonymousId]`)"),
+    ]
+
     public static let spec = ComponentSpec(
         name: "jsonl",
         kind: .extractor,
@@ -30,15 +41,13 @@ extension JSONLinesExtractor: ExtractorComponent {
                                                locatorDoc: "a JSON path, or several: the first non-empty value wins"),
                      required: true,
                      doc: "output field name → JSON path (`email: $.traits.email`), a list of paths to coalesce, or `{ path: ..., type: ... }`"),
-            Property("require", .object([
-                Property("paths", pathsShape, doc: "keys that must be present (any value, `null` included)"),
-                Property("not_null", pathsShape, doc: "keys that must be present and not `null`"),
-                Property("not_empty", pathsShape, doc: "keys that must be present, not `null` and not `\"\"`"),
-                Property("allowed", .map(.list(.string)),
-                         doc: "JSON path → the values it may take, compared as text (a string decoded, a number or boolean as written); an absent or `null` value passes, so add the path to `not_null` to require it"),
-                Property("at_least_one_of", .list(.list(pathShape)),
-                         doc: "groups of paths; each group needs at least one value that is not absent, `null` or `\"\"` (e.g. `[$.userId, $.anonymousId]`)"),
-            ]), doc: "validity rules checked on every line, in the order paths, not_null, not_empty, allowed, at_least_one_of; the first broken rule quarantines the line as `rule_failed`, with a detail naming the rule and the path, never the value"),
+            Property("require", .object(ruleProperties + [
+                Property("conditional", .list(.object([
+                    Property("when", .string,
+                             doc: "(required) `$.path == 'text'`, `$.path != 'text'`, `$.path in ('a', 'b')` or `$.path not in ('a', 'b')`, compared as text; `==` and `in` need a value, `!=` and `not in` also hold for an absent or `null` key"),
+                ] + ruleProperties)),
+                         doc: "rules that apply only to the lines where their `when:` holds, e.g. `- { when: \"$.type == 'track'\", not_empty: [$.event] }`"),
+            ]), doc: "validity rules checked on every line, in the order paths, not_null, not_empty, allowed, at_least_one_of, then the conditional ones; the first broken rule quarantines the line as `rule_failed`, with a detail naming the rule, its condition and the path, never the value"),
         ]),
         example: """
             format: jsonl
@@ -58,6 +67,9 @@ extension JSONLinesExtractor: ExtractorComponent {
                 $.type: [track, identify, page]
               at_least_one_of:
                 - [$.userId, $.anonymousId]
+              conditional:
+                - when: $.type == 'track'
+                  not_empty: [$.event]
             """)
 
     /// Problems of one path node; the same diagnostics from the spec's check and from `make`
@@ -87,6 +99,34 @@ extension JSONLinesExtractor: ExtractorComponent {
         (node?.scalarList ?? []).compactMap { parsePath($0, diagnostics: &diagnostics) }
     }
 
+    /// The unconditional rules of a `require:` mapping or of one of its `conditional:` items.
+    static func parseRules(_ require: ConfigNode, diagnostics: inout DiagnosticBag) -> Requirements {
+        var requirements = Requirements()
+        requirements.present = parsePaths(require["paths"], diagnostics: &diagnostics)
+        requirements.notNull = parsePaths(require["not_null"], diagnostics: &diagnostics)
+        requirements.notEmpty = parsePaths(require["not_empty"], diagnostics: &diagnostics)
+        for entry in require["allowed"]?.entries ?? [] {
+            let keyNode = ConfigNode(.scalar(entry.key), at: entry.keyLocation)
+            let path = parsePath(keyNode, diagnostics: &diagnostics)
+            let values = (entry.value.sequence ?? []).compactMap(\.scalar)
+            if entry.value.sequence?.isEmpty == true {
+                diagnostics.add(.error(.invalidValue, at: entry.value.location,
+                                       "`allowed` lists no value for \(entry.key)",
+                                       hint: "list the values it may take, e.g. `\(entry.key): [track, page]`"))
+            }
+            if let path { requirements.allowed.append(.init(path: path, values: values)) }
+        }
+        for group in require["at_least_one_of"]?.sequence ?? [] {
+            let paths = parsePaths(group.sequence == nil ? nil : group, diagnostics: &diagnostics)
+            if group.sequence?.isEmpty == true {
+                diagnostics.add(.error(.invalidValue, at: group.location, "an `at_least_one_of` group lists no path",
+                                       hint: "e.g. `- [$.userId, $.anonymousId]`"))
+            }
+            if !paths.isEmpty { requirements.atLeastOneOf.append(paths) }
+        }
+        return requirements
+    }
+
     public static func make(source: ConfigNode, diagnostics: inout DiagnosticBag) -> (any Extractor)? {
         let before = diagnostics.errorCount
         var fields: [Field] = []
@@ -102,27 +142,20 @@ extension JSONLinesExtractor: ExtractorComponent {
 
         var requirements = Requirements()
         if let require = source["require"] {
-            requirements.present = parsePaths(require["paths"], diagnostics: &diagnostics)
-            requirements.notNull = parsePaths(require["not_null"], diagnostics: &diagnostics)
-            requirements.notEmpty = parsePaths(require["not_empty"], diagnostics: &diagnostics)
-            for entry in require["allowed"]?.entries ?? [] {
-                let keyNode = ConfigNode(.scalar(entry.key), at: entry.keyLocation)
-                let path = parsePath(keyNode, diagnostics: &diagnostics)
-                let values = (entry.value.sequence ?? []).compactMap(\.scalar)
-                if entry.value.sequence?.isEmpty == true {
-                    diagnostics.add(.error(.invalidValue, at: entry.value.location,
-                                           "`allowed` lists no value for \(entry.key)",
-                                           hint: "list the values it may take, e.g. `\(entry.key): [track, page]`"))
+            requirements = parseRules(require, diagnostics: &diagnostics)
+            for item in require["conditional"]?.sequence ?? [] {
+                guard let whenNode = item["when"] else {
+                    diagnostics.add(.error(.missingKey, at: item.location, "a conditional rule has no `when:`",
+                                           hint: "e.g. `- { when: \"$.type == 'track'\", not_empty: [$.event] }`"))
+                    continue
                 }
-                if let path { requirements.allowed.append(.init(path: path, values: values)) }
-            }
-            for group in require["at_least_one_of"]?.sequence ?? [] {
-                let paths = parsePaths(group.sequence == nil ? nil : group, diagnostics: &diagnostics)
-                if group.sequence?.isEmpty == true {
-                    diagnostics.add(.error(.invalidValue, at: group.location, "an `at_least_one_of` group lists no path",
-                                           hint: "e.g. `- [$.userId, $.anonymousId]`"))
+                let condition = JSONCondition.parse(whenNode, diagnostics: &diagnostics)
+                let rules = parseRules(item, diagnostics: &diagnostics)
+                if rules.paths.isEmpty {
+                    diagnostics.add(.error(.missingKey, at: item.location, "the conditional rule checks nothing",
+                                           hint: "add `not_empty:`, `not_null:`, `paths:`, `allowed:` or `at_least_one_of:` beside `when:`"))
                 }
-                if !paths.isEmpty { requirements.atLeastOneOf.append(paths) }
+                if let condition { requirements.conditional.append(.init(condition: condition, rules: rules)) }
             }
         }
         guard diagnostics.errorCount == before else { return nil }

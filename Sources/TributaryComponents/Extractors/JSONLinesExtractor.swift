@@ -68,17 +68,36 @@ public struct JSONLinesExtractor: Extractor {
         public var allowed: [Allowed]
         /// In each group, at least one path must have a non-empty value.
         public var atLeastOneOf: [[JSONPath]]
+        /// Rules checked only on the lines where their condition holds (`conditional:`), after
+        /// the unconditional ones.
+        public var conditional: [Conditional]
+
+        /// Rules that apply where `condition` holds (`when: $.type == 'track'`).
+        public struct Conditional: Sendable {
+            public var condition: JSONCondition
+            /// The rules; their own `conditional` is ignored.
+            public var rules: Requirements
+
+            public init(condition: JSONCondition, rules: Requirements) {
+                self.condition = condition
+                self.rules = rules
+            }
+        }
 
         public init(present: [JSONPath] = [], notNull: [JSONPath] = [], notEmpty: [JSONPath] = [],
-                    allowed: [Allowed] = [], atLeastOneOf: [[JSONPath]] = []) {
+                    allowed: [Allowed] = [], atLeastOneOf: [[JSONPath]] = [], conditional: [Conditional] = []) {
             self.present = present
             self.notNull = notNull
             self.notEmpty = notEmpty
             self.allowed = allowed
             self.atLeastOneOf = atLeastOneOf
+            self.conditional = conditional
         }
 
-        var paths: [JSONPath] { present + notNull + notEmpty + allowed.map(\.path) + atLeastOneOf.flatMap { $0 } }
+        var paths: [JSONPath] {
+            present + notNull + notEmpty + allowed.map(\.path) + atLeastOneOf.flatMap { $0 }
+                + conditional.flatMap { [$0.condition.path] + $0.rules.paths }
+        }
     }
 
     public let fields: [Field]
@@ -227,6 +246,16 @@ final class CompiledMapping: @unchecked Sendable {
         /// Allowed values (`allowedValues`) or group members (`groupSlots`): first and count.
         var first: Int32
         var count: Int32
+        /// The condition (`conditions`) under which the rule applies, or -1 (always).
+        var condition: Int32 = -1
+    }
+
+    /// A compiled `when:`: the slot's value is (or, negated, is not) one of the listed values.
+    struct ConditionCheck {
+        var slot: Int32
+        var first: Int32
+        var count: Int32
+        var negated: Bool
     }
 
     struct ValueRef {
@@ -244,6 +273,7 @@ final class CompiledMapping: @unchecked Sendable {
     let groupSlots: UnsafeMutablePointer<Int32>
     let allowedValues: UnsafeMutablePointer<ValueRef>
     let allowedBytes: UnsafeMutablePointer<UInt8>
+    let conditions: UnsafeMutablePointer<ConditionCheck>
     /// For each check: the quarantine detail (rule and path, never the value).
     let checkDetails: [String]
 
@@ -264,34 +294,53 @@ final class CompiledMapping: @unchecked Sendable {
         var group: [Int32] = []
         var values: [ValueRef] = []
         var bytes: [UInt8] = []
-        for path in requirements.present {
-            list.append(RuleCheck(kind: RuleCheck.present, slot: Int32(program.slot(of: path)), first: 0, count: 0))
-            details.append("rule require.paths failed: \(path) is absent")
-        }
-        for path in requirements.notNull {
-            list.append(RuleCheck(kind: RuleCheck.notNull, slot: Int32(program.slot(of: path)), first: 0, count: 0))
-            details.append("rule require.not_null failed: \(path) is absent or null")
-        }
-        for path in requirements.notEmpty {
-            list.append(RuleCheck(kind: RuleCheck.notEmpty, slot: Int32(program.slot(of: path)), first: 0, count: 0))
-            details.append("rule require.not_empty failed: \(path) is absent, null or empty")
-        }
-        for rule in requirements.allowed {
+        var conditionList: [ConditionCheck] = []
+        func addValues(_ texts: [String]) -> Int32 {
             let first = Int32(values.count)
-            for value in rule.values {
+            for value in texts {
                 values.append(ValueRef(offset: Int32(bytes.count), length: Int32(value.utf8.count)))
                 bytes += Array(value.utf8)
             }
-            list.append(RuleCheck(kind: RuleCheck.allowed, slot: Int32(program.slot(of: rule.path)), first: first,
-                                  count: Int32(rule.values.count)))
-            details.append("rule require.allowed failed: \(rule.path) is not one of the \(rule.values.count) allowed values")
+            return first
         }
-        for paths in requirements.atLeastOneOf {
-            let first = Int32(group.count)
-            group += paths.map { Int32(program.slot(of: $0)) }
-            list.append(RuleCheck(kind: RuleCheck.atLeastOne, slot: -1, first: first, count: Int32(paths.count)))
-            details.append("rule require.at_least_one_of failed: none of "
-                           + paths.map(\.text).joined(separator: ", ") + " has a value")
+        func add(_ rules: JSONLinesExtractor.Requirements, condition: Int32, when: String) {
+            let suffix = when.isEmpty ? "" : " (when \(when))"
+            for path in rules.present {
+                list.append(RuleCheck(kind: RuleCheck.present, slot: Int32(program.slot(of: path)), first: 0, count: 0,
+                                      condition: condition))
+                details.append("rule require.paths\(suffix) failed: \(path) is absent")
+            }
+            for path in rules.notNull {
+                list.append(RuleCheck(kind: RuleCheck.notNull, slot: Int32(program.slot(of: path)), first: 0, count: 0,
+                                      condition: condition))
+                details.append("rule require.not_null\(suffix) failed: \(path) is absent or null")
+            }
+            for path in rules.notEmpty {
+                list.append(RuleCheck(kind: RuleCheck.notEmpty, slot: Int32(program.slot(of: path)), first: 0, count: 0,
+                                      condition: condition))
+                details.append("rule require.not_empty\(suffix) failed: \(path) is absent, null or empty")
+            }
+            for rule in rules.allowed {
+                let first = addValues(rule.values)
+                list.append(RuleCheck(kind: RuleCheck.allowed, slot: Int32(program.slot(of: rule.path)), first: first,
+                                      count: Int32(rule.values.count), condition: condition))
+                details.append("rule require.allowed\(suffix) failed: \(rule.path) is not one of the \(rule.values.count) allowed values")
+            }
+            for paths in rules.atLeastOneOf {
+                let first = Int32(group.count)
+                group += paths.map { Int32(program.slot(of: $0)) }
+                list.append(RuleCheck(kind: RuleCheck.atLeastOne, slot: -1, first: first, count: Int32(paths.count),
+                                      condition: condition))
+                details.append("rule require.at_least_one_of\(suffix) failed: none of "
+                               + paths.map(\.text).joined(separator: ", ") + " has a value")
+            }
+        }
+        add(requirements, condition: -1, when: "")
+        for conditional in requirements.conditional {
+            let c = conditional.condition
+            conditionList.append(ConditionCheck(slot: Int32(program.slot(of: c.path)), first: addValues(c.values),
+                                                count: Int32(c.values.count), negated: c.negated))
+            add(conditional.rules, condition: Int32(conditionList.count - 1), when: c.text)
         }
 
         candidateStart = Self.copy(starts)
@@ -301,6 +350,7 @@ final class CompiledMapping: @unchecked Sendable {
         groupSlots = Self.copy(group)
         allowedValues = Self.copy(values)
         allowedBytes = Self.copy(bytes)
+        conditions = Self.copy(conditionList)
         checkDetails = details
     }
 
@@ -317,6 +367,7 @@ final class CompiledMapping: @unchecked Sendable {
         groupSlots.deallocate()
         allowedValues.deallocate()
         allowedBytes.deallocate()
+        conditions.deallocate()
     }
 }
 
@@ -340,6 +391,7 @@ struct JSONLinesPieceRun {
     let groupSlots: UnsafePointer<Int32>
     let allowedValues: UnsafePointer<CompiledMapping.ValueRef>
     let allowedBytes: UnsafePointer<UInt8>
+    let conditions: UnsafePointer<CompiledMapping.ConditionCheck>
 
     var columns: UnsafeMutablePointer<ColumnBuilder>
     var lines: [Int] = []
@@ -364,6 +416,7 @@ struct JSONLinesPieceRun {
         groupSlots = UnsafePointer(mapping.groupSlots)
         allowedValues = UnsafePointer(mapping.allowedValues)
         allowedBytes = UnsafePointer(mapping.allowedBytes)
+        conditions = UnsafePointer(mapping.conditions)
         let rows = max(16, pieceBytes / 256)
         let bytesPerColumn = max(64, rows * 16)
         columns = ColumnBuilder.allocate(count: fieldCount, rows: rows, bytes: bytesPerColumn)
@@ -424,6 +477,7 @@ struct JSONLinesPieceRun {
         var i = 0
         while i < checkCount {
             let check = checks[i]
+            if check.condition >= 0, !holds(conditions[Int(check.condition)]) { i += 1; continue }
             switch check.kind {
             case CompiledMapping.RuleCheck.present:
                 if scanner.slots[Int(check.slot)].kind == SlotValue.absent { return i }
@@ -448,7 +502,18 @@ struct JSONLinesPieceRun {
         return -1
     }
 
+    /// Whether a `when:` condition holds on the current line.
+    mutating func holds(_ condition: CompiledMapping.ConditionCheck) -> Bool {
+        let s = scanner.slots[Int(condition.slot)]
+        let matches = s.kind >= SlotValue.plainString && isOneOf(s, first: condition.first, count: condition.count)
+        return matches != condition.negated
+    }
+
     mutating func isAllowed(_ s: SlotValue, _ check: CompiledMapping.RuleCheck) -> Bool {
+        isOneOf(s, first: check.first, count: check.count)
+    }
+
+    mutating func isOneOf(_ s: SlotValue, first: Int32, count: Int32) -> Bool {
         var value = base + s.start
         var length = Int(s.length)
         if s.kind == SlotValue.escapedString {
@@ -456,8 +521,8 @@ struct JSONLinesPieceRun {
             length = JSONText.decode(value, length, into: scanner.scratch)
             value = UnsafePointer(scanner.scratch)
         }
-        var v = Int(check.first)
-        while v < Int(check.first + check.count) {
+        var v = Int(first)
+        while v < Int(first + count) {
             let ref = allowedValues[v]
             if Int(ref.length) == length, length == 0 || memcmp(allowedBytes + Int(ref.offset), value, length) == 0 {
                 return true
