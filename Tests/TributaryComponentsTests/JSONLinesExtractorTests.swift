@@ -352,6 +352,59 @@ struct JSONLinesExtractorTests {
         #expect(!result.details.joined().contains("secret"))
     }
 
+    @Test func conditionalRulesApplyWhereTheirConditionHolds() throws {
+        // The export spec's rule: a `track` line needs a non-empty `event`; other types need none.
+        var bag = DiagnosticBag()
+        let track = try #require(JSONCondition.parse(ConfigNode(.scalar("$.type == 'track'"), at: .init(file: "p.yml", line: 1, column: 1)),
+                                                     diagnostics: &bag))
+        let notPage = try #require(JSONCondition.parse(ConfigNode(.scalar("$.type not in ('page', \"identify\")"), at: .init(file: "p.yml", line: 1, column: 1)),
+                                                       diagnostics: &bag))
+        #expect(bag.items.isEmpty)
+        let extractor = JSONLinesExtractor(
+            fields: [Self.field("type", "$.type"), Self.field("event", "$.event")],
+            requirements: .init(conditional: [.init(condition: track, rules: .init(notEmpty: ["$.event"])),
+                                              .init(condition: notPage, rules: .init(present: ["$.userId"]))]))
+        let jsonl = #"""
+            {"type":"track","event":"Order Completed","userId":"u"}
+            {"type":"track","event":"","userId":"u"}
+            {"type":"page","userId":"u"}
+            {"type":"identify","userId":"u"}
+            {"type":"tr\u0061ck","userId":"u"}
+            {"type":"Track","userId":"u"}
+            {"event":"x"}
+            {"type":"page"}
+            {"type":"Track"}
+
+            """#
+        let result = Self.run(extractor, jsonl)
+        #expect(result.lines == [1, 3, 4, 6, 7, 8])
+        #expect(result.rejected.map(\.line) == [2, 5, 9])
+        #expect(result.details == [
+            "rule require.not_empty (when $.type == 'track') failed: $.event is absent, null or empty",
+            "rule require.not_empty (when $.type == 'track') failed: $.event is absent, null or empty",  // escapes decoded
+            "rule require.paths (when $.type not in ('page', \"identify\")) failed: $.userId is absent",
+        ])
+    }
+
+    @Test func badConditionsAreReportedAtTheirColumn() {
+        let cases: [(String, Int, String)] = [
+            ("$.type = 'track'", 7, "expected `==`, `!=`, `in` or `not in`"),
+            ("$.type == track", 10, "expected a value"),
+            ("type == 'track'", 0, "the JSON path is invalid"),
+            ("$.type in ('a', 'b'", 19, "expected `,` or `)`"),
+            ("$.type == 'a' and $.x == 'b'", 14, "one comparison per condition"),
+            ("$.type == 'unclosed", 10, "expected a value"),
+        ]
+        for (text, offset, expected) in cases {
+            var bag = DiagnosticBag()
+            let parsed = JSONCondition.parse(ConfigNode(.scalar(text), at: .init(file: "p.yml", line: 9, column: 15)), diagnostics: &bag)
+            #expect(parsed == nil, "\(text)")
+            #expect(bag.items.count == 1, "\(text)")
+            #expect(bag.items.first?.message.contains(expected) == true, "\(text): \(bag.items)")
+            #expect(bag.items.first?.location == .init(file: "p.yml", line: 9, column: 15 + offset), "\(text): \(bag.items)")
+        }
+    }
+
     // MARK: - Quarantine
 
     @Test(arguments: pieceSizes)

@@ -810,6 +810,51 @@ struct ShapingTests {
         ])
     }
 
+    @Test func conditionalRulesApplyOnlyWhereTheirConditionHolds() throws {
+        // `- required: [email]  when: kind == 'sale'` and a check guarded by `kind in (...)`.
+        let (step, diagnostics) = rules([
+            ruleMap(("required", ruleList("email")), ("when", ruleScalar("kind == 'sale'"))),
+            ruleMap(("check", ruleScalar("qty > 0")), ("when", ruleScalar("kind not in ('return', 'void')")),
+                    ("name", ruleScalar("positive_qty"))),
+        ], fields: Self.orderFields)
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        let rules = try #require(step)
+        let none: [String?] = Array(repeating: nil, count: 6)
+        let b = shapingBatch(
+            none,
+            ["sale", "return", "sale", "return", nil, "Sale"],
+            ["1", "-1", "2", "1", "-3", "-1"],
+            none, none,
+            ["a@x", nil, nil, nil, nil, nil],
+            none)
+        #expect(failures(rules, b) == [
+            2: "rule 'required #1 when kind == 'sale'' failed",   // a sale without e-mail
+            5: "rule 'positive_qty' failed",                        // 'Sale' is not 'sale' (exact), and not a return
+        ])
+    }
+
+    @Test func badConditionsAreReportedAtTheirPosition() {
+        let cases: [(String, String)] = [
+            ("kind == ", "in when expression"),
+            ("kind == 'sale' and", "in when expression"),
+            ("knd == 'sale'", "unknown field 'knd' in when expression"),
+            ("qty + 'x' > 1", "in when expression"),
+            ("qty", "the condition must be a comparison"),
+        ]
+        for (text, expected) in cases {
+            let item = ConfigNode(.mapping([
+                ConfigEntry(key: "required", keyLocation: at(3, 7), value: ruleList("email")),
+                ConfigEntry(key: "when", keyLocation: at(4, 7), value: ruleScalar(text, at(4, 13))),
+            ]), at: at(3, 7))
+            let (step, diagnostics) = rules([item], fields: Self.orderFields)
+            #expect(step == nil, "\(text)")
+            #expect(diagnostics.count == 1, "\(text): \(diagnostics)")
+            #expect(diagnostics.first?.message.contains(expected) == true, "\(text): \(diagnostics)")
+            #expect(diagnostics.first?.location.line == 4, "\(text)")
+            #expect((diagnostics.first?.location.column ?? 0) >= 13, "\(text)")
+        }
+    }
+
     @Test func requiredAcceptsASingleName() throws {
         let (step, diagnostics) = rules([ruleMap(("required", ruleScalar("qty")))], fields: Self.orderFields)
         #expect(diagnostics.isEmpty)
@@ -961,7 +1006,7 @@ struct ShapingTests {
         #expect(symbol.diagnostics.first?.location == at(5, 20))
         // Every parse error carries the syntax hint.
         for d in early.diagnostics + trailing.diagnostics + badNumber.diagnostics + symbol.diagnostics {
-            #expect(d.hint == "use field names, numbers, + - * / ( ), == != < <= > >=, and, or, not")
+            #expect(d.hint == "use field names, numbers, 'quoted text', + - * / ( ), == != < <= > >=, in ('a', 'b'), and, or, not")
         }
     }
 

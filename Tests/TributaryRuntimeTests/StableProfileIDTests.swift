@@ -63,4 +63,85 @@ struct StableProfileIDTests {
         // The history of changes is kept across runs.
         #expect(db3.value("SELECT count(*) FROM profile_id_changes") == "2")
     }
+
+    /// Records are matched across runs by source and natural key (`record_key`), not by path:
+    /// the same files copied to another folder keep their profile ids, and a bridging record
+    /// that joins two profiles logs the merge (issue 15, item 5).
+    @Test func continuityFollowsRecordKeysNotPaths() throws {
+        let ws = try Workspace()
+        try ws.write("ids.yml", """
+            version: 1
+            name: ids
+            output: { sqlite: out/ids.sqlite }
+            sources:
+              crm:
+                format: csv
+                path: ${DATA}/crm.csv
+                key: [id, region]
+                fields: { id: id, region: region, email: email, phone: phone }
+            identity:
+              identifiers:
+                email: { from: [crm.email] }
+                phone: { from: [crm.phone] }
+
+            """)
+        let csv = "id,region,email,phone\n7,eu,ann@x.com,111\n8,,ann@x.com,\n9,us,bob@x.com,222\n"
+        try ws.write("a/crm.csv", csv)
+        var outcome = try CLI.run(["run", ws.file("ids.yml"), "--quiet"], environment: ["DATA": ws.file("a")])
+        #expect(outcome.status == 0, "\(outcome)")
+        let first = ids(try Database(ws.file("out/ids.sqlite")))
+        let db1 = try Database(ws.file("out/ids.sqlite"))
+        #expect(db1.rows("SELECT record_key FROM profile_records ORDER BY record_id") == [["7:eu"], ["8:"], ["9:us"]])
+
+        // Run 2: the same rows, reordered, in another folder, and a new record bridging Ann and Bob.
+        try ws.write("b/crm.csv", "id,region,email,phone\n9,us,bob@x.com,222\n10,eu,ann@x.com,222\n7,eu,ann@x.com,111\n8,,ann@x.com,\n")
+        outcome = try CLI.run(["run", ws.file("ids.yml"), "--quiet"], environment: ["DATA": ws.file("b")])
+        #expect(outcome.status == 0, "\(outcome)")
+        let db2 = try Database(ws.file("out/ids.sqlite"))
+        let second = ids(db2)
+        let ann = try #require(first["7"]), bob = try #require(first["9"])
+        #expect(Set(second.values) == [ann])
+        #expect(db2.rows("SELECT profile_id, change, previous_profile_id FROM profile_id_changes") == [[ann, "merged_from", bob]])
+    }
+
+    /// A record with no identifier value and no link (a walk-in sale) joins no profile: its
+    /// `profile_records` row has no profile, its activity is unattributed, and no segment holds it.
+    @Test func unidentifiedRecordsJoinNoProfile() throws {
+        let ws = try Workspace()
+        try ws.write("walkins.yml", """
+            version: 1
+            name: walkins
+            output: { sqlite: out/walkins.sqlite }
+            sources:
+              sales:
+                format: csv
+                path: sales.csv
+                key: line
+                fields: { line: line, card: card, amount_cents: { column: amount, type: integer } }
+            identity:
+              identifiers:
+                card: { from: [sales.card] }
+            activities:
+              sales:
+                at: "'2024-01-01T00:00:00Z'"
+                amount_cents: amount_cents
+                kinds: { purchase: "true" }
+            segments:
+              buyers: lifetime_spend_cents > 0
+
+            """)
+        try ws.write("sales.csv", "line,card,amount\n1,77001,500\n2,,700\n3,77001,100\n4,,900\n5,77002,300\n")
+        let outcome = try CLI.run(["run", ws.file("walkins.yml"), "--as-of", "2024-02-01"])
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stdout.contains("2 records with no identifier and no link joined none"), "\(outcome)")
+        let db = try Database(ws.file("out/walkins.sqlite"))
+        #expect(db.rows("SELECT record_key, profile_id IS NULL FROM profile_records ORDER BY record_key")
+                == [["1", "0"], ["2", "1"], ["3", "0"], ["4", "1"], ["5", "0"]])
+        #expect(db.value("SELECT count(*) FROM profiles") == "2")
+        #expect(db.rows("SELECT record_key, profile_id IS NULL, amount_cents FROM activities ORDER BY record_key")
+                == [["1", "0", "500"], ["2", "1", "700"], ["3", "0", "100"], ["4", "1", "900"], ["5", "0", "300"]])
+        #expect(db.rows("SELECT lifetime_spend_cents FROM profiles ORDER BY 1") == [["300"], ["600"]])
+        #expect(db.value("SELECT count(*) FROM segment_membership") == "2")
+        #expect(db.value("SELECT sum(amount_cents) FROM activities") == "2500")   // unattributed sales still count in revenue
+    }
 }

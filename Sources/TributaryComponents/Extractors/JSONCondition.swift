@@ -5,8 +5,10 @@ import TributaryCore
 /// written).
 ///
 /// - `$.p == 'x'`, `$.p in ('x', 'y')`: holds when the path has a value equal to one of them.
-/// - `$.p != 'x'`, `$.p not in ('x', 'y')`: holds when it has none of them (absent and `null`
-///   included).
+/// - `$.p != 'x'`, `$.p not in ('x', 'y')`: holds when it has a value equal to none of them.
+///
+/// As in SQL and in the `when:` of `rules:`, a condition on an absent or `null` key holds
+/// neither way: the rule does not apply to that line.
 public struct JSONCondition: Sendable, CustomStringConvertible {
     public var path: JSONPath
     public var values: [String]
@@ -41,12 +43,15 @@ public struct JSONCondition: Sendable, CustomStringConvertible {
             return nil
         }
         parser.skipSpaces()
+        let pathStart = parser.i
         let pathText = parser.pathToken()
         guard !pathText.isEmpty else { return fail("expected a JSON path such as `$.type`") }
         let path: JSONPath
         switch JSONPath.parse(pathText) {
         case .success(let parsed): path = parsed
-        case .failure(let problem): return fail(problem.message)
+        case .failure(let problem):
+            parser.i = pathStart
+            return fail("the JSON path is invalid: \(problem.message)")
         }
         parser.skipSpaces()
         var negated = false
@@ -128,6 +133,7 @@ public struct JSONCondition: Sendable, CustomStringConvertible {
             guard i < text.count else { return nil }
             let q = text[i]
             if q == UInt8(ascii: "'") || q == UInt8(ascii: "\"") {
+                let start = i
                 var bytes: [UInt8] = []
                 i += 1
                 while i < text.count {
@@ -139,6 +145,7 @@ public struct JSONCondition: Sendable, CustomStringConvertible {
                     bytes.append(text[i])
                     i += 1
                 }
+                i = start  // never closed: point at the opening quote
                 return nil
             }
             let start = i

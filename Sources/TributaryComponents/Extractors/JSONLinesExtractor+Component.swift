@@ -44,10 +44,10 @@ extension JSONLinesExtractor: ExtractorComponent {
             Property("require", .object(ruleProperties + [
                 Property("conditional", .list(.object([
                     Property("when", .string,
-                             doc: "(required) `$.path == 'text'`, `$.path != 'text'`, `$.path in ('a', 'b')` or `$.path not in ('a', 'b')`, compared as text; `==` and `in` need a value, `!=` and `not in` also hold for an absent or `null` key"),
+                             doc: "(required) `$.path == 'text'`, `$.path != 'text'`, `$.path in ('a', 'b')` or `$.path not in ('a', 'b')`, compared as text (a string decoded, a number or boolean as written); on an absent or `null` key the condition holds neither way (as in SQL), so the rule does not apply"),
                 ] + ruleProperties)),
                          doc: "rules that apply only to the lines where their `when:` holds, e.g. `- { when: \"$.type == 'track'\", not_empty: [$.event] }`"),
-            ]), doc: "validity rules checked on every line, in the order paths, not_null, not_empty, allowed, at_least_one_of, then the conditional ones; the first broken rule quarantines the line as `rule_failed`, with a detail naming the rule, its condition and the path, never the value"),
+            ]), doc: "validity rules checked on every line, in the order paths, not_null, not_empty, allowed, at_least_one_of, then the conditional ones (`conditional:`, a list of rules each with a `when:` condition: `$.type == 'track'`, `!=`, `in ('a', 'b')`, `not in (...)`, compared as text, holding neither way on an absent or `null` key); the first broken rule quarantines the line as `rule_failed`, with a detail naming the rule, its condition and the path, never the value"),
         ]),
         example: """
             format: jsonl

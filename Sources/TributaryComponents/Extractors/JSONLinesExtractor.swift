@@ -505,8 +505,8 @@ struct JSONLinesPieceRun {
     /// Whether a `when:` condition holds on the current line.
     mutating func holds(_ condition: CompiledMapping.ConditionCheck) -> Bool {
         let s = scanner.slots[Int(condition.slot)]
-        let matches = s.kind >= SlotValue.plainString && isOneOf(s, first: condition.first, count: condition.count)
-        return matches != condition.negated
+        guard s.kind >= SlotValue.plainString else { return false }  // absent or null: unknown
+        return isOneOf(s, first: condition.first, count: condition.count) != condition.negated
     }
 
     mutating func isAllowed(_ s: SlotValue, _ check: CompiledMapping.RuleCheck) -> Bool {
