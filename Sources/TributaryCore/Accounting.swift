@@ -26,7 +26,7 @@ public enum QuarantineReason: String, Sendable, CaseIterable, Codable {
         case .truncatedJSON: "the JSON object ends before it is complete"
         case .invalidValue: "a typed field's value cannot be read as its type"
         case .ruleFailed: "the record breaks one of the source's validity rules"
-        case .badRecordLength: "a fixed-width line is shorter than its layout"
+        case .badRecordLength: "a fixed-width line is shorter or longer than its record length"
         case .unknownRecordType: "a fixed-width line's record type is not declared"
         }
     }
@@ -98,6 +98,11 @@ public struct RowCounts: Sendable, Equatable, Codable {
 /// The outcome of a reconciliation inside an input (e.g. a fixed-width trailer's record count
 /// and amount total against the block's valid detail records). Stored in `reconciliations`;
 /// a source can make a failed check a data gate.
+///
+/// A check made by an extractor covers the records it loaded; the stages after it (field types,
+/// validity rules) may still quarantine some of them. Such a check carries a `tally` of the
+/// records it covers, and `ExtractionOutput.settleChecks(quarantinedLines:)` recomputes `actual`
+/// over those that remain valid, then drops the tally.
 public struct ReconciliationCheck: Sendable {
     public var fileIndex: Int
     /// The line of the record that states the expected value (e.g. the trailer).
@@ -106,14 +111,42 @@ public struct ReconciliationCheck: Sendable {
     public var check: String
     public var expected: String
     public var actual: String
+    /// The records the check covers, while later stages can still quarantine some of them.
+    public var tally: Tally?
 
     public var passed: Bool { expected == actual }
 
-    public init(fileIndex: Int, line: Int, check: String, expected: String, actual: String) {
+    public init(fileIndex: Int, line: Int, check: String, expected: String, actual: String, tally: Tally? = nil) {
         self.fileIndex = fileIndex
         self.line = line
         self.check = check
         self.expected = expected
         self.actual = actual
+        self.tally = tally
+    }
+
+    /// The records a check covers: their lines, and for a total what each adds (nil: a value
+    /// that is not a whole number).
+    public enum Tally: Sendable, Equatable {
+        case count(lines: [Int])
+        case total(lines: [Int], amounts: [Int?])
+
+        /// `actual` over the records whose line is not in `excluded`.
+        public func actual(excluding excluded: Set<Int>) -> String {
+            switch self {
+            case .count(let lines):
+                return String(lines.count { !excluded.contains($0) })
+            case .total(let lines, let amounts):
+                var sum = 0
+                var overflow = false
+                for (line, amount) in zip(lines, amounts) where !excluded.contains(line) {
+                    guard let amount else { return "unknown: the amount on line \(line) is not a whole number of cents" }
+                    let (total, o) = sum.addingReportingOverflow(amount)
+                    sum = total
+                    overflow = overflow || o
+                }
+                return overflow ? "unknown: the sum overflows" : String(sum)
+            }
+        }
     }
 }

@@ -68,6 +68,16 @@ public struct ExtractionOutput: Sendable {
         self.checks = checks
     }
 
+    /// Recomputes the checks that carry a tally over the records still valid: those whose line is
+    /// not in `quarantinedLines` (records that later stages quarantined), then drops the tallies.
+    public mutating func settleChecks(quarantinedLines: Set<Int>) {
+        for i in checks.indices {
+            guard let tally = checks[i].tally else { continue }
+            if !quarantinedLines.isEmpty { checks[i].actual = tally.actual(excluding: quarantinedLines) }
+            checks[i].tally = nil
+        }
+    }
+
     /// The raw bytes of one record of the batch (for quarantine).
     public func rawBytes(row: Int) -> [UInt8] {
         guard row < batch.rawRanges.count, let base = raw.base.baseAddress else { return [] }

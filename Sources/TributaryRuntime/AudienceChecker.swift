@@ -131,7 +131,16 @@ extension SQLiteDatabase {
 /// checks, then the SQL checks that need SQLite (which the config target does not link).
 public enum PipelineCheck {
     public static func load(_ loader: PipelineLoader, path: String) -> (PipelineDefinition?, DiagnosticBag) {
-        var (definition, diagnostics) = loader.load(path: path)
+        checked(loader.load(path: path))
+    }
+
+    /// The same for a pipeline read already (standard input); relative paths resolve against `baseDirectory`.
+    public static func load(_ loader: PipelineLoader, text: String, file: String, baseDirectory: String) -> (PipelineDefinition?, DiagnosticBag) {
+        checked(loader.load(text: text, file: file, baseDirectory: baseDirectory))
+    }
+
+    private static func checked(_ loaded: (PipelineDefinition?, DiagnosticBag)) -> (PipelineDefinition?, DiagnosticBag) {
+        var (definition, diagnostics) = loaded
         if let loaded = definition {
             diagnostics.add(contentsOf: AudienceChecker.check(loaded))
             if diagnostics.hasErrors { definition = nil }

@@ -76,8 +76,7 @@ public enum OutputInspector {
     }
 
     private static func open(_ path: String) throws(RunError) -> SQLiteDatabase {
-        guard FileManager.default.fileExists(atPath: path) else { throw RunError.input("no output database at \(path)") }
-        return try SQLiteDatabase(path: path, readOnly: true)
+        try OutputDatabase.open(path).db
     }
 
     private static func int(_ db: SQLiteDatabase, _ sql: String) throws(RunError) -> Int {

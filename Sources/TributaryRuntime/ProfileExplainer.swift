@@ -123,13 +123,10 @@ public final class ProfileExplainer {
     struct Field { var kind: String; var name: String; var source: String; var field: String }
 
     public init(path: String, showValues: Bool = false) throws(RunError) {
-        guard FileManager.default.fileExists(atPath: path) else { throw RunError.input("no output database at \(path)") }
         self.path = path
         self.showValues = showValues
-        db = try SQLiteDatabase(path: path, readOnly: true)
-        var tables = Set<String>()
-        let list = try db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
-        while try list.next() { if let name = list.text(0) { tables.insert(name) } }
+        let (db, tables) = try OutputDatabase.open(path)
+        self.db = db
         self.tables = tables
         guard tables.contains("profile_records"), tables.contains("profiles") else {
             throw RunError.input("\(path) has no profiles: its pipeline has no `identity:` section")

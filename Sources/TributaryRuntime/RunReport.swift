@@ -121,11 +121,9 @@ public struct RunReport: Sendable {
     /// A failed run is read from `<database>.runs.jsonl`.
     public static func load(database: String, runID: Int? = nil) throws(RunError) -> RunReport {
         let failed = FailedRunLog(output: database).records()
-        let exists = FileManager.default.fileExists(atPath: database)
         if let runID, let record = failed.last(where: { $0.runId == runID }) {
             return RunReport(failed: record, database: database)
         }
-        guard exists else { throw RunError.input("no output database at \(database)") }
         let reader = try Reader(path: database)
         var report = RunReport(database: database)
         guard reader.has("runs") else { throw RunError.input("\(database) has no run ledger (runs table)") }
@@ -392,12 +390,7 @@ struct Reader {
     let tables: Set<String>
 
     init(path: String) throws(RunError) {
-        guard FileManager.default.fileExists(atPath: path) else { throw RunError.input("no output database at \(path)") }
-        db = try SQLiteDatabase(path: path, readOnly: true)
-        let s = try db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
-        var names = Set<String>()
-        while try s.next() { if let name = s.text(0) { names.insert(name) } }
-        tables = names
+        (db, tables) = try OutputDatabase.open(path)
     }
 
     func has(_ table: String) -> Bool { tables.contains(table) }

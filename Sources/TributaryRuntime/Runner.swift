@@ -115,8 +115,6 @@ public final class Runner {
             SourceTable(source: $0.name, fields: $0.layout.map(\.name), types: $0.columnTypes, keyFields: $0.keyFields)
         }
         try writer.begin(tables: tables)
-        // Failed runs (in `<output>.runs.jsonl`) took ids too: the next run's id follows theirs.
-        if let sqlite = writer as? SQLiteWriter { sqlite.previousRunID = max(sqlite.previousRunID, FailedRunLog(output: location.target).lastRunID) }
         ledger.runID = (writer as? SQLiteWriter).map { $0.previousRunID + 1 } ?? 1
 
         let tableBySource = Dictionary(uniqueKeysWithValues: tables.map { ($0.source, $0) })

@@ -69,10 +69,12 @@ final class SQLiteWriter: OutputWriter {
         }
         let lastRun = try db.prepare("SELECT coalesce(max(run_id), 0) FROM runs")
         if try lastRun.next() { previousRunID = lastRun.int(0) }
+        // Failed runs (in `<output>.runs.jsonl`) took ids too: this run's id follows theirs.
+        previousRunID = max(previousRunID, FailedRunLog(output: location.target).lastRunID)
         try db.execute("BEGIN")
         for table in tables {
             let name = Self.quote(table.tableName)
-            try db.execute(Self.tableSchema(table))
+            try db.execute(Self.tableSchema(table, runID: previousRunID + 1))
             // Multi-row INSERTs bind the same values with a quarter of the statement steps
             // (about 1.5x the rows/s of one-row statements, measured on a 17-column table).
             let tuple = "(" + Array(repeating: "?", count: table.fields.count + 2).joined(separator: ", ") + ")"
@@ -89,14 +91,18 @@ final class SQLiteWriter: OutputWriter {
             """)
     }
 
-    /// The table of one source's loaded records (also built, empty, by `AudienceChecker`).
-    static func tableSchema(_ table: SourceTable) -> String {
+    /// The table of one source's loaded records (also built, empty, by `AudienceChecker`). Every
+    /// record was loaded by run `runID` (the column's default) from its file `_file_id`: together
+    /// they are the key of that file's row in `run_inputs`, which holds every run's files.
+    static func tableSchema(_ table: SourceTable, runID: Int = 0) -> String {
         let columns = zip(table.fields, table.types).map { quote($0) + " " + $1.sqlType }
         return """
             CREATE TABLE \(quote(table.tableName)) (
               _record_id INTEGER PRIMARY KEY,
-              _file_id INTEGER NOT NULL REFERENCES run_inputs(file_id),
-              _line INTEGER NOT NULL\(columns.isEmpty ? "" : ",\n  " + columns.joined(separator: ",\n  "))
+              _run_id INTEGER NOT NULL DEFAULT \(runID),
+              _file_id INTEGER NOT NULL,
+              _line INTEGER NOT NULL\(columns.isEmpty ? "" : ",\n  " + columns.joined(separator: ",\n  ")),
+              FOREIGN KEY (_run_id, _file_id) REFERENCES run_inputs(run_id, file_id)
             )
             """
     }
@@ -144,7 +150,8 @@ final class SQLiteWriter: OutputWriter {
           check_name TEXT NOT NULL,
           expected TEXT NOT NULL,
           actual TEXT NOT NULL,
-          passed INTEGER NOT NULL
+          passed INTEGER NOT NULL,
+          FOREIGN KEY (run_id, file_id) REFERENCES run_inputs(run_id, file_id)
         );
         CREATE TABLE run_stages (
           run_id INTEGER NOT NULL REFERENCES runs(run_id),
@@ -189,7 +196,8 @@ final class SQLiteWriter: OutputWriter {
           line INTEGER NOT NULL,
           reason TEXT NOT NULL,
           detail TEXT NOT NULL,
-          raw BLOB
+          raw BLOB,
+          FOREIGN KEY (run_id, file_id) REFERENCES run_inputs(run_id, file_id)
         );
         """
 

@@ -43,8 +43,12 @@ struct SourceStages: Sendable {
     func process(_ piece: ExtractionPiece, bytes: FileBytes) -> Processed {
         var output = source.extractor.extract(piece, bytes: bytes)
         let runs = numbering?.apply(to: &output.batch, fileIndex: piece.file.index)
-        if let typing { quarantine(typing.apply(to: &output.batch), in: &output, fileIndex: piece.file.index) }
-        if let rules = source.rules { quarantine(rules.apply(to: &output.batch), in: &output, fileIndex: piece.file.index) }
+        var quarantinedLines = Set<Int>()
+        if let typing { quarantine(typing.apply(to: &output.batch), in: &output, fileIndex: piece.file.index, lines: &quarantinedLines) }
+        if let rules = source.rules { quarantine(rules.apply(to: &output.batch), in: &output, fileIndex: piece.file.index, lines: &quarantinedLines) }
+        // Trailers count valid records: recompute their checks without the records just quarantined
+        // (duplicates and filtered records stay counted).
+        output.settleChecks(quarantinedLines: quarantinedLines)
         var counters = TransformCounters()
         for transform in source.transforms {
             let removed = transform.apply(to: &output.batch, counters: &counters)
@@ -54,10 +58,11 @@ struct SourceStages: Sendable {
         return Processed(output: output, runs: runs, counters: counters)
     }
 
-    private func quarantine(_ rejections: [Rejection], in output: inout ExtractionOutput, fileIndex: Int) {
+    private func quarantine(_ rejections: [Rejection], in output: inout ExtractionOutput, fileIndex: Int, lines: inout Set<Int>) {
         guard !rejections.isEmpty else { return }
         var rejected = Set<Int>()
         for r in rejections where rejected.insert(r.row).inserted {
+            lines.insert(output.batch.lines[r.row])
             output.quarantined.append(QuarantinedRecord(fileIndex: fileIndex, line: output.batch.lines[r.row], reason: r.reason,
                                                         detail: r.detail, raw: output.rawBytes(row: r.row)))
         }

@@ -134,12 +134,14 @@ struct Validate: ParsableCommand {
         abstract: "Check pipeline files without reading input data or writing output.",
         discussion: """
             Reports every problem of every file, each at file:line:column with a stable code and a hint. \
+            A folder stands for every *.yml and *.yaml directly in it; '-' reads one pipeline from standard \
+            input (named <stdin>; its relative paths resolve against the current folder). \
             Exits 78 when any file has an error, 0 otherwise (warnings do not fail). With --estimate, \
             also reads the inputs (still writing nothing) and counts the candidate pairs of each \
             blocking rule of identity.probabilistic; exits 1 when a file cannot be estimated.
             """)
 
-    @Argument(help: "Pipeline files.")
+    @Argument(help: "Pipeline files; a folder means every *.yml and *.yaml in it, '-' standard input.")
     var files: [String]
 
     @Option(help: "Output format: text, json or github (GitHub Actions annotations).")
@@ -153,13 +155,14 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         let loader = PipelineLoader(catalog: Registry.standard, mode: .validate)
-        var all: [Diagnostic] = []
+        let pipelines = PipelineFiles(arguments: files)
+        var all: [Diagnostic] = pipelines.diagnostics.sorted
         var texts: [String: String] = [:]
-        for file in files {
-            texts[file] = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
-            all += PipelineCheck.load(loader, path: file).1.sorted
+        for entry in pipelines.entries {
+            texts[entry.name] = PipelineFiles.text(entry)
+            all += PipelineFiles.load(entry, loader).1.sorted
         }
-        let diagnostics = DiagnosticFormatter(format: format, sources: texts).render(all, files: files.count)
+        let diagnostics = DiagnosticFormatter(format: format, sources: texts).render(all, files: pipelines.entries.count)
         let failed = all.contains(where: { $0.severity == .error })
         guard estimate, !failed else {
             print(diagnostics, terminator: "")
@@ -169,15 +172,15 @@ struct Validate: ParsableCommand {
         // --estimate: load each file as a run would, extract its inputs, count pairs.
         var results: [PairEstimate.Result] = []
         var problems: [String] = []
-        for file in files {
-            guard let definition = PipelineLoader(catalog: Registry.standard, mode: .run).load(path: file).0 else {
-                problems.append("\(file): cannot be loaded for a run (see `pipeline run`)")
+        for entry in pipelines.entries {
+            guard let definition = PipelineFiles.load(entry, PipelineLoader(catalog: Registry.standard, mode: .run)).0 else {
+                problems.append("\(entry.name): cannot be loaded for a run (see `pipeline run`)")
                 continue
             }
             do {
                 results.append(try PairEstimate.estimate(definition, jobs: max(1, jobs)))
             } catch {
-                problems.append("\(file): \(error.description)")
+                problems.append("\(entry.name): \(error.description)")
             }
         }
         if format == .json {

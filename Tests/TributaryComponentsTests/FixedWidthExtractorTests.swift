@@ -86,7 +86,7 @@ struct FixedWidthExtractorTests {
             DumpRejection(11, .badRecordLength, ascii("DS003T00005JUICE")),
             DumpRejection(12, .unknownRecordType, ascii("X GARBAGE LINE")),
         ])
-        #expect(result.details == ["expected at least 34 characters, found 16",
+        #expect(result.details == ["expected 34 characters, found 16",
                                    "the record type code is not declared in record_types"])
         #expect(result.checks == Self.blockChecks)
         #expect(result.checks.map(\.passed) == [true, true, false, true, true, false])
@@ -183,6 +183,89 @@ struct FixedWidthExtractorTests {
         #expect(result.checks.map(\.passed) == [true, false])
     }
 
+    // MARK: - Trailers count valid records only
+
+    @Test(arguments: dumpPieceSizes)
+    func recordsQuarantinedByLaterStagesAreLeftOutOfTheTrailers(pieceSize: Int) {
+        // As if a field type rejected line 3 (MUFFIN, 350) and a rule line 10 (BAGEL, 500): block 1's
+        // trailer (3 / 749) now fails on both checks, block 3's (1 / 600) states one record where none
+        // is left; block 2 is untouched.
+        let result = runDump(extractor(), ascii(Self.blocks), pieceSize: pieceSize, quarantinedLater: [3, 10])
+        #expect(result.checks == [
+            DumpCheck(5, "trailer record count", expected: "3", actual: "2"),
+            DumpCheck(5, "trailer amount total", expected: "749", actual: "399"),
+            DumpCheck(8, "trailer record count", expected: "2", actual: "1"),
+            DumpCheck(8, "trailer amount total", expected: "250", actual: "250"),
+            DumpCheck(13, "trailer record count", expected: "1", actual: "0"),
+            DumpCheck(13, "trailer amount total", expected: "600", actual: "0"),
+        ])
+    }
+
+    @Test func aVendorTrailerThatCountsValidLinesOnlyReconciles() {
+        // The issue's case: 5 good lines and one whose amount is not a number. The vendor's trailer
+        // states 5 and the sum of the 5; the typed amount field quarantines line 7.
+        let file = ascii("""
+            H20240615
+            DS001T00001COFFEE      00100000100
+            DS001T00002COFFEE      00100000200
+            DS001T00003COFFEE      00100000300
+            DS001T00004COFFEE      00100000400
+            DS001T00005COFFEE      00100000500
+            DS001T00006COFFEE      0010000O#00
+            T0000050000001500
+
+            """)
+        let extracted = runDump(extractor(), file)
+        #expect(extracted.checks[1].actual == "unknown: the amount on line 7 is not a whole number of cents")
+        let settled = runDump(extractor(), file, quarantinedLater: [7])
+        #expect(settled.checks == [DumpCheck(8, "trailer record count", expected: "5", actual: "5"),
+                                   DumpCheck(8, "trailer amount total", expected: "1500", actual: "1500")])
+    }
+
+    // MARK: - Record length
+
+    @Test(arguments: dumpPieceSizes)
+    func linesLongerThanTheLayoutAreQuarantined(pieceSize: Int) {
+        // Line 3 runs on for 81,920 characters; line 4 has one character too many. Neither counts
+        // in the trailer, which states the 2 good lines.
+        let long = "DS001T00002COFFEE      00100000200" + String(repeating: "X", count: 81_920 - 34)
+        let file = ascii("H20240615\nDS001T00001COFFEE      00100000100\n\(long)\nDS001T00003COFFEE      00100000300 \n"
+            + "DS001T00004COFFEE      00100000400\nT0000020000000500\n")
+        let result = runDump(extractor(), file, pieceSize: pieceSize)
+        #expect(result.lines == [2, 5])
+        #expect(result.rejected.map(\.line) == [3, 4])
+        #expect(result.rejected.map(\.reason) == [.badRecordLength, .badRecordLength])
+        #expect(result.details == ["expected 34 characters, found 81920", "expected 34 characters, found 35"])
+        #expect(result.checks.map(\.passed) == [true, true])
+        #expect(result.counts == dumpCounts(physical: 6, header: 2, recordLines: 4, records: 4, loaded: 2, quarantined: 2))
+
+        // `long_lines: allow` reads the layout's characters and ignores the rest; short lines are
+        // still quarantined, as shorter than "at least" the record length.
+        var allowing = extractor()
+        allowing.longLines = .allow
+        let allowed = runDump(allowing, file + ascii("H20240616\nDS001T00005COF\nT0000000000000000\n"), pieceSize: pieceSize)
+        #expect(allowed.lines == [2, 3, 4, 5])
+        #expect(allowed.rows[1] == ["S001", "T00002", "COFFEE", "001", "00000200", "20240615"])
+        #expect(allowed.details == ["expected at least 34 characters, found 14"])
+    }
+
+    @Test func aDeclaredRecordLengthIsExact() {
+        // The layout ends at 34; the records are declared 40 characters long (6 of filler).
+        var declared = extractor()
+        declared.recordLength = 40
+        let file = ascii("DS001T00001COFFEE      00100000100      \nDS001T00002COFFEE      00100000200\n"
+            + "DS001T00003COFFEE      00100000300       \nT0000010000000100\n")
+        let result = runDump(declared, file)
+        #expect(result.lines == [1])
+        #expect(result.details == ["expected 40 characters, found 34", "expected 40 characters, found 41"])
+        #expect(result.checks.map(\.passed) == [true, true])
+        // A layout file whose fields run past the declared length cannot be used.
+        declared.recordLength = 30
+        let unusable = runDump(declared, file)
+        #expect(unusable.rejected.map(\.reason) == [.missingColumn, .missingColumn, .missingColumn])
+        #expect(unusable.details.first == "the layout field 'amount_cents' ends at character 34, past the record_length 30")
+    }
+
     @Test func aLineEndingBeforeItsTypeCodeIsABadRecordLength() {
         let extractor = FixedWidthExtractor(
             fields: [.init(name: "a", locators: ["a"])], layout: .inline(.init(detail: [.init("a", start: 1, length: 2)])),
@@ -243,7 +326,7 @@ struct FixedWidthExtractorTests {
             #expect(result.rows == [["S001", text(nunez)], ["S002", nil]])
             #expect(result.lines == [1, 2])
             #expect(result.rejected == [DumpRejection(4, .badRecordLength, ascii("S03"))])
-            #expect(result.details == ["expected at least 18 characters, found 3"])
+            #expect(result.details == ["expected 18 characters, found 3"])
             #expect(result.counts == dumpCounts(physical: 4, header: 0, blank: 1, recordLines: 3, records: 3, loaded: 2, quarantined: 1))
         }
     }
@@ -324,7 +407,7 @@ struct FixedWidthExtractorTests {
             #expect(result.counts == dumpCounts(physical: 20, header: 8, recordLines: 12, records: 12, loaded: 10, quarantined: 2))
             #expect(result.rejected.map(\.line) == [10, 14])
             #expect(result.rejected.map(\.reason) == [.badRecordLength, .unknownRecordType])
-            #expect(result.details.first == "expected at least 81 characters, found 57")
+            #expect(result.details.first == "expected 81 characters, found 57")
             #expect(result.checks == [
                 DumpCheck(5, "trailer record count", expected: "3", actual: "3"),
                 DumpCheck(5, "trailer amount total", expected: "1268", actual: "1268"),
@@ -358,6 +441,8 @@ struct FixedWidthExtractorTests {
             ])),
             ("reconcile", .mapping([("count", .scalar("record_count")), ("total", .scalar("amount_total")), ("sum", .scalar("amount_cents"))])),
             ("short_lines", .scalar("pad")),
+            ("long_lines", .scalar("allow")),
+            ("record_length", .scalar("40")),
             ("fields", .mapping([("store_id", .scalar("store_id")),
                                  ("amount_cents", .mapping([("field", .scalar("amount_cents")), ("type", .scalar("cents"))]))])),
         ])
@@ -365,6 +450,8 @@ struct FixedWidthExtractorTests {
         #expect(diagnostics.items.isEmpty, "\(diagnostics.items)")
         #expect(extractor?.recordTypes?.detail == ["D", "R"])
         #expect(extractor?.shortLines == .pad)
+        #expect(extractor?.longLines == .allow)
+        #expect(extractor?.recordLength == 40)
         #expect(extractor?.encoding == .windows1252)
         #expect(extractor?.fieldDefinitions.map(\.type) == [.string, .cents])
         if case .inline(let layouts) = extractor?.layout {
@@ -394,6 +481,24 @@ struct FixedWidthExtractorTests {
             "the header layout has no field 'date'",
         ])
         #expect(diagnostics.items.first { $0.message.contains("stor_id") }?.hint == "did you mean 'store_id'?")
+    }
+
+    @Test func aRecordLengthShorterThanTheLayoutIsAMistake() {
+        var diagnostics = DiagnosticBag()
+        let source = configNode([
+            ("layout", .mapping([("store_id", .sequence([.scalar("2"), .scalar("4")])), ("amount", .sequence([.scalar("27"), .scalar("8")]))])),
+            ("record_length", .scalar("30")),
+            ("fields", .mapping([("store_id", .scalar("store_id"))])),
+        ])
+        #expect(FixedWidthExtractor.make(source: source, diagnostics: &diagnostics) == nil)
+        #expect(diagnostics.items.map(\.message) == ["the layout field 'amount' ends at character 34, past the record_length 30"])
+        // By default every detail line must be exactly as long as the layout (here 34 characters).
+        diagnostics = DiagnosticBag()
+        let plain = configNode([("layout", .mapping([("amount", .sequence([.scalar("27"), .scalar("8")]))])),
+                                ("fields", .mapping([("amount", .scalar("amount"))]))])
+        let built = FixedWidthExtractor.make(source: plain, diagnostics: &diagnostics) as? FixedWidthExtractor
+        #expect(built?.recordLength == nil)
+        #expect(built?.longLines == .quarantine)
     }
 
     @Test func layoutAndLayoutFileAreExclusive() {

@@ -194,6 +194,40 @@ struct EndToEndTests {
         #expect(object?["errors"] as? Int == 1)
     }
 
+    @Test func validateAcceptsFoldersAndStandardInput() throws {
+        let workspace = try Workspace()
+        let csv = try workspace.write("in/contacts.csv", fixtureCSV)
+        let goodText = fixturePipeline(csv: csv, output: workspace.file("out/r.sqlite"))
+        let badText = goodText.replacingOccurrences(of: "lower: [email]", with: "lower: [emal]")
+        let good = try workspace.write("pipelines/a-good.yml", goodText)
+        let bad = try workspace.write("pipelines/b-bad.yaml", badText)
+        try workspace.write("pipelines/notes.txt", "not a pipeline")
+        try workspace.write("pipelines/sub/c.yml", "version: 1\n")  // subfolders are not searched
+        for folder in [workspace.file("pipelines"), workspace.file("pipelines") + "/"] {
+            let outcome = try CLI.run(["validate", folder])
+            #expect(outcome.exited && outcome.status == 78, "\(outcome)")
+            #expect(outcome.stdout.contains("\(bad):16:17: error[TR201]: unknown field 'emal'"), "\(outcome)")
+            #expect(outcome.stdout.contains("2 files checked: 1 error, 0 warnings"), "\(outcome)")
+            #expect(!outcome.stdout.contains("cannot read"), "\(outcome)")
+        }
+        let github = try CLI.run(["validate", "--format", "github", workspace.file("pipelines")])
+        #expect(github.stdout == "::error file=\(bad),line=16,col=17,title=TR201::unknown field 'emal' (hint: did you mean 'email'?)\n", "\(github)")
+
+        // '-': one pipeline from standard input, named <stdin>.
+        let piped = try CLI.run(["validate", "-"], standardInput: badText)
+        #expect(piped.exited && piped.status == 78, "\(piped)")
+        #expect(piped.stdout.contains("<stdin>:16:17: error[TR201]: unknown field 'emal'"), "\(piped)")
+        #expect(piped.stdout.contains("1 file checked: 1 error, 0 warnings"), "\(piped)")
+        let mixed = try CLI.run(["validate", "-", good], standardInput: goodText)
+        #expect(mixed.exited && mixed.status == 0, "\(mixed)")
+        #expect(mixed.stdout.contains("2 files checked: 0 errors, 0 warnings"), "\(mixed)")
+
+        // A folder without pipeline files is an error, not silence.
+        let empty = try CLI.run(["validate", workspace.file("in")])
+        #expect(empty.exited && empty.status == 78, "\(empty)")
+        #expect(empty.stdout.contains("\(workspace.file("in")):1:1: error[TR108]: the folder holds no pipeline file (*.yml, *.yaml)"), "\(empty)")
+    }
+
     @Test func versionAndUsageErrors() throws {
         let version = try CLI.run(["--version"])
         #expect(version.exited && version.status == 0, "\(version)")

@@ -78,7 +78,7 @@ struct ShapingEndToEndTests {
         try runPipeline(pipeline, ["--jobs", "2"])
 
         let db = try Database(output)
-        #expect(db.rows("SELECT name, type FROM pragma_table_info('src_orders') WHERE cid >= 3 ORDER BY cid") == [
+        #expect(db.rows("SELECT name, type FROM pragma_table_info('src_orders') WHERE cid >= 4 ORDER BY cid") == [
             ["order_id", "INTEGER"], ["qty", "INTEGER"], ["price", "TEXT"], ["amount", "INTEGER"], ["paid", "INTEGER"],
             ["day", "TEXT"], ["ts", "TEXT"], ["note", "TEXT"],
         ])

@@ -49,7 +49,7 @@ enum CLI {
     }
 
     /// Runs `pipeline` with `arguments`; output goes through files (no pipe can fill up).
-    static func run(_ arguments: [String], environment: [String: String] = [:],
+    static func run(_ arguments: [String], environment: [String: String] = [:], standardInput: String? = nil,
                     sourceLocation: SourceLocation = #_sourceLocation) throws -> Outcome {
         let binary = try #require(binary, "the pipeline binary was not found; tried \(candidates)",
                                   sourceLocation: sourceLocation)
@@ -70,7 +70,13 @@ enum CLI {
         }
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        if let standardInput {
+            let inPath = scratch.appendingPathComponent("stdin").path
+            FileManager.default.createFile(atPath: inPath, contents: Data(standardInput.utf8))
+            process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         try process.run()
         process.waitUntilExit()
         try out.close()

@@ -13,8 +13,10 @@ extension FixedWidthExtractor: ExtractorComponent {
             UTF-8). The layout (`field: [start, length]`, 1-based, in characters) is given inline or in a \
             layout file; values are trimmed of spaces. With `record_types`, header and trailer lines are \
             control lines and detail lines are the records; each trailer's record count and amount total \
-            are reconciled with its block's valid detail records. Lines of an undeclared record type, detail \
-            lines shorter than their layout, and text that is not valid in the encoding are quarantined.
+            are reconciled with its block's valid detail records (those quarantined for any reason, by the \
+            extractor, a field type or a rule, are left out; duplicates count). Lines of an undeclared record \
+            type, detail lines shorter or longer than the record length, and text that is not valid in the \
+            encoding are quarantined.
             """,
         shape: .object([
             Property("fields", FieldSpec.shape(locatorKey: "field",
@@ -38,9 +40,13 @@ extension FixedWidthExtractor: ExtractorComponent {
                 Property("count", .string, doc: "the trailer field stating how many detail records its block has"),
                 Property("total", .string, doc: "the trailer field stating the sum of `sum` over its block's detail records"),
                 Property("sum", .string, doc: "the detail field summed for `total`, in whole cents"),
-            ]), doc: "checks each trailer against its block's valid detail records; results go to the reconciliations"),
+            ]), doc: "checks each trailer against its block's valid detail records (not quarantined by any stage; duplicates and filtered records count); results go to the reconciliations"),
+            Property("record_length", .integer(min: 1),
+                     doc: "the length of a detail record in characters, without the line end (default: the end of the last layout field or of the type code)"),
             Property("short_lines", .choice(ShortLines.allCases.map(\.rawValue)), default: "quarantine",
-                     doc: "a detail line shorter than its layout: `quarantine` it (`bad_record_length`) or `pad` it with spaces"),
+                     doc: "a detail line shorter than the record length: `quarantine` it (`bad_record_length`) or `pad` it with spaces"),
+            Property("long_lines", .choice(LongLines.allCases.map(\.rawValue)), default: "quarantine",
+                     doc: "a detail line longer than the record length: `quarantine` it (`bad_record_length`) or `allow` it (the extra characters are ignored)"),
         ]),
         example: """
             format: fixed_width
@@ -82,6 +88,8 @@ extension FixedWidthExtractor: ExtractorComponent {
         }
         let encoding = source["encoding"]?.scalar.flatMap(TextEncoding.init(rawValue:)) ?? .utf8
         let shortLines = source["short_lines"]?.scalar.flatMap(ShortLines.init(rawValue:)) ?? .quarantine
+        let longLines = source["long_lines"]?.scalar.flatMap(LongLines.init(rawValue:)) ?? .quarantine
+        let recordLength = source["record_length"]?.scalar.flatMap { Int($0) }
 
         // The layout: inline or from a file.
         let typesNode = source["record_types"]
@@ -179,9 +187,20 @@ extension FixedWidthExtractor: ExtractorComponent {
             }
         }
 
+        // A declared record length holds every field (a layout file is checked when it is read).
+        if let recordLength, let node = source["record_length"] {
+            var ends = (layouts?.detail ?? []).map { ("the layout field '\($0.name)'", $0.end) }
+            if let types { ends.append(("the record type code", types.start - 1 + types.length)) }
+            if let (what, end) = ends.max(by: { $0.1 < $1.1 }), end > recordLength {
+                diagnostics.add(.error(.invalidValue, at: node.location, "\(what) ends at character \(end), past the record_length \(recordLength)",
+                                       hint: "record_length counts characters from the first, without the line end"))
+            }
+        }
+
         guard diagnostics.errorCount == before else { return nil }
         return FixedWidthExtractor(fields: fields, layout: source_, encoding: encoding,
-                                   recordTypes: types, reconciliation: reconciliation, shortLines: shortLines)
+                                   recordTypes: types, reconciliation: reconciliation, shortLines: shortLines,
+                                   recordLength: recordLength, longLines: longLines)
     }
 
     static func parseSlot(_ node: ConfigNode, diagnostics: inout DiagnosticBag) -> (start: Int, length: Int)? {

@@ -10,16 +10,23 @@ import TributaryCore
 /// With `record_types`, a code at a fixed position tells header, detail and trailer lines apart.
 /// Header and trailer lines are control lines (counted in `headerLines`); detail lines are the
 /// records. A header and its details up to the next trailer form a block; the trailer's stated
-/// record count and amount total are checked against the block's valid detail records (those not
-/// quarantined by extraction) and the results are returned as `ReconciliationCheck`s. Fields of the
-/// block's header can be copied onto its detail records (`header.<name>`). Pieces are cut only
-/// after a trailer line (or, without trailers, before a header line), so a block is never split.
+/// record count and amount total are checked against the block's valid detail records and the
+/// results are returned as `ReconciliationCheck`s. Valid means not quarantined for any reason: the
+/// extractor leaves out the lines it quarantines, and each check carries a tally of the records it
+/// loaded, so that the runtime recomputes it without those that field types or validity rules
+/// quarantine later (`ExtractionOutput.settleChecks`). Duplicates and filtered records are valid
+/// records and stay counted. Fields of the block's header can be copied onto its detail records
+/// (`header.<name>`). Pieces are cut only after a trailer line (or, without trailers, before a
+/// header line), so a block is never split.
+///
+/// The record length of a detail line is `record_length` when the source declares it, else the end
+/// of the last layout field (or of the record type code, if that ends later).
 ///
 /// Quarantined: a line whose record type is not declared (`unknown_record_type`), a detail line
-/// shorter than its layout (`bad_record_length`, unless `short_lines: pad`), a detail line with bytes
-/// that are not text in the encoding (`invalid_utf8`). Header and trailer lines are never
-/// quarantined: a field past the end of a short control line reads as blank, which makes its
-/// reconciliation fail visibly.
+/// shorter than the record length (`bad_record_length`, unless `short_lines: pad`) or longer
+/// (`bad_record_length`, unless `long_lines: allow`), a detail line with bytes that are not text in
+/// the encoding (`invalid_utf8`). Header and trailer lines are never quarantined: a field past the
+/// end of a short control line reads as blank, which makes its reconciliation fail visibly.
 public struct FixedWidthExtractor: Extractor {
     /// A field of a record layout: 1-based start and length, in characters.
     public struct LayoutField: Sendable, Equatable {
@@ -92,10 +99,18 @@ public struct FixedWidthExtractor: Extractor {
     }
 
     public enum ShortLines: String, Sendable, CaseIterable {
-        /// A detail line shorter than its layout is quarantined (`bad_record_length`).
+        /// A detail line shorter than its record length is quarantined (`bad_record_length`).
         case quarantine
         /// The missing characters are read as spaces (some exports strip trailing blanks).
         case pad
+    }
+
+    public enum LongLines: String, Sendable, CaseIterable {
+        /// A detail line longer than its record length is quarantined (`bad_record_length`).
+        case quarantine
+        /// The characters past the record length are ignored (exports that append fields the
+        /// layout does not describe).
+        case allow
     }
 
     /// An output field: a detail layout field, or `header.<name>` for a field of the block's header;
@@ -126,9 +141,14 @@ public struct FixedWidthExtractor: Extractor {
     public var recordTypes: RecordTypes?
     public var reconciliation: Reconciliation?
     public var shortLines: ShortLines
+    /// The declared length of a detail record, in characters (without the line end); nil: the end
+    /// of the last layout field (or of the record type code).
+    public var recordLength: Int?
+    public var longLines: LongLines
 
     public init(fields: [Field], layout: LayoutSource, baseDirectory: String? = nil, encoding: TextEncoding = .utf8,
-                recordTypes: RecordTypes? = nil, reconciliation: Reconciliation? = nil, shortLines: ShortLines = .quarantine) {
+                recordTypes: RecordTypes? = nil, reconciliation: Reconciliation? = nil, shortLines: ShortLines = .quarantine,
+                recordLength: Int? = nil, longLines: LongLines = .quarantine) {
         self.fields = fields
         self.layout = layout
         self.baseDirectory = baseDirectory
@@ -136,6 +156,8 @@ public struct FixedWidthExtractor: Extractor {
         self.recordTypes = recordTypes
         self.reconciliation = reconciliation
         self.shortLines = shortLines
+        self.recordLength = recordLength
+        self.longLines = longLines
     }
 
     public var fieldDefinitions: [FieldDefinition] { fields.map(\.definition) }
@@ -164,7 +186,7 @@ public struct FixedWidthExtractor: Extractor {
         var trailer: [Slot] = []
         /// For each output field, its candidates in order.
         var candidates: [[Candidate]] = []
-        /// The characters a detail line must have.
+        /// The characters a detail line must have (at least; exactly unless `long_lines: allow`).
         var detailLength = 0
         var countSlot: Int?
         var totalSlot: Int?
@@ -183,8 +205,12 @@ public struct FixedWidthExtractor: Extractor {
         resolved.detail = slots(layouts.detail)
         resolved.header = slots(layouts.header)
         resolved.trailer = slots(layouts.trailer)
-        resolved.detailLength = layouts.detail.map(\.end).max() ?? 0
+        let fieldsEnd = max(layouts.detail.map(\.end).max() ?? 0, recordTypes.map { $0.start - 1 + $0.length } ?? 0)
+        resolved.detailLength = recordLength ?? fieldsEnd
         var problems: [String] = []
+        if let recordLength, let last = layouts.detail.max(by: { $0.end < $1.end }), last.end > recordLength {
+            problems.append("the layout field '\(last.name)' ends at character \(last.end), past the record_length \(recordLength)")
+        }
         for field in fields {
             var candidates: [Resolved.Candidate] = []
             for locator in field.locators {
@@ -440,6 +466,7 @@ extension FixedWidthExtractor {
         let classifier: TypeClassifier?
         let hasTrailers: Bool
         let pad: Bool
+        let allowLong: Bool
         let fieldCount: Int
 
         var columns: UnsafeMutablePointer<ColumnBuilder>
@@ -460,10 +487,9 @@ extension FixedWidthExtractor {
         // The current block.
         var blockOpen = false
         var blockLine = 0
-        var validCount = 0
-        var sum = 0
-        var sumOverflow = false
-        var unreadableAmountLine: Int?
+        /// The lines of the block's loaded detail records, and what each adds to the total.
+        var blockLines: [Int] = []
+        var blockAmounts: [Int?] = []
         /// The header's values (byte ranges in `base`, trimmed; nil when blank).
         var headerValues: [Range<Int>?]
 
@@ -479,6 +505,7 @@ extension FixedWidthExtractor {
             classifier = extractor.recordTypes.map { TypeClassifier($0, utf8: true) }
             hasTrailers = !(extractor.recordTypes?.trailer.isEmpty ?? true)
             pad = extractor.shortLines == .pad
+            allowLong = extractor.longLines == .allow
             fieldCount = extractor.fields.count
             let rows = max(16, (end - start) / 100)
             let bytesPerColumn = (end - start) / max(1, 2 * fieldCount) + 64
@@ -536,9 +563,9 @@ extension FixedWidthExtractor {
                         record(line, reject: .missingColumn, problem)
                     } else if let k = text.firstInvalid(in: lineStart..<next, cursor: &cursor) {
                         record(line, reject: .invalidUTF8, text.invalidDetail(k, recordStart: lineStart))
-                    } else if charCount < resolved.detailLength, !pad {
-                        record(line, reject: .badRecordLength,
-                               "expected at least \(resolved.detailLength) characters, found \(charCount)")
+                    } else if (charCount < resolved.detailLength && !pad) || (charCount > resolved.detailLength && !allowLong) {
+                        let expected = allowLong ? "at least \(resolved.detailLength)" : String(resolved.detailLength)
+                        record(line, reject: .badRecordLength, "expected \(expected) characters, found \(charCount)")
                     } else {
                         load(line, next)
                     }
@@ -601,17 +628,9 @@ extension FixedWidthExtractor {
             counts.records += 1
             counts.recordLines += 1
             counts.loaded += 1
-            validCount += 1
-            if let slot = resolved.sumSlot, unreadableAmountLine == nil {
-                let value = range(resolved.detail[slot])
-                if let amount = WholeNumber.parse(base, value) {
-                    let (total, overflow) = sum.addingReportingOverflow(amount)
-                    sum = total
-                    sumOverflow = sumOverflow || overflow
-                } else {
-                    unreadableAmountLine = line
-                }
-            }
+            guard resolved.countSlot != nil || resolved.totalSlot != nil else { return }
+            blockLines.append(line)
+            if let slot = resolved.sumSlot { blockAmounts.append(WholeNumber.parse(base, range(resolved.detail[slot]))) }
         }
 
         mutating func record(_ line: Int, reject reason: QuarantineReason, _ detail: String) {
@@ -624,30 +643,20 @@ extension FixedWidthExtractor {
 
         mutating func resetBlock() {
             blockOpen = false
-            validCount = 0
-            sum = 0
-            sumOverflow = false
-            unreadableAmountLine = nil
+            blockLines.removeAll()
+            blockAmounts.removeAll()
             for i in headerValues.indices { headerValues[i] = nil }
         }
 
-        /// The trailer's checks against the block's valid detail records.
+        /// The trailer's checks against the block's valid detail records: those loaded here, with a
+        /// tally so that the records later stages quarantine can be left out.
         mutating func reconcile(_ line: Int) {
-            if let slot = resolved.countSlot {
-                checks.append(ReconciliationCheck(fileIndex: fileIndex, line: line, check: "trailer record count",
-                                                  expected: stated(resolved.trailer[slot]), actual: String(validCount)))
+            func check(_ name: String, _ slot: Int, _ tally: ReconciliationCheck.Tally) {
+                checks.append(ReconciliationCheck(fileIndex: fileIndex, line: line, check: name, expected: stated(resolved.trailer[slot]),
+                                                  actual: tally.actual(excluding: []), tally: tally))
             }
-            if let slot = resolved.totalSlot {
-                let actual: String = if let unreadable = unreadableAmountLine {
-                    "unknown: the amount on line \(unreadable) is not a whole number of cents"
-                } else if sumOverflow {
-                    "unknown: the sum overflows"
-                } else {
-                    String(sum)
-                }
-                checks.append(ReconciliationCheck(fileIndex: fileIndex, line: line, check: "trailer amount total",
-                                                  expected: stated(resolved.trailer[slot]), actual: actual))
-            }
+            if let slot = resolved.countSlot { check("trailer record count", slot, .count(lines: blockLines)) }
+            if let slot = resolved.totalSlot { check("trailer amount total", slot, .total(lines: blockLines, amounts: blockAmounts)) }
         }
 
         /// A value stated by the trailer: a whole number in canonical form, or the text as written.
