@@ -53,7 +53,7 @@ enum AcmeCatalog {
     ]
 
     /// Relative store traffic (the flagship stores are busier).
-    static let storeWeights: [Int] = stores.enumerated().map { i, s in s.legacy ? 5 : (i < 3 ? 9 : 5) }
+    static let storeWeights: [Int] = stores.enumerated().map { i, s in s.legacy ? 4 : (i < 3 ? 9 : 5) }
 
     /// CRM spellings of a store's city (alternative spellings included).
     static let cityVariants: [String: [String]] = [

@@ -167,7 +167,14 @@ enum AcmeFormat {
 
     /// A 12-digit POS transaction id (a bijection of a counter, so unique; may start with 0).
     static func txnID(_ n: Int) -> String {
-        pad((n &* 7_919_000_003 &+ 10_068_236_399) % 1_000_000_000_000, 12)
+        // A three-round Feistel permutation of [0, 10^12) on two halves of six digits.
+        var l = n / 1_000_000 % 1_000_000, r = n % 1_000_000
+        for round in 0..<3 {
+            var z = UInt64(r) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(round) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 29)) &* 0x94D0_49BB_1331_11EB
+            (l, r) = (r, (l + Int((z ^ (z >> 32)) % 1_000_000)) % 1_000_000)
+        }
+        return pad(l, 6) + pad(r, 6)
     }
 
     // MARK: Names
@@ -176,8 +183,8 @@ enum AcmeFormat {
     static func asciiFold(_ s: String) -> String {
         let special: [Character: String] = ["ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ı": "i", "ß": "SS", "’": "'", "đ": "d", "Đ": "D"]
         var out = ""
-        for ch in s.decomposedStringWithCanonicalMapping {
-            if let r = special[ch] { out += r } else if ch.isASCII { out.append(ch) }
+        for u in s.decomposedStringWithCanonicalMapping.unicodeScalars {
+            if let r = special[Character(u)] { out += r } else if u.isASCII { out.unicodeScalars.append(u) }
         }
         return out
     }

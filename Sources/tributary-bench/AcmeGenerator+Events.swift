@@ -57,7 +57,7 @@ extension AcmeGenerator {
             for k in 0..<p.devices {
                 var r = stream(.devices, p.index * 8 + k)
                 let device = makeDevice(p, k, &r)
-                let count = 1 + r.geometric(mean: 0.35)
+                let count = 1 + r.geometric(mean: 0.15)
                 var starts: [(Int64, Int, Int64)] = []   // timestamp ms, receipt day, late receive base
                 for _ in 0..<count {
                     let day = r.below(90)
@@ -183,14 +183,20 @@ extension AcmeGenerator {
             return Device(library: .web, anonymousId: AcmeFormat.uuid(&r), context: ctx, zone: zone, localWebTime: r.chance(0.15), userId: userId, identifyEmail: email)
         case .ios:
             let version = r.pick(["5.2.1", "5.4.0", "4.9.0"])
-            let ctx = "\"ip\":\"\(ip)\",\"app\":{\"name\":\"Acme Outfitters\",\"version\":\"\(version)\",\"build\":\"\(version.replacingOccurrences(of: ".", with: ""))0\",\"namespace\":\"com.acme.outfitters\"},\"device\":{\"id\":\"\(AcmeFormat.uuid(&r, upper: true))\",\"manufacturer\":\"Apple\",\"model\":\"\(r.pick(AcmeCatalog.iosModels))\",\"type\":\"ios\"},\"os\":{\"name\":\"iOS\",\"version\":\"\(r.pick(["17.5", "18.0.1", "17.4.1"]))\"},\"library\":{\"name\":\"analytics-ios\",\"version\":\"4.1.8\"},\"timezone\":\"\(zone)\",\"locale\":\"en-US\""
+            let ctx = "\"ip\":\"\(ip)\",\"app\":{\"name\":\"Acme Outfitters\",\"version\":\"\(version)\",\"build\":\"\(build(version))\",\"namespace\":\"com.acme.outfitters\"},\"device\":{\"id\":\"\(AcmeFormat.uuid(&r, upper: true))\",\"manufacturer\":\"Apple\",\"model\":\"\(r.pick(AcmeCatalog.iosModels))\",\"type\":\"ios\"},\"os\":{\"name\":\"iOS\",\"version\":\"\(r.pick(["17.5", "18.0.1", "17.4.1"]))\"},\"library\":{\"name\":\"analytics-ios\",\"version\":\"4.1.8\"},\"timezone\":\"\(zone)\",\"locale\":\"en-US\""
             return Device(library: .ios, anonymousId: AcmeFormat.uuid(&r, upper: true), context: ctx, zone: zone, localWebTime: false, userId: userId, identifyEmail: email)
         default:
             let version = r.pick(["5.2.1", "5.3.2"])
             let (maker, model) = r.pick(AcmeCatalog.androidModels)
-            let ctx = "\"ip\":\"\(ip)\",\"app\":{\"name\":\"Acme Outfitters\",\"version\":\"\(version)\",\"build\":\"\(version.replacingOccurrences(of: ".", with: ""))0\",\"namespace\":\"com.acme.outfitters\"},\"device\":{\"id\":\"\(AcmeFormat.hex(&r, 16))\",\"manufacturer\":\"\(maker)\",\"model\":\"\(model)\",\"type\":\"android\"},\"os\":{\"name\":\"Android\",\"version\":\"\(r.pick(["12", "13", "14"]))\"},\"library\":{\"name\":\"analytics-android\",\"version\":\"4.11.3\"},\"timezone\":\"\(zone)\",\"locale\":\"en-US\""
+            let ctx = "\"ip\":\"\(ip)\",\"app\":{\"name\":\"Acme Outfitters\",\"version\":\"\(version)\",\"build\":\"\(build(version))\",\"namespace\":\"com.acme.outfitters\"},\"device\":{\"id\":\"\(AcmeFormat.hex(&r, 16))\",\"manufacturer\":\"\(maker)\",\"model\":\"\(model)\",\"type\":\"android\"},\"os\":{\"name\":\"Android\",\"version\":\"\(r.pick(["12", "13", "14"]))\"},\"library\":{\"name\":\"analytics-android\",\"version\":\"4.11.3\"},\"timezone\":\"\(zone)\",\"locale\":\"en-US\""
             return Device(library: .android, anonymousId: AcmeFormat.uuid(&r), context: ctx, zone: zone, localWebTime: false, userId: userId, identifyEmail: email)
         }
+    }
+
+    /// App build number of a version: 5.2.1 -> 5201.
+    func build(_ version: String) -> String {
+        let v = version.split(separator: ".")
+        return "\(v[0])\(v[1])0\(v[2])"
     }
 
     // MARK: Rendering

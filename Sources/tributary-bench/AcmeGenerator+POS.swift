@@ -41,7 +41,7 @@ extension AcmeGenerator {
             }
         }
         var r = stream(.pos, 1_000_000_000)
-        for _ in 0..<(persons * 6 / 10) {
+        for _ in 0..<(persons * 7 / 10) {
             seed += 1
             let store = r.below(AcmeCatalog.stores.count)
             txns.append(StoreTxn(store: store, at: openHours(from + Int64(r.below(span)), store), person: -1, isReturn: r.chance(0.03), seed: seed))

@@ -108,9 +108,9 @@ extension AcmeGenerator {
                 let personal = email(first, last, domain, &r)
                 let work: String? = r.chance(0.2) ? email(first, last, r.pick(AcmeCatalog.workDomains), &r) : nil
                 let mobile: String? = r.chance(0.85) ? (abroad ? foreignPhone(AcmeCatalog.countries[country], &r) : phone(r.pick(AcmeCatalog.stores[max(store, 0)].areas), &r)) : nil
-                let contacts = r.chance(0.42) ? 0 : [1, 1, 1, 1, 1, 1, 2, 2, 2, 3][r.below(10)]
-                let online = abroad || r.chance(0.6)
-                let devices = online ? [1, 1, 1, 2, 2, 3, 4][r.below(7)] : 0
+                let contacts = r.chance(0.52) ? 0 : [1, 1, 1, 1, 1, 1, 2, 2, 2, 3][r.below(10)]
+                let online = abroad || r.chance(0.5)
+                let devices = online ? [1, 1, 1, 1, 2, 2, 3][r.below(7)] : 0
                 let apps = devices == 0 || !r.chance(0.55) ? 0 : (work != nil && r.chance(0.4) ? 2 : 1)
                 let accounts = (0..<apps).map { _ in "usr_" + AcmeFormat.hex(&r, 9) }
                 let visits = abroad ? 0 : (r.chance(0.3) ? 0 : 1 + r.geometric(mean: 1.6))
