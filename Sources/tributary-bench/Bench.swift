@@ -121,7 +121,11 @@ struct CSV: ParsableCommand {
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a retailer's CRM, web events and POS data with ground truth, deterministically from a seed.",
-        discussion: "See Docs/generator.md for the files and what is deliberately broken in them.")
+        discussion: "See Docs/generator.md for the files and what is deliberately broken in them. "
+            + "--shape acme writes the exact shape of SampleData/acme (the Acme Outfitters export).")
+
+    @Option(help: "Data shape: retail (the bench generator) or acme (the Acme Outfitters export).")
+    var shape = "retail"
 
     @Option(help: "Number of people.")
     var persons = 10_000
@@ -129,19 +133,38 @@ struct Generate: ParsableCommand {
     @Option(help: "Random seed: the same seed and size give the same files.")
     var seed: UInt64 = 7
 
-    @Option(help: "Share of lines corrupted in the ways each format goes wrong.")
-    var corruptRate = 0.002
+    @Option(help: "Share of lines corrupted in the ways each format goes wrong (default 0.002 retail, 0.005 acme).")
+    var corruptRate: Double?
 
-    @Option(help: "Days of web events.")
+    @Option(help: "Days of web events (retail shape).")
     var days = 4
+
+    @Option(help: "Snapshot day D, YYYY-MM-DD (acme shape): everything happens before D 00:00Z.")
+    var asOf = "2024-11-15"
 
     @Option(help: "Output folder.")
     var out: String
 
     func run() throws {
         let started = Date()
-        let stats = try DataGenerator(persons: persons, seed: seed, corruptRate: corruptRate, days: days).write(to: out)
-        print(String(format: "%d persons: %d records (+%d corrupt lines), %.1f MB in %@ (%.1f s)",
-                     persons, stats.records, stats.corrupt, Double(stats.bytes) / 1e6, out, Date().timeIntervalSince(started)))
+        switch shape {
+        case "acme":
+            let parts = asOf.split(separator: "-").compactMap { Int($0) }
+            guard parts.count == 3 else { throw ValidationError("--as-of must be YYYY-MM-DD") }
+            var generator = AcmeGenerator(persons: persons, seed: seed, corruptRate: corruptRate ?? 0.005)
+            generator.asOfDay = AcmeFormat.days(parts[0], parts[1], parts[2])
+            let stats = try generator.write(to: out)
+            let sources = ["crm", "events", "pos", "pos_legacy"]
+            let detail = sources.map { "\($0) \(stats.valid[$0] ?? 0)/\(stats.invalid[$0] ?? 0)/\(stats.duplicates[$0] ?? 0)" }.joined(separator: ", ")
+            print(String(format: "%d persons: %d valid records (%@ valid/invalid/duplicates), %d files, %.1f MB in %@ (%.1f s)",
+                         persons, stats.valid.values.reduce(0, +), detail, stats.files, Double(stats.bytes) / 1e6, out,
+                         Date().timeIntervalSince(started)))
+        case "retail":
+            let stats = try DataGenerator(persons: persons, seed: seed, corruptRate: corruptRate ?? 0.002, days: days).write(to: out)
+            print(String(format: "%d persons: %d records (+%d corrupt lines), %.1f MB in %@ (%.1f s)",
+                         persons, stats.records, stats.corrupt, Double(stats.bytes) / 1e6, out, Date().timeIntervalSince(started)))
+        default:
+            throw ValidationError("--shape must be retail or acme")
+        }
     }
 }
