@@ -8,6 +8,9 @@ public struct IdentityDefinition: Sendable {
         /// The fields it is read from, as (source, output field).
         public var fields: [(source: String, field: String)]
         public var maxPerProfile: Int?
+        /// Values only attach records to the one profile that holds them; they never join two
+        /// profiles anchored by other identifiers (`attach_only: true`).
+        public var attachOnly = false
     }
 
     /// In priority order: earlier types link first.
@@ -78,6 +81,8 @@ public struct IdentityDefinition: Sendable {
             Property("from", .oneOf([.string, .list(.string)]), required: true,
                      doc: "`source.field` references: the fields holding this identifier"),
             Property("max_per_profile", .integer(min: 1), doc: "merge protection: a profile never holds more distinct values of this type"),
+            Property("attach_only", .boolean, default: "false",
+                     doc: "a weak, shared value (a household landline): it attaches records that carry no other identifier to the one profile holding it, and never joins two profiles that hold other identifiers; a value held by several such profiles attaches no one (`ambiguous` in identity_refusals)"),
         ])), required: true, doc: "identifier types by name, strongest first"),
         Property("ignore_values", .list(.string), doc: "values that link no one (`test@example.com`, `0000000000`)"),
         Property("max_records_per_value", .integer(min: 2), default: "1000",
@@ -179,8 +184,10 @@ public struct IdentityDefinition: Sendable {
                 }
                 fields.append((parts[0], parts[1]))
             }
-            types.append(IdentifierType(name: entry.key, fields: fields,
-                                        maxPerProfile: entry.value["max_per_profile"]?.scalar.flatMap { Int($0) }))
+            var type = IdentifierType(name: entry.key, fields: fields,
+                                      maxPerProfile: entry.value["max_per_profile"]?.scalar.flatMap { Int($0) })
+            type.attachOnly = entry.value["attach_only"]?.scalar == "true"
+            types.append(type)
         }
         var probabilistic: Probabilistic?
         if let node = node["probabilistic"], node.entries != nil {

@@ -12,6 +12,10 @@ import Foundation
 ///   phone, a shared test address) links no one on its own, and is reported.
 /// - `maxClusterSize`: a profile that would be larger than this is split on its weakest links,
 ///   and every link cut is reported (see `split`).
+/// - `attachOnly` (a weak, shared value such as a household landline): a value of such a type
+///   attaches records that hold no other identifier ("unanchored") to the one profile anchored
+///   by other identifiers that holds it; when two or more anchored profiles hold it, it joins
+///   only the unanchored records among themselves and is reported as `ambiguous`.
 ///
 /// Identifier types are applied in the order given (strongest first), values in byte order, so
 /// the result is deterministic and the strongest evidence is used before weaker evidence can
@@ -20,10 +24,12 @@ public enum Stitcher {
     public struct IdentifierType: Sendable {
         public var name: String
         public var maxPerProfile: Int?
+        public var attachOnly: Bool
 
-        public init(name: String, maxPerProfile: Int? = nil) {
+        public init(name: String, maxPerProfile: Int? = nil, attachOnly: Bool = false) {
             self.name = name
             self.maxPerProfile = maxPerProfile
+            self.attachOnly = attachOnly
         }
     }
 
@@ -52,7 +58,7 @@ public enum Stitcher {
 
     /// A link or group of links not made, and why.
     public struct Refusal: Sendable, Equatable {
-        public enum Reason: String, Sendable { case maxPerProfile = "max_per_profile", fanOut = "fan_out", maxClusterSize = "max_cluster_size" }
+        public enum Reason: String, Sendable { case maxPerProfile = "max_per_profile", fanOut = "fan_out", maxClusterSize = "max_cluster_size", ambiguous }
         public var type: Int
         public var value: String
         public var reason: Reason
@@ -196,6 +202,10 @@ public enum Stitcher {
     public static func stitch(records: Int, types: [IdentifierType], interned: Interned,
                               links: [PairLink] = [], options: Options = Options()) -> Result {
         var forest = Forest(count: records, limitedTypes: types.map { $0.maxPerProfile })
+        // A record holding a value of a type that is not attach-only anchors its profile.
+        if types.contains(where: \.attachOnly) {
+            for i in 0..<interned.count where !types[Int(interned.type[i])].attachOnly { forest.anchored[Int(interned.record[i])] = true }
+        }
         var linkedBy = [Int?](repeating: nil, count: records)
         var refusals: [Refusal] = []
         // The links made, in the order made (strongest first): the spanning forest of the profiles,
@@ -243,6 +253,20 @@ public enum Stitcher {
                 if let limit = options.maxRecordsPerValue, members.count > limit {
                     refusals.append(Refusal(type: type, value: value, reason: .fanOut, records: members.count))
                     continue
+                }
+                if types[type].attachOnly {
+                    var anchoredRoot = -1
+                    var ambiguous = false
+                    for record in members {
+                        let root = forest.find(record)
+                        guard forest.anchored[root] else { continue }
+                        if anchoredRoot < 0 { anchoredRoot = root } else if root != anchoredRoot { ambiguous = true; break }
+                    }
+                    if ambiguous {
+                        refusals.append(Refusal(type: type, value: value, reason: .ambiguous, records: members.count))
+                        members = members.filter { !forest.anchored[forest.find($0)] }
+                        if members.count < 2 { continue }
+                    }
                 }
                 // Within a type, the value's rank identifies it.
                 let valueID = types[type].maxPerProfile != nil ? valueRank : -1
@@ -368,8 +392,11 @@ public enum Stitcher {
         var size: [Int]
         var held: [[(type: Int32, value: Int32)]]
         let limited: [Int?]
+        /// By root: the profile holds a value of a type that is not attach-only.
+        var anchored: [Bool]
 
         init(count: Int, limitedTypes: [Int?]) {
+            anchored = Array(repeating: false, count: count)
             parent = Array(0..<count)
             size = Array(repeating: 1, count: count)
             held = Array(repeating: [], count: count)
@@ -413,6 +440,7 @@ public enum Stitcher {
             if size[ra] < size[rb] { swap(&ra, &rb) }
             parent[rb] = ra
             size[ra] += size[rb]
+            if anchored[rb] { anchored[ra] = true }
             held[ra] = merged
             held[rb] = []
             return .joined

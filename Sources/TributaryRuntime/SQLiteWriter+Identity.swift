@@ -153,7 +153,7 @@ extension SQLiteWriter {
             model = trained
         }
 
-        let types = identity.identifiers.map { Stitcher.IdentifierType(name: $0.name, maxPerProfile: $0.maxPerProfile) }
+        let types = identity.identifiers.map { Stitcher.IdentifierType(name: $0.name, maxPerProfile: $0.maxPerProfile, attachOnly: $0.attachOnly) }
         let result = Stitcher.stitch(records: recordID.count, types: types, interned: observations, links: links,
                                      options: .init(maxRecordsPerValue: identity.maxRecordsPerValue, maxClusterSize: identity.maxClusterSize))
 

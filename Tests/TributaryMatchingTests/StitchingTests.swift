@@ -29,6 +29,29 @@ struct StitchingTests {
         #expect(result.refusals == [.init(type: 1, value: "home@x.com", reason: .maxPerProfile, records: 2)])
     }
 
+    @Test func attachOnlyValuesAttachButNeverJoinTwoAnchoredProfiles() {
+        // A household landline (phone, attach-only): Ann (record 0, e-mail a) and Bob (record 1,
+        // e-mail b) both list it; till sales 2 and 3 carry only that landline. The phone must not
+        // merge Ann and Bob, nor give the sales to either: it joins the two sales to each other.
+        // Cat's mobile (record 4, e-mail c) is on sale 5 alone: the sale joins Cat.
+        let types: [Stitcher.IdentifierType] = [.init(name: "email"), .init(name: "phone", attachOnly: true)]
+        let result = Stitcher.stitch(records: 7, types: types, observations: [
+            o(0, 0, "a"), o(1, 0, "b"), o(4, 0, "c"),
+            o(0, 1, "+1415"), o(1, 1, "+1415"), o(2, 1, "+1415"), o(3, 1, "+1415"),
+            o(4, 1, "+1212"), o(5, 1, "+1212"),
+            o(6, 1, "+1646"),
+        ])
+        #expect(result.profileOf == [0, 1, 2, 2, 3, 3, 4])
+        #expect(result.linkedBy == [nil, nil, nil, 1, nil, 1, nil])
+        #expect(result.refusals == [.init(type: 1, value: "+1415", reason: .ambiguous, records: 4)])
+
+        // Without attach_only the landline merges the household into one profile.
+        let plain = Stitcher.stitch(records: 7, types: [.init(name: "email"), .init(name: "phone")], observations: [
+            o(0, 0, "a"), o(1, 0, "b"), o(0, 1, "+1415"), o(1, 1, "+1415"), o(2, 1, "+1415"),
+        ])
+        #expect(plain.profileOf[0] == plain.profileOf[1])
+    }
+
     @Test func aValueSharedByTooManyRecordsLinksNoOne() {
         let observations = (0..<5).map { o($0, 0, "0000000000") } + [o(0, 1, "e0"), o(1, 1, "e0")]
         let result = Stitcher.stitch(records: 5, types: [.init(name: "phone"), .init(name: "email")],
