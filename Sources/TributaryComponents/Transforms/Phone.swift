@@ -313,9 +313,11 @@ struct Phone: Transform, TransformComponent {
         }
         if work.count < 2 { return .invalid(.tooShort) }
         // The national (trunk) prefix, kept when the rest is too short for the plan.
+        var trunkLeftTooShort = false  // `061234567` in FR: too short without its trunk 0
         if plan.stripNationalPrefix(metadata, work[...], into: &stripped) {
             switch plan.testLength(metadata, stripped.count) {
-            case .tooShort, .localOnly, .invalidLength: break
+            case .tooShort, .localOnly: trunkLeftTooShort = true
+            case .invalidLength: break
             case .possible, .tooLong: swap(&stripped, &work)
             }
         }
@@ -337,6 +339,7 @@ struct Phone: Transform, TransformComponent {
         if callingCode == 1 {
             return .invalid(length < 10 ? .tooShort : length > 10 ? .tooLong : .badNANP)
         }
+        if trunkLeftTooShort { return .invalid(.tooShort) }
         switch plan.testLength(regions[0], length) {
         case .tooShort, .localOnly: return .invalid(.tooShort)
         case .tooLong: return .invalid(.tooLong)
