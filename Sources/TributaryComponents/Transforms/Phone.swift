@@ -21,72 +21,7 @@ import TributaryCore
 /// AU 61 `0` 9, IN 91 `0` 10, BR 55 `0` 10-11, CH 41 `0` 9, AT 43 `0` 5-13. Any other calling code
 /// or country is `unknown_country`; E.164 numbers never exceed 15 digits.
 struct Phone: Transform, TransformComponent {
-    struct Country: Sendable {
-        var code: String
-        var callingCode: [UInt8]
-        var trunk: UInt8?
-        var lengths: ClosedRange<Int>
-        var nanp = false
-    }
-
-    static let countries: [Country] = [
-        Country(code: "US", callingCode: d("1"), trunk: nil, lengths: 10...10, nanp: true),
-        Country(code: "CA", callingCode: d("1"), trunk: nil, lengths: 10...10, nanp: true),
-        Country(code: "GB", callingCode: d("44"), trunk: 0x30, lengths: 9...10),
-        Country(code: "IE", callingCode: d("353"), trunk: 0x30, lengths: 7...9),
-        Country(code: "DE", callingCode: d("49"), trunk: 0x30, lengths: 6...13),
-        Country(code: "FR", callingCode: d("33"), trunk: 0x30, lengths: 9...9),
-        Country(code: "ES", callingCode: d("34"), trunk: nil, lengths: 9...9),
-        Country(code: "IT", callingCode: d("39"), trunk: nil, lengths: 6...11),
-        Country(code: "NL", callingCode: d("31"), trunk: 0x30, lengths: 9...9),
-        Country(code: "MX", callingCode: d("52"), trunk: nil, lengths: 10...10),
-        Country(code: "SE", callingCode: d("46"), trunk: 0x30, lengths: 7...9),
-        Country(code: "CZ", callingCode: d("420"), trunk: nil, lengths: 9...9),
-        Country(code: "CN", callingCode: d("86"), trunk: 0x30, lengths: 9...11),
-        Country(code: "JP", callingCode: d("81"), trunk: 0x30, lengths: 9...10),
-        Country(code: "AU", callingCode: d("61"), trunk: 0x30, lengths: 9...9),
-        Country(code: "IN", callingCode: d("91"), trunk: 0x30, lengths: 10...10),
-        Country(code: "BR", callingCode: d("55"), trunk: 0x30, lengths: 10...11),
-        Country(code: "CH", callingCode: d("41"), trunk: 0x30, lengths: 9...9),
-        Country(code: "AT", callingCode: d("43"), trunk: 0x30, lengths: 5...13),
-    ]
-
-    private static func d(_ s: String) -> [UInt8] { Array(s.utf8) }
-
-    static let mexico = countries.firstIndex { $0.code == "MX" }!
-
-    /// Country names and codes accepted in `country_field`, lower-cased, without dots. Private to
-    /// this transform: the country standardizer owns the full list.
-    private static let countryNames: [[UInt8]: Int] = {
-        let names: [String: [String]] = [
-            "US": ["usa", "united states", "united states of america", "america"],
-            "CA": ["can", "canada"],
-            "GB": ["gbr", "uk", "united kingdom", "great britain", "britain", "england", "scotland", "wales",
-                   "northern ireland"],
-            "IE": ["irl", "ireland", "eire", "éire", "republic of ireland"],
-            "DE": ["deu", "germany", "deutschland"],
-            "FR": ["fra", "france"],
-            "ES": ["esp", "spain", "españa", "espana"],
-            "IT": ["ita", "italy", "italia"],
-            "NL": ["nld", "netherlands", "the netherlands", "holland", "nederland"],
-            "MX": ["mex", "mexico", "méxico"],
-            "SE": ["swe", "sweden", "sverige"],
-            "CZ": ["cze", "czech republic", "czechia", "česko", "česká republika"],
-            "CN": ["chn", "china", "prc"],
-            "JP": ["jpn", "japan"],
-            "AU": ["aus", "australia"],
-            "IN": ["ind", "india"],
-            "BR": ["bra", "brazil", "brasil"],
-            "CH": ["che", "switzerland", "schweiz", "suisse", "svizzera"],
-            "AT": ["aut", "austria", "österreich", "oesterreich"],
-        ]
-        var table: [[UInt8]: Int] = [:]
-        for (i, country) in countries.enumerated() {
-            table[Array(country.code.lowercased().utf8)] = i
-            for name in names[country.code] ?? [] { table[Array(name.utf8)] = i }
-        }
-        return table
-    }()
+    static var plan: PhonePlan { PhonePlan.shared }
 
     static let spec = ComponentSpec(
         name: "phone", kind: .transform,
@@ -103,7 +38,7 @@ struct Phone: Transform, TransformComponent {
         shape: .object([
             Property("field", .string, required: true, doc: "the field holding the number"),
             Property("into", .string, doc: "a new field for the E.164 number; without it the field is rewritten in place"),
-            Property("region", .custom(summary: "an ISO country code: " + countries.map(\.code).joined(separator: ", "),
+            Property("region", .custom(summary: "an ISO 3166 country code with a numbering plan in libphonenumber (\(PhoneMetadata.regions.count - 9)+ regions)",
                                        check: { Phone.checkRegion($0) }),
                      doc: "the country of national numbers when the record's country is not known"),
             Property("country_field", .string,
@@ -113,7 +48,7 @@ struct Phone: Transform, TransformComponent {
         example: "phone: { field: phone, into: phone_e164, region: US, country_field: country }")
 
     enum Reason: Int, CaseIterable {
-        case tooShort, tooLong, badNANP, unknownCountry, letters, badCharacter, placeholder
+        case tooShort, tooLong, badNANP, unknownCountry, letters, badCharacter, placeholder, badRange
 
         var counter: String {
             switch self {
@@ -124,6 +59,7 @@ struct Phone: Transform, TransformComponent {
             case .letters: "phone.invalid.letters"
             case .badCharacter: "phone.invalid.bad_character"
             case .placeholder: "phone.invalid.placeholder"
+            case .badRange: "phone.invalid.bad_range"
             }
         }
     }
@@ -139,19 +75,19 @@ struct Phone: Transform, TransformComponent {
 
     /// The table index of an ISO code (any case), if supported.
     static func country(code: String) -> Int? {
-        countries.firstIndex { $0.code == code.uppercased() }
+        plan.byISO[code.uppercased()]
     }
 
     static func checkRegion(_ node: ConfigNode) -> [Diagnostic] {
         guard let text = node.scalar, country(code: text) == nil else { return [] }
-        let codes = countries.map(\.code)
+        let codes = plan.isoCodes
         let secret = !node.interpolatedFrom.isEmpty
         var hint: String?
-        if !secret, let named = lookupName(Array(text.utf8)) { hint = "use the ISO code '\(countries[named].code)'" }
+        if !secret, let named = lookupName(Array(text.utf8)) { hint = "use the ISO code '\(plan.regions[named].code)'" }
         if hint == nil, !secret { hint = Suggestions.didYouMean(text.uppercased(), in: codes) }
         return [.error(.invalidEnumValue, at: node.location,
                        "region must be a supported ISO country code; found \(node.safeDescription)",
-                       hint: hint ?? "supported: " + codes.joined(separator: ", "))]
+                       hint: hint ?? "use an ISO 3166 code such as US, GB or DE")]
     }
 
     static func make(_ node: ConfigNode, scope: inout FieldScope, diagnostics: inout DiagnosticBag) -> (any Transform)? {
@@ -173,34 +109,17 @@ struct Phone: Transform, TransformComponent {
         return Phone(column: column, into: into, region: region, countryColumn: countryColumn, extensionColumn: extensionColumn)
     }
 
-    /// Looks up a country name or code (`DE`, `deu`, `Deutschland`, `U.S.A.`, `México`):
-    /// lower-cased, dots removed, white space collapsed. Allocation-free for ASCII and Latin-1
-    /// letters through the reused `scratch`; other non-ASCII names take a String (cold path).
+    /// Looks up a country name or code (`DE`, `deu`, `Deutschland`, `U.S.A.`, `México`) with the
+    /// country standardizer's table (`Countries`), folded into the reused `scratch`: the index of
+    /// its region, if it has a numbering plan.
     static func lookupName(_ value: UnsafeBufferPointer<UInt8>, scratch: inout [UInt8]) -> Int? {
-        let (s, e) = Standardizer.trimmed(value)
-        guard e - s <= 64 else { return nil }
-        scratch.removeAll(keepingCapacity: true)
-        var otherUnicode = false
-        var i = s
-        while i < e {
-            let b = value[i]
-            if b == UInt8(ascii: ".") {
-            } else if b == 0x20 || b == 0x09 {
-                if scratch.last != 0x20 { scratch.append(0x20) }
-            } else if b >= 0x41 && b <= 0x5A {
-                scratch.append(b | 0x20)
-            } else if b == 0xC3, i + 1 < e, value[i + 1] >= 0x80, value[i + 1] <= 0x9E, value[i + 1] != 0x97 {
-                scratch.append(b); scratch.append(value[i + 1] + 0x20)  // À-Þ → à-þ
-                i += 1
-            } else {
-                if b >= 0x80 && b != 0xC3 { otherUnicode = true }
-                scratch.append(b)
-            }
-            i += 1
+        if scratch.count < Countries.maxKeyLength { scratch = [UInt8](repeating: 0, count: Countries.maxKeyLength) }
+        return scratch.withUnsafeMutableBufferPointer { buffer -> Int? in
+            guard let length = TextFold.compactKey(value, into: buffer), length > 0 else { return nil }
+            let key = UnsafeBufferPointer(rebasing: buffer[0..<length])
+            guard !Countries.isPlaceholder(value, key: key), let code = Countries.table[key] else { return nil }
+            return plan.region(iso: code)
         }
-        if let found = countryNames[scratch] { return found }
-        guard otherUnicode else { return nil }
-        return countryNames[Array(String(decoding: scratch, as: UTF8.self).lowercased().utf8)]
     }
 
     static func lookupName(_ bytes: [UInt8]) -> Int? {
@@ -217,8 +136,10 @@ struct Phone: Transform, TransformComponent {
         var extensions = ColumnOutput(newColumnRows: extensionColumn == nil ? 0 : rows, reservingBytes: 0)
         var digits: [UInt8] = []
         digits.reserveCapacity(32)
+        var work: [UInt8] = [], spare: [UInt8] = []
+        work.reserveCapacity(32)
+        spare.reserveCapacity(32)
         var scratch: [UInt8] = []
-        scratch.reserveCapacity(64)
         let countryValues = countryColumn.map { batch.columns[$0] }
         batch.columns[column].withArena { arena, spans in
             for row in 0..<rows {
@@ -232,7 +153,7 @@ struct Phone: Transform, TransformComponent {
                     continue
                 }
                 let trimmed = UnsafeBufferPointer(rebasing: value[s..<e])
-                let parsed = Phone.parse(trimmed, digits: &digits) {
+                let parsed = Phone.parse(trimmed, digits: &digits, work: &work, spare: &spare) {
                     guard let countryValues, !countryValues.isNull(row) else { return region }
                     return countryValues.withValue(row) { Phone.lookupName($0!, scratch: &scratch) }
                 }
@@ -243,7 +164,7 @@ struct Phone: Transform, TransformComponent {
                 case .valid(let country, let nationalStart, let ext):
                     let mark = out.mark
                     out.bytes.append(UInt8(ascii: "+"))
-                    out.bytes.append(contentsOf: Phone.countries[country].callingCode)
+                    out.bytes.append(contentsOf: Phone.plan.callingCodeDigits[country])
                     out.bytes.append(contentsOf: digits[nationalStart...])
                     out.finish(row, from: mark)
                     if !out.bytes[mark...].elementsEqual(value) { changed += 1 }
@@ -274,7 +195,16 @@ struct Phone: Transform, TransformComponent {
 
     /// Parses a trimmed value. `digits` receives its digits; `recordCountry` is asked for the
     /// record's country only when the number is national.
-    static func parse(_ t: UnsafeBufferPointer<UInt8>, digits: inout [UInt8], recordCountry: () -> Int?) -> Parsed {
+    static func parse(_ t: UnsafeBufferPointer<UInt8>, digits: inout [UInt8], work: inout [UInt8], spare: inout [UInt8],
+                      recordCountry: () -> Int?) -> Parsed {
+        let parsed = scan(t, digits: &digits, work: &work, spare: &spare, recordCountry: recordCountry)
+        if case .valid = parsed { swap(&digits, &work) }
+        return parsed
+    }
+
+    /// `parse`, leaving the national significant number of a valid number in `work`.
+    static func scan(_ t: UnsafeBufferPointer<UInt8>, digits: inout [UInt8], work: inout [UInt8], spare: inout [UInt8],
+                     recordCountry: () -> Int?) -> Parsed {
         if t.count <= 14, isPlaceholderText(t) { return .invalid(.placeholder) }
         digits.removeAll(keepingCapacity: true)
         var i = 0
@@ -319,60 +249,102 @@ struct Phone: Transform, TransformComponent {
         if digits.elementsEqual("1234567890".utf8) || digits.elementsEqual("0123456789".utf8) { return .invalid(.placeholder) }
         if n > 20 { return .invalid(.tooLong) }
 
-        // International: +CC, 00CC, or 011CC from a NANP country.
-        var start = -1
-        if plus {
-            start = 0
-        } else if n > 2, digits[0] == 0x30, digits[1] == 0x30 {
-            start = 2
-        }
-        var national = 0
-        var countryIndex: Int
-        if start < 0, let record = recordCountry() {
-            countryIndex = record
-            let country = countries[record]
-            if country.nanp, n > 3, digits[0] == 0x30, digits[1] == 0x31, digits[2] == 0x31 { start = 3 }
-        } else if start < 0 {
+        if plus { return resolve(digits, international: 0, record: nil, work: &work, stripped: &spare, ext: ext) }
+        guard let record = recordCountry() else {
+            // Without a country only `00` can say that the number is international.
+            if n > 2, digits[0] == 0x30, digits[1] == 0x30 {
+                return resolve(digits, international: 2, record: nil, work: &work, stripped: &spare, ext: ext)
+            }
             return .invalid(.unknownCountry)
-        } else {
-            countryIndex = 0
         }
-        if start >= 0 {
-            guard let found = countries.firstIndex(where: { n - start > $0.callingCode.count
-                && digits[start..<(start + $0.callingCode.count)].elementsEqual($0.callingCode) }) else {
+        let parsed = resolve(digits, international: nil, record: record, work: &work, stripped: &spare, ext: ext)
+        // `00` is read as international even where the region's own IDD is another one (`011` in
+        // NANP), when the number is not a valid national one: a leniency libphonenumber lacks.
+        if case .invalid = parsed, n > 2, digits[0] == 0x30, digits[1] == 0x30 {
+            let retry = resolve(digits, international: 2, record: nil, work: &work, stripped: &spare, ext: ext)
+            if case .valid = retry { return retry }
+        }
+        return parsed
+    }
+
+    /// libphonenumber's parse and isValidNumber on the digits of a number: `international` is where
+    /// the calling code starts after `+` / `00`, else the number is read with the `record` region
+    /// (its IDD, its calling code typed without `+`, else national). On success `digits` holds the
+    /// national significant number and `.valid`'s country is the region that owns the calling code.
+    static func resolve(_ digits: [UInt8], international: Int?, record: Int?, work: inout [UInt8],
+                        stripped: inout [UInt8], ext: Range<Int>?) -> Parsed {
+        let plan = Phone.plan
+        let n = digits.count
+        var callingCode: Int
+        var metadata: Int
+        work.removeAll(keepingCapacity: true)
+        if let start = international ?? record.flatMap({ r in
+            // The region's international prefix, unless a 0 follows it.
+            plan.internationalPrefixEnd(r, digits[...]).flatMap { $0 < n && digits[$0] == 0x30 ? nil : $0 }
+        }) {
+            if n - start <= 2 { return .invalid(.tooShort) }
+            guard let (code, next) = plan.extractCallingCode(digits[start...]) else {
                 return .invalid(n - start < 4 ? .tooShort : .unknownCountry)
             }
-            countryIndex = found
-            national = start + countries[found].callingCode.count
-            if let trunk = countries[found].trunk, digits[national] == trunk { national += 1 }  // +44 (0)20 …
-            if found == mexico, n - national == 11, digits[national] == 0x31 { national += 1 }  // +52 1 …: old mobile prefix
+            callingCode = code
+            metadata = plan.byCallingCode[code][0]
+            work.append(contentsOf: digits[next...])
+        } else if let record {
+            callingCode = plan.regions[record].callingCode
+            metadata = record
+            var national = false
+            let ccDigits = plan.callingCodeDigits[record]
+            if digits.starts(with: ccDigits) {
+                // The calling code typed without `+`: kept if the number fits the plan only without it.
+                let rest = digits[ccDigits.count...]
+                if !plan.stripNationalPrefix(record, rest, into: &work) { work.removeAll(keepingCapacity: true); work.append(contentsOf: rest) }
+                if (!plan.matchesGeneral(record, digits[...]) && plan.matchesGeneral(record, work[...]))
+                    || plan.testLength(record, n) == .tooLong {
+                    metadata = plan.byCallingCode[callingCode][0]
+                    national = true
+                }
+            }
+            if !national {
+                work.removeAll(keepingCapacity: true)
+                work.append(contentsOf: digits)
+            }
         } else {
-            let country = countries[countryIndex]
-            if country.nanp {
-                if n == 11, digits[0] == 0x31 { national = 1 }
-            } else if let trunk = country.trunk, digits[0] == trunk {
-                national = 1
-            } else if countryIndex == mexico, n == 12 || n == 13, digits[0] == 0x30 {
-                national = n - 10  // 01 / 044 / 045 + 10 digits
-            } else if n > country.lengths.upperBound, n - country.callingCode.count >= country.lengths.lowerBound,
-                      digits.starts(with: country.callingCode) {
-                national = country.callingCode.count  // the country code typed without `+`
-                if let trunk = country.trunk, national < n, digits[national] == trunk { national += 1 }
+            return .invalid(.unknownCountry)
+        }
+        if work.count < 2 { return .invalid(.tooShort) }
+        // The national (trunk) prefix, kept when the rest is too short for the plan.
+        var trunkLeftTooShort = false  // `061234567` in FR: too short without its trunk 0
+        if plan.stripNationalPrefix(metadata, work[...], into: &stripped) {
+            switch plan.testLength(metadata, stripped.count) {
+            case .tooShort, .localOnly: trunkLeftTooShort = true
+            case .invalidLength: break
+            case .possible, .tooLong: swap(&stripped, &work)
             }
         }
-        let country = countries[countryIndex]
-        let length = n - national
-        if country.nanp {
-            if length < 10 { return .invalid(.tooShort) }
-            if length > 10 { return .invalid(.tooLong) }
-            let area = national
-            if digits[area] < 0x32 || digits[area + 3] < 0x32 { return .invalid(.badNANP) }
-            if digits[area + 1] == 0x31, digits[area + 2] == 0x31 { return .invalid(.badNANP) }  // N11 service codes
-        } else {
-            if length < country.lengths.lowerBound { return .invalid(.tooShort) }
-            if length > country.lengths.upperBound || length + country.callingCode.count > 15 { return .invalid(.tooLong) }
+        let length = work.count
+        if length < 2 { return .invalid(.tooShort) }
+        if length > 17 { return .invalid(.tooLong) }
+        let regions = plan.byCallingCode[callingCode]
+        for region in regions {
+            let (flags, leading) = plan.walk(region, work[...])
+            if plan.regions[region].hasLeadingDigits {
+                if leading {
+                    if flags & PhonePlan.valid != 0 { return .valid(country: regions[0], nationalStart: 0, ext: ext) }
+                    break
+                }
+            } else if flags & PhonePlan.valid != 0 {
+                return .valid(country: regions[0], nationalStart: 0, ext: ext)
+            }
         }
-        return .valid(country: countryIndex, nationalStart: national, ext: ext)
+        if callingCode == 1 {
+            return .invalid(length < 10 ? .tooShort : length > 10 ? .tooLong : .badNANP)
+        }
+        if trunkLeftTooShort { return .invalid(.tooShort) }
+        switch plan.testLength(regions[0], length) {
+        case .tooShort, .localOnly: return .invalid(.tooShort)
+        case .tooLong: return .invalid(.tooLong)
+        case .possible, .invalidLength: return .invalid(.badRange)
+        }
     }
 
     /// Where the extension's digits may start if an extension marker (`x`, `ext`, `extension`,
