@@ -62,6 +62,9 @@ public struct SegmentDefinition: Sendable {
     public var name: String
     public var condition: SQLExpression
     public var description: String?
+    /// Whether profiles that hold only anonymous identifiers (a device that never identified)
+    /// may be members; by default a segment holds identified profiles only.
+    public var includeAnonymous = false
 }
 
 /// An activation export: a CSV of a segment's audience (or of every profile), with e-mail and
@@ -122,6 +125,8 @@ public struct AudienceDefinition: Sendable {
     static let segmentShape = Shape.map(.oneOf([.string, .object([
         Property("where", .string, required: true, doc: "an SQL condition over the profile's attributes and traits"),
         Property("description", .string, doc: "free text for readers"),
+        Property("include_anonymous", .boolean, default: "false",
+                 doc: "also profiles that hold only `anonymous: true` identifiers (a device that never identified); by default a segment holds identified profiles only"),
     ])]))
     static let exportShape = Shape.map(.object([
         Property("path", .path, required: true, doc: "the CSV file to write (atomically, with the database)"),
@@ -213,7 +218,9 @@ public struct AudienceDefinition: Sendable {
                 diagnostics.add(contentsOf: Naming.checkName(ConfigNode(.scalar(item.key), at: item.keyLocation), what: "segment name", allowDash: false))
                 let sql = item.value.scalar != nil ? SQLExpression(item.value) : SQLExpression(item.value["where"])
                 if let sql {
-                    audience.segments.append(SegmentDefinition(name: item.key, condition: sql, description: item.value["description"]?.scalar))
+                    var segment = SegmentDefinition(name: item.key, condition: sql, description: item.value["description"]?.scalar)
+                    segment.includeAnonymous = item.value["include_anonymous"]?.scalar == "true"
+                    audience.segments.append(segment)
                 }
             }
         }

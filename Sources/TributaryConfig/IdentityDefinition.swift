@@ -11,6 +11,9 @@ public struct IdentityDefinition: Sendable {
         /// Values only attach records to the one profile that holds them; they never join two
         /// profiles anchored by other identifiers (`attach_only: true`).
         public var attachOnly = false
+        /// A device or cookie id: a profile holding only such values is a visitor, not an
+        /// identified person (`profiles.identified` = 0; in no segment by default).
+        public var anonymous = false
     }
 
     /// In priority order: earlier types link first.
@@ -81,6 +84,8 @@ public struct IdentityDefinition: Sendable {
             Property("from", .oneOf([.string, .list(.string)]), required: true,
                      doc: "`source.field` references: the fields holding this identifier"),
             Property("max_per_profile", .integer(min: 1), doc: "merge protection: a profile never holds more distinct values of this type"),
+            Property("anonymous", .boolean, default: "false",
+                     doc: "a device or cookie id: it links records like any identifier, but a profile holding only anonymous values is a visitor (`profiles.identified` = 0), in no segment unless the segment says `include_anonymous: true`"),
             Property("attach_only", .boolean, default: "false",
                      doc: "a weak, shared value (a household landline): it attaches records that carry no other identifier to the one profile holding it, and never joins two profiles that hold other identifiers; a value held by several such profiles attaches no one (`ambiguous` in identity_refusals)"),
         ])), required: true, doc: "identifier types by name, strongest first"),
@@ -187,6 +192,7 @@ public struct IdentityDefinition: Sendable {
             var type = IdentifierType(name: entry.key, fields: fields,
                                       maxPerProfile: entry.value["max_per_profile"]?.scalar.flatMap { Int($0) })
             type.attachOnly = entry.value["attach_only"]?.scalar == "true"
+            type.anonymous = entry.value["anonymous"]?.scalar == "true"
             types.append(type)
         }
         var probabilistic: Probabilistic?

@@ -22,7 +22,7 @@ public enum AudienceChecker {
             try db.execute(SQLiteWriter.activitiesSchema)
             try db.execute("""
                 CREATE TABLE profile_records (source TEXT, record_id INTEGER, profile_id TEXT, linked_by TEXT, record_key TEXT);
-                CREATE TABLE profiles (profile_id TEXT PRIMARY KEY, records INTEGER, sources TEXT);
+                CREATE TABLE profiles (profile_id TEXT PRIMARY KEY, records INTEGER, sources TEXT, identified INTEGER);
                 CREATE TABLE segment_membership (segment TEXT, profile_id TEXT, since TEXT);
                 """)
             for attribute in definition.survivorship?.attributes ?? [] {

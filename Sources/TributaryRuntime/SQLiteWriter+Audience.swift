@@ -220,7 +220,7 @@ extension SQLiteWriter {
         }
         for segment in audience.segments {
             try db.execute("""
-                INSERT INTO segment_membership SELECT '\(segment.name)', profile_id, as_of() FROM profiles WHERE (\(segment.condition.text))
+                INSERT INTO segment_membership SELECT '\(segment.name)', profile_id, as_of() FROM profiles WHERE (\(segment.condition.text))\(segment.includeAnonymous ? "" : " AND identified = 1")
                 """)
         }
         try db.execute("""

@@ -262,7 +262,8 @@ extension SQLiteWriter {
         }
 
         try db.execute("""
-            CREATE TABLE profiles (profile_id TEXT PRIMARY KEY, records INTEGER NOT NULL, sources TEXT NOT NULL);
+            CREATE TABLE profiles (profile_id TEXT PRIMARY KEY, records INTEGER NOT NULL, sources TEXT NOT NULL,
+                                   identified INTEGER NOT NULL);
             CREATE TABLE profile_records (source TEXT NOT NULL, record_id INTEGER NOT NULL, profile_id TEXT,
                                           linked_by TEXT, record_key TEXT, PRIMARY KEY (source, record_id));
             CREATE TABLE identifiers (profile_id TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL, records INTEGER NOT NULL);
@@ -329,13 +330,24 @@ extension SQLiteWriter {
         }
         }
         var sourceList: [UInt64: String] = [:]  // bit set of tables → "crm,web"
-        let profile = try RowInserter(db, table: "profiles", width: 3)
+        // Identified: the profile holds a value of an identifier that is not anonymous, or a record
+        // linked by the matcher (a person's attributes); else it is a visitor's device.
+        var identified = [Bool](repeating: false, count: result.profileCount)
+        for i in 0..<observations.count where !identity.identifiers[Int(observations.type[i])].anonymous {
+            identified[result.profileOf[Int(observations.record[i])]] = true
+        }
+        for link in evidence {
+            identified[result.profileOf[link.a]] = true
+            identified[result.profileOf[link.b]] = true
+        }
+        let profile = try RowInserter(db, table: "profiles", width: 4)
         let named = (0..<result.profileCount).filter { !unidentified[$0] }
         try idArena.withUnsafeBufferPointer { (ids) throws(RunError) in
             try profile.insert(count: named.count) { statement, i, base in
                 let p = named[i]
                 statement.bindText(base + 1, ids.baseAddress! + idStart[p], idStart[p + 1] - idStart[p])
                 statement.bind(base + 2, records[p])
+                statement.bind(base + 4, identified[p] ? 1 : 0)
                 if manyTables {
                     statement.bind(base + 3, sourceSets[p].sorted().joined(separator: ","))
                 } else {
