@@ -50,6 +50,9 @@ public struct IdentityDefinition: Sendable {
             public var levels: [Level]
             /// Weigh exact matches by how rare the value is.
             public var termFrequency: Bool = false
+            /// A pair at the last ("else") level of this comparison is never linked, whatever its
+            /// score: hard negative evidence (twins at one address have different first names).
+            public var veto: Bool = false
             /// `name_swap`: the other attribute (e.g. the last name), and the Jaro-Winkler
             /// threshold both crossed pairs must reach (1: exact).
             public var with: String? = nil
@@ -110,6 +113,8 @@ public struct IdentityDefinition: Sendable {
                 }), default: "1", doc: "`name_swap`: Jaro-Winkler both crossed names must reach for the swapped level (1: exact)"),
                 Property("term_frequency", .boolean, default: "false",
                          doc: "weigh an exact match by how rare the value is (`Okonkwo` counts for more than `Smith`)"),
+                Property("veto", .boolean, default: "false",
+                         doc: "a pair whose values disagree beyond every level (the `else` level; a missing value is no disagreement) is never linked, whatever its score, and is written to identity_refusals (`veto`): for attributes whose disagreement means two people, such as the first names of twins or of a household at one address"),
             ])), required: true, doc: "attribute → comparison with levels (an exact match is always the first level)"),
             Property("threshold", .custom(summary: "a probability between 0 and 1", check: { node in
                 Double(node.scalar ?? "").map { (0...1).contains($0) } == true ? []
@@ -254,6 +259,7 @@ public struct IdentityDefinition: Sendable {
                 }
                 var comparison = Probabilistic.Comparison(attribute: entry.key, method: method, levels: levels,
                                                           termFrequency: entry.value["term_frequency"]?.scalar == "true")
+                comparison.veto = entry.value["veto"]?.scalar == "true"
                 if let with = entry.value["with"] {
                     if method != .nameSwap {
                         diagnostics.add(.error(.invalidValue, at: with.location, "`with:` is only for `method: name_swap`"))

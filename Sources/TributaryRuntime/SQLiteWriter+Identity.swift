@@ -91,6 +91,8 @@ extension SQLiteWriter {
         // Probabilistic links (Fellegi-Sunter), joined under the same guards after the identifiers.
         var links: [Stitcher.PairLink] = []
         var evidence: [FellegiSunter.Link] = []
+        // Pairs above the threshold refused by a comparison's `veto` (and the attribute that vetoed).
+        var vetoed: [(link: FellegiSunter.Link, attribute: String)] = []
         var model: FellegiSunter.Model?
         if let probabilistic = identity.probabilistic {
             // Straight from SQLite's buffers into the matcher's arena: no String or array per value.
@@ -149,6 +151,18 @@ extension SQLiteWriter {
             let termFrequency = Set(probabilistic.comparisons.indices.filter { probabilistic.comparisons[$0].termFrequency })
             evidence = FellegiSunter.score(records: records, model: trained, compared: compared(), threshold: probabilistic.threshold,
                                            termFrequency: termFrequency, jobs: jobs)
+            // A pair at the "else" level (the last) of a vetoing comparison is never linked.
+            let vetoes = probabilistic.comparisons.indices.filter { probabilistic.comparisons[$0].veto }
+            if !vetoes.isEmpty {
+                let elseLevel = vetoes.map { trained.m[$0].count - 1 }
+                evidence = evidence.filter { link in
+                    for (i, c) in vetoes.enumerated() where link.levels[c] == elseLevel[i] {
+                        vetoed.append((link, probabilistic.comparisons[c].attribute))
+                        return false
+                    }
+                    return true
+                }
+            }
             links = evidence.map { Stitcher.PairLink(a: $0.a, b: $0.b, strength: $0.probability) }
             model = trained
         }
@@ -444,6 +458,15 @@ extension SQLiteWriter {
         summary.previousProfiles = previousProfileCount
         let refusal = try db.prepare("INSERT INTO identity_refusals VALUES (?, ?, ?, ?, ?)")
         func label(_ r: Int) -> String { "\(tables[recordSource[r]].source):\(recordID[r])" }
+        for (link, attribute) in vetoed {
+            refusal.bind(1, "probabilistic")
+            refusal.bind(2, "\(label(link.a)) \(label(link.b))")
+            refusal.bind(3, "veto")
+            refusal.bind(4, 2)
+            refusal.bind(5, "\(attribute) disagrees (probability \(String(format: "%.4f", link.probability)))")
+            try refusal.run()
+            summary.refusals["veto", default: 0] += 1
+        }
         for r in result.refusals {
             let pairLink = r.type == Stitcher.pairLinkType
             refusal.bind(1, pairLink ? "probabilistic" : identity.identifiers[r.type].name)
