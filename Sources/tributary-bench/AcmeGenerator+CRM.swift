@@ -66,12 +66,12 @@ extension AcmeGenerator {
             case 1:
                 f[6] = "\(p.address.number) \(AcmeCatalog.streetNames[p.address.street]) \(AcmeCatalog.streetTypes[p.address.type].1), Apt \(1 + r.below(20))"
                 f[3] = f[3].trimmingCharacters(in: .whitespaces)
-                out.text(f.enumerated().map { $0.offset == 6 ? $0.element : AcmeFormat.csvField($0.element.replacingOccurrences(of: "\n", with: " ")) }
+                out.text(f.enumerated().map { $0.offset == 6 ? $0.element : AcmeFormat.csvField($0.element.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")) }
                     .joined(separator: ",") + "\r\n")
                 truth.invalid("crm", name, line, "extra_field")
                 line += 1
             case 2:
-                out.text(f.prefix(10).map { AcmeFormat.csvField($0.replacingOccurrences(of: "\n", with: " ")) }.joined(separator: ",") + "\r\n")
+                out.text(f.prefix(10).map { AcmeFormat.csvField($0.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")) }.joined(separator: ",") + "\r\n")
                 truth.invalid("crm", name, line, "too_few_fields")
                 line += 1
             default:
