@@ -158,11 +158,11 @@ enum AcmeFormat {
 
     /// The 18-character, case-sensitive CRM Contact ID of a contact number (a bijection, so unique).
     static func contactID(_ n: Int) -> String {
-        let space = 56_800_235_584   // 62^6
+        let space = 916_132_832   // 62^5
         var v = (n &* 1_000_000_007 &+ 12_345_678) % space
-        var six = [Character](repeating: "0", count: 6)
-        for i in (0..<6).reversed() { six[i] = base62[v % 62]; v /= 62 }
-        return "003Hs0000" + String(six) + "IA" + String(base62[10 + (n * 7) % 26])
+        var five = [Character](repeating: "0", count: 5)
+        for i in (0..<5).reversed() { five[i] = base62[v % 62]; v /= 62 }
+        return "003Hs00000" + String(five) + "IA" + String(base62[10 + (n * 7) % 26])
     }
 
     /// A 12-digit POS transaction id (a bijection of a counter, so unique; may start with 0).

@@ -161,7 +161,8 @@ extension AcmeGenerator {
     func makeDevice(_ p: AcmePerson, _ k: Int, _ r: inout SplitMix) -> Device {
         let roll = r.below(100)
         let library: EventLibrary = roll < 58 ? .web : (roll < 80 ? .ios : .android)
-        let zone = p.homeStore >= 0 ? AcmeCatalog.stores[p.homeStore].zone : "America/New_York"
+        let zone = p.homeStore >= 0 ? AcmeCatalog.stores[p.homeStore].zone
+            : ["CA": "America/Toronto", "GB": "Europe/London", "DE": "Europe/Berlin", "MX": "America/Mexico_City", "IE": "Europe/Dublin"][AcmeCatalog.countries[p.address.country].code]!
         let ip = "\(r.pick([24, 45, 67, 98, 107, 172, 184])).\(r.below(256)).\(r.below(256)).\(1 + r.below(254))"
         let email = k == 1 && p.workEmail != nil ? p.workEmail! : p.email
         var userId: String?
