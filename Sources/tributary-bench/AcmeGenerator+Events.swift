@@ -87,7 +87,7 @@ extension AcmeGenerator {
                 }
             }
         }
-        let visitors = persons * 3 / 10
+        let visitors = persons * 2 / 10
         for v in 0..<visitors {
             var r = stream(.devices, 1_000_000_000 + v)
             for _ in 0..<(1 + r.geometric(mean: 0.25)) {

@@ -69,7 +69,7 @@ extension AcmeGenerator {
         for _ in 0..<count {
             if let last = items.last, r.chance(0.05) { items.append(last); continue }   // scanned twice
             let p = r.pick(AcmeCatalog.products)
-            items.append(StoreItem(sku: p.sku, qty: [1, 1, 1, 1, 1, 1, 1, 2, 2, 3][r.below(10)], cents: p.cents))
+            items.append(StoreItem(sku: p.sku, qty: [1, 1, 1, 1, 1, 1, 1, 1, 2, 3][r.below(10)], cents: p.cents))
         }
         return items
     }
