@@ -257,6 +257,12 @@ extension AcmeGenerator {
                                  ip: "\(dr.pick([24, 45, 67, 98])).\(dr.below(256)).\(dr.below(256)).\(1 + dr.below(254))", userId: nil, email: "", &dr)
         }
         let lib = device.library
+        /// Android timestamps have whole seconds: keep the instant the truth uses equal to the text.
+        func tick(_ delta: Int64) {
+            ts += delta
+            if lib == .android { ts -= ts % 1000 }
+        }
+        tick(0)
         let ascii = lib == .ios
         var identified = s.identified
         var products: [AcmeCatalog.Product] = []
@@ -292,7 +298,7 @@ extension AcmeGenerator {
                                   userId: device.userId, webNullUser: lib == .web, name: nil, body: "\"traits\":{\(traits)}", context: device.context)
                 stamp(&e, lib, device.zone, localWeb: device.localWebTime)
                 events.append(e)
-                ts += Int64(2000 + r.below(60_000))
+                tick(Int64(2000 + r.below(60_000)))
             }
             stepIndex += 1
             let userId = identified ? device.userId : nil
@@ -336,7 +342,7 @@ extension AcmeGenerator {
                                   context: device.context)
                 stamp(&c, lib, device.zone, localWeb: device.localWebTime)
                 events.append(c)
-                ts += Int64(5000 + r.below(120_000))
+                tick(Int64(5000 + r.below(120_000)))
                 let currency = [",\"currency\":\"USD\"", ",\"currency\":\"USD\"", ",\"currency\":\"usd\"", ""][r.below(4)]
                 let revenueText = r.chance(0.1) ? "\"\(AcmeFormat.dollars(cents: revenue))\"" : AcmeFormat.jsNumber(cents: revenue)
                 e = AcmeEvent(type: "track", library: lib, messageId: messageId(lib), anonymousId: device.anonymousId, userId: userId,
@@ -347,7 +353,7 @@ extension AcmeGenerator {
             }
             stamp(&e, lib, device.zone, localWeb: device.localWebTime)
             events.append(e)
-            ts += Int64(3000 + r.below(110_000))
+            tick(Int64(3000 + r.below(110_000)))
         }
         return events
     }

@@ -55,7 +55,7 @@ extension AcmeGenerator {
         let offset = Int64(-5 * 3600)   // rough; the exact local time comes from the zone when rendering
         let local = (at - day) % (11 * 3600) + 10 * 3600
         let t = day + local - offset
-        return min(t, asOf - 3600 * 4 - Int64(store) * 60)
+        return min(t, asOf - 3600 * 4 - Int64(store) * 60) / 60 * 60   // whole minutes, as the tills print
     }
 
     /// The line items of a transaction.
