@@ -5,7 +5,9 @@ Re-parses every file independently of the generator (csv module for the CRM, JSO
 events, '|' rows for the current tills, fixed width for the legacy tills), decides for each record
 whether it is valid, invalid or a duplicate copy by the rules of SampleData/acme/README.md, and
 compares keys, lines and counts with truth/records.csv, invalid.csv, duplicates.csv and counts.csv.
-Also checks the legacy trailers and the shape of the files (names, headers, encodings).
+Also checks the legacy trailers and the shape of the files (names, headers, encodings), and
+recomputes the four segments from the parsed valid records (person ids from truth/records.csv)
+and compares them with truth/segments.csv. Set ACME_AS_OF=YYYY-MM-DD if generated with --as-of.
 
 Usage: Scripts/check_acme_truth.py DIR      (exit 0 when everything agrees)
 """
@@ -33,6 +35,9 @@ class Found:
         self.spans = []          # (source, file, first, last) of invalid records
         self.duplicates = set()  # (source, key, file, line)
         self.problems = []
+        self.crm_rows = {}       # Contact ID -> row, valid rows
+        self.web = []            # (messageId, event, timestamp text, properties) of valid first copies
+        self.store = []          # (source, key, store id, local 'YYYY-MM-DD HH:MM', qty, amount)
 
     def problem(self, text):
         self.problems.append(text)
@@ -66,6 +71,7 @@ def check_crm(d, f):
                 if ("crm", key) in f.valid:
                     f.problem("crm: Contact ID %s twice" % key)
                 f.valid[("crm", key)] = ("crm_contacts.csv", start)
+                f.crm_rows[key] = row
             else:
                 f.invalid.add(("crm", "crm_contacts.csv", start))
                 f.spans.append(("crm", "crm_contacts.csv", start, end))
@@ -127,6 +133,8 @@ def check_events(d, f, reasons):
                 f.duplicates.add(("events", o["messageId"], rel, i))
             else:
                 f.valid[key] = (rel, i)
+                if o["type"] == "track" and o.get("event") in ("Product Added", "Order Completed"):
+                    f.web.append((o["messageId"], o["event"], o["timestamp"], o.get("properties") or {}))
 
 
 def check_pos(d, f):
@@ -168,6 +176,8 @@ def check_pos(d, f):
                 f.duplicates.add(("pos", key[1], rel, i))
             else:
                 f.valid[key] = (rel, i)
+                m, dd, rest = fields[3][:2], fields[3][3:5], fields[3][6:]
+                f.store.append(("pos", key[1], fields[0], "%s-%s-%s" % (rest[:4], m, dd) + rest[4:], int(fields[9]), int(fields[11])))
 
 
 NUMERIC = [(15, 18), (18, 26), (26, 30), (137, 141), (141, 149), (149, 158)]
@@ -215,8 +225,78 @@ def check_legacy(d, f):
                     f.duplicates.add(("pos_legacy", key[1], rel, i))
                 else:
                     f.valid[key] = (rel, i)
+                    dt = rec[18:26].decode()
+                    tm = rec[26:30].decode()
+                    f.store.append(("pos_legacy", key[1], rec[1:5].decode(),
+                                    "%s-%s-%s %s:%s" % (dt[:4], dt[4:6], dt[6:], tm[:2], tm[2:]), qty, amount))
             else:
                 f.invalid.add(("pos_legacy", rel, i))
+
+
+def instant(text):
+    """A timestamp with Z or an offset -> epoch seconds (float)."""
+    from datetime import datetime
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def crm_instant(text):
+    from datetime import datetime, timezone
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%fZ", "%m/%d/%Y %I:%M %p", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc).timestamp()
+        except ValueError:
+            pass
+    raise ValueError(text)
+
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def recompute_segments(d, f, t_records):
+    """The four segments from the parsed valid records, with person ids from truth/records.csv."""
+    from datetime import datetime, date
+    from zoneinfo import ZoneInfo
+    y, m, dd = map(int, os.environ.get("ACME_AS_OF", "2024-11-15").split("-"))
+    D = datetime(y, m, dd, tzinfo=ZoneInfo("UTC")).timestamp()
+    zones = {r["store_id"]: ZoneInfo(r["timezone"]) for r in read_csv(os.path.join(d, "pos/stores.csv"))}
+    spend, last_purchase, last_add, last_order = Counter(), {}, {}, {}
+    for src, key, store, local, qty, amount in f.store:
+        pid = t_records.get((src, key), "")
+        if not pid.startswith("p"):
+            continue
+        t = datetime.strptime(local, "%Y-%m-%d %H:%M").replace(tzinfo=zones[store]).timestamp()
+        spend[pid] += amount
+        if qty > 0:
+            last_purchase[pid] = max(last_purchase.get(pid, -1e18), t)
+    for mid, event, ts, props in f.web:
+        pid = t_records.get(("events", mid), "")
+        if not pid.startswith("p"):
+            continue
+        t = instant(ts)
+        if event == "Product Added":
+            last_add[pid] = max(last_add.get(pid, -1e18), t)
+        else:
+            spend[pid] += int(Decimal(str(props["revenue"])) * 100)
+            last_order[pid] = max(last_order.get(pid, -1e18), t)
+            last_purchase[pid] = max(last_purchase.get(pid, -1e18), t)
+    optin, has_email = {}, set()
+    yes, no = {"true", "TRUE", "Yes", "1"}, {"false", "FALSE", "No", "0"}
+    for cid, row in f.crm_rows.items():
+        pid = t_records.get(("crm", cid), "")
+        if EMAIL.match(row[3].strip().lower()):
+            has_email.add(pid)
+        if row[14] in yes or row[14] in no:
+            t = crm_instant(row[13])
+            if pid not in optin or t > optin[pid][0]:
+                optin[pid] = (t, row[14] in yes)
+    seg = set()
+    for pid, t in last_add.items():
+        if t >= D - 7 * 86400 and last_order.get(pid, -1e18) <= t:
+            seg.add(("cart_abandoners_7d", pid))
+    seg |= {("high_value", p) for p, v in spend.items() if v >= 50000}
+    seg |= {("lapsed_90d", p) for p, t in last_purchase.items() if t < D - 90 * 86400}
+    seg |= {("email_reachable", p) for p, (t, v) in optin.items() if v and p in has_email}
+    return seg
 
 
 def read_csv(path):
@@ -294,6 +374,9 @@ def main():
         if r["person_id"] not in persons or r["segment"] not in ("cart_abandoners_7d", "high_value", "lapsed_90d", "email_reachable"):
             f.problem("segments.csv: bad row %r" % r)
             break
+
+    truth_segments = {(r["segment"], r["person_id"]) for r in read_csv(os.path.join(d, "truth/segments.csv"))}
+    compare("segments (recomputed from the files)", recompute_segments(d, f, t_records), truth_segments)
 
     print("%-10s %9s %8s %10s   (parsed invalid records)" % ("source", "valid", "invalid", "duplicates"))
     for s in sources:

@@ -98,6 +98,10 @@ enum AcmeCatalog {
         ("Siobhán", nil), ("Ciarán", nil), ("Niamh", nil), ("Łukasz", nil), ("Ngọc", nil), ("Priya", nil), ("Wei", nil),
         ("Kavya", nil), ("Óscar", nil), ("Sørina", nil), ("Dmitrij", nil), ("Yuki", nil), ("Aiko", nil), ("Fatima", nil),
     ]
+    /// Names passed from father to son (Jr./Sr. pairs).
+    static let juniorNames: [(String, String?)] = [("Robert", "Bob"), ("William", "Bill"), ("James", "Jim"), ("Michael", "Mike"),
+                                                    ("Richard", "Rick"), ("Thomas", "Tom"), ("Joseph", "Joe"), ("José", "Pepe"),
+                                                    ("Christopher", "Chris"), ("Anthony", "Tony"), ("Daniel", "Dan")]
     /// Twin name pairs.
     static let twinNames = [("Ethan", "Evan"), ("Mia", "Maya"), ("Aiden", "Jaden"), ("Olivia", "Sophia"), ("Liam", "Lucas"), ("Ava", "Ella")]
 

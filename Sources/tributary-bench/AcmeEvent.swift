@@ -47,17 +47,22 @@ struct AcmeEvent {
         return Array(e.render().utf8)
     }
 
+    /// The JSON line. A `type` or `timestamp` of "-" leaves that key out (a broken line).
     func render(type: String? = nil, messageId: String? = nil, timestamp: String? = nil, ids: Bool = true, event: Bool = true) -> String {
         let ascii = library == .ios
-        var s = "{\"type\":\"\(type ?? self.type)\""
-        if library == .node, let name, event { s += ",\"event\":" + AcmeFormat.json(name) }
-        s += ",\"messageId\":\"\(messageId ?? self.messageId)\""
-        if ids, let anonymousId { s += ",\"anonymousId\":\"\(anonymousId)\"" }
-        if ids, let userId { s += ",\"userId\":" + AcmeFormat.json(userId, asciiOnly: ascii) } else if webNullUser { s += ",\"userId\":null" }
-        if library != .node, let name, event { s += ",\"event\":" + AcmeFormat.json(name) }
-        s += "," + body + ",\"context\":{" + context + "}"
-        s += ",\"timestamp\":\"\(timestamp ?? self.timestamp)\",\"sentAt\":\"\(AcmeFormat.isoUTC(millis: sent))\",\"receivedAt\":\"\(AcmeFormat.isoUTC(millis: received))\"}"
-        return s
+        var members: [String] = []
+        if type != "-" { members.append("\"type\":\"\(type ?? self.type)\"") }
+        if library == .node, let name, event { members.append("\"event\":" + AcmeFormat.json(name)) }
+        members.append("\"messageId\":\"\(messageId ?? self.messageId)\"")
+        if ids, let anonymousId { members.append("\"anonymousId\":\"\(anonymousId)\"") }
+        if ids, let userId { members.append("\"userId\":" + AcmeFormat.json(userId, asciiOnly: ascii)) } else if webNullUser { members.append("\"userId\":null") }
+        if library != .node, let name, event { members.append("\"event\":" + AcmeFormat.json(name)) }
+        members.append(body)
+        members.append("\"context\":{" + context + "}")
+        if timestamp != "-" { members.append("\"timestamp\":\"\(timestamp ?? self.timestamp)\"") }
+        members.append("\"sentAt\":\"\(AcmeFormat.isoUTC(millis: sent))\"")
+        members.append("\"receivedAt\":\"\(AcmeFormat.isoUTC(millis: received))\"")
+        return "{" + members.joined(separator: ",") + "}"
     }
 
     // MARK: Corruption
@@ -77,11 +82,11 @@ struct AcmeEvent {
             let b = Array(render(messageId: fresh).utf8)
             return (Array(b.prefix(20 + r.below(b.count - 40))), "not_json")
         case 2:
-            return (Array(render(type: r.pick(["screen", "alias", "Track", "group"]), messageId: fresh).utf8), "bad_type")
+            return (Array(render(type: r.pick(["screen", "alias", "Track", "group", "-", "-"]), messageId: fresh).utf8), "bad_type")
         case 3:
             return (Array(render(messageId: "").utf8), "empty_message_id")
         case 4:
-            return (Array(render(messageId: fresh, timestamp: "").utf8), "empty_timestamp")
+            return (Array(render(messageId: fresh, timestamp: r.chance(0.5) ? "" : "-").utf8), "empty_timestamp")
         case 5:
             var e = self
             e.webNullUser = false

@@ -38,25 +38,54 @@ enum AcmeFormat {
         return (y, m, d, sec / 3600, sec / 60 % 60, sec % 60)
     }
 
+    /// A non-negative number zero padded to `width` digits.
     static func pad(_ v: Int, _ width: Int) -> String {
-        var s = String(v)
-        while s.count < width { s = "0" + s }
-        return s
+        var bytes: [UInt8] = []
+        digits(v, width, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the zero-padded decimal digits of a non-negative number.
+    @inline(__always)
+    static func digits(_ v: Int, _ width: Int, into out: inout [UInt8]) {
+        var tmp: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = v < 0 ? 0 : v
+        var count = 0
+        withUnsafeMutableBytes(of: &tmp) { buf in
+            repeat {
+                buf[count] = UInt8(48 + n % 10)
+                n /= 10
+                count += 1
+            } while n > 0 && count < 20
+            while count < width && count < 20 { buf[count] = 48; count += 1 }
+            for i in stride(from: count - 1, through: 0, by: -1) { out.append(buf[i]) }
+        }
     }
 
     /// `2024-11-01T00:04:52.501Z`
     static func isoUTC(millis: Int64) -> String {
         let c = clock(millis / 1000)
-        return "\(pad(c.y, 4))-\(pad(c.m, 2))-\(pad(c.d, 2))T\(pad(c.hh, 2)):\(pad(c.mm, 2)):\(pad(c.ss, 2)).\(pad(Int(millis % 1000), 3))Z"
+        var b: [UInt8] = []
+        b.reserveCapacity(24)
+        digits(c.y, 4, into: &b); b.append(45); digits(c.m, 2, into: &b); b.append(45); digits(c.d, 2, into: &b); b.append(84)
+        digits(c.hh, 2, into: &b); b.append(58); digits(c.mm, 2, into: &b); b.append(58); digits(c.ss, 2, into: &b)
+        b.append(46); digits(Int(millis % 1000), 3, into: &b); b.append(90)
+        return String(decoding: b, as: UTF8.self)
     }
 
     /// Local wall clock with its offset: `2024-10-31T19:05:05.197-05:00` (or without millis; `+00:00` style).
     static func isoLocal(millis: Int64, offset: Int, withMillis: Bool) -> String {
         let c = clock(millis / 1000, offset: offset)
-        let sign = offset < 0 ? "-" : "+"
         let o = abs(offset)
-        let frac = withMillis ? ".\(pad(Int(millis % 1000), 3))" : ""
-        return "\(pad(c.y, 4))-\(pad(c.m, 2))-\(pad(c.d, 2))T\(pad(c.hh, 2)):\(pad(c.mm, 2)):\(pad(c.ss, 2))\(frac)\(sign)\(pad(o / 3600, 2)):\(pad(o / 60 % 60, 2))"
+        var b: [UInt8] = []
+        b.reserveCapacity(29)
+        digits(c.y, 4, into: &b); b.append(45); digits(c.m, 2, into: &b); b.append(45); digits(c.d, 2, into: &b); b.append(84)
+        digits(c.hh, 2, into: &b); b.append(58); digits(c.mm, 2, into: &b); b.append(58); digits(c.ss, 2, into: &b)
+        if withMillis { b.append(46); digits(Int(millis % 1000), 3, into: &b) }
+        b.append(offset < 0 ? 45 : 43)
+        digits(o / 3600, 2, into: &b); b.append(58); digits(o / 60 % 60, 2, into: &b)
+        return String(decoding: b, as: UTF8.self)
     }
 
     /// CRM Created / Last Modified Date in one of the four forms the README lists (UTC).
@@ -85,6 +114,7 @@ enum AcmeFormat {
 
     /// A JSON string literal; `asciiOnly` escapes everything outside ASCII as `\uXXXX` (the iOS library).
     static func json(_ s: String, asciiOnly: Bool = false) -> String {
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && (!asciiOnly || $0 < 0x7F) }) { return "\"" + s + "\"" }
         var out = "\""
         for u in s.unicodeScalars {
             switch u {
@@ -127,9 +157,12 @@ enum AcmeFormat {
 
     // MARK: Identifiers
 
+    private static let lowerHex = Array("0123456789abcdef".utf8)
+    private static let upperHex = Array("0123456789ABCDEF".utf8)
+
     static func hex(_ rng: inout SplitMix, _ count: Int, upper: Bool = false) -> String {
-        let digits = Array(upper ? "0123456789ABCDEF" : "0123456789abcdef")
-        var out = ""
+        let digits = upper ? upperHex : lowerHex
+        var out: [UInt8] = []
         out.reserveCapacity(count)
         var bits = rng.next(), left = 16
         for _ in 0..<count {
@@ -138,7 +171,7 @@ enum AcmeFormat {
             bits >>= 4
             left -= 1
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A version-4 UUID, lower case (web, Android) or upper case (iOS).
@@ -148,21 +181,25 @@ enum AcmeFormat {
     }
 
     private static func hex(rng: inout SplitMix, upper: Bool) -> String {
-        let s = Array(hex(&rng, 32, upper: upper))
-        let variant = Array(upper ? "89AB" : "89ab")[Int(rng.next() & 3)]
-        return String(s[0..<8]) + "-" + String(s[8..<12]) + "-4" + String(s[13..<16]) + "-" + String(variant)
-            + String(s[17..<20]) + "-" + String(s[20..<32])
+        let s = Array(hex(&rng, 32, upper: upper).utf8)
+        let variant = (upper ? upperHex : lowerHex)[8 + Int(rng.next() & 3)]
+        var b: [UInt8] = []
+        b.reserveCapacity(36)
+        b.append(contentsOf: s[0..<8]); b.append(45); b.append(contentsOf: s[8..<12]); b.append(45); b.append(52)
+        b.append(contentsOf: s[13..<16]); b.append(45); b.append(variant); b.append(contentsOf: s[17..<20]); b.append(45)
+        b.append(contentsOf: s[20..<32])
+        return String(decoding: b, as: UTF8.self)
     }
 
     static let base62 = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
     /// The 18-character, case-sensitive CRM Contact ID of a contact number (a bijection, so unique).
     static func contactID(_ n: Int) -> String {
-        let space = 56_800_235_584   // 62^6
+        let space = 916_132_832   // 62^5
         var v = (n &* 1_000_000_007 &+ 12_345_678) % space
-        var six = [Character](repeating: "0", count: 6)
-        for i in (0..<6).reversed() { six[i] = base62[v % 62]; v /= 62 }
-        return "003Hs0000" + String(six) + "IA" + String(base62[10 + (n * 7) % 26])
+        var five = [Character](repeating: "0", count: 5)
+        for i in (0..<5).reversed() { five[i] = base62[v % 62]; v /= 62 }
+        return "003Hs00000" + String(five) + "IA" + String(base62[10 + (n * 7) % 26])
     }
 
     /// A 12-digit POS transaction id (a bijection of a counter, so unique; may start with 0).

@@ -66,12 +66,12 @@ extension AcmeGenerator {
             case 1:
                 f[6] = "\(p.address.number) \(AcmeCatalog.streetNames[p.address.street]) \(AcmeCatalog.streetTypes[p.address.type].1), Apt \(1 + r.below(20))"
                 f[3] = f[3].trimmingCharacters(in: .whitespaces)
-                out.text(f.enumerated().map { $0.offset == 6 ? $0.element : AcmeFormat.csvField($0.element.replacingOccurrences(of: "\n", with: " ")) }
+                out.text(f.enumerated().map { $0.offset == 6 ? $0.element : AcmeFormat.csvField($0.element.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")) }
                     .joined(separator: ",") + "\r\n")
                 truth.invalid("crm", name, line, "extra_field")
                 line += 1
             case 2:
-                out.text(f.prefix(10).map { AcmeFormat.csvField($0.replacingOccurrences(of: "\n", with: " ")) }.joined(separator: ",") + "\r\n")
+                out.text(f.prefix(10).map { AcmeFormat.csvField($0.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")) }.joined(separator: ",") + "\r\n")
                 truth.invalid("crm", name, line, "too_few_fields")
                 line += 1
             default:
@@ -212,7 +212,10 @@ extension AcmeGenerator {
         if e164.hasPrefix("+1") {
             let d = Array(e164.dropFirst(2))
             let a = String(d[0..<3]), b = String(d[3..<6]), c = String(d[6..<10])
-            switch r.below(11) {
+            switch r.below(14) {
+            case 11: return "\(a) \(b) \(c)"
+            case 12: return "1 (\(a)) \(b)-\(c)"
+            case 13: return "1" + a + b + c
             case 0, 1: return "(\(a)) \(b)-\(c)"
             case 2: return "\(a).\(b).\(c)"
             case 3: return "1-\(a)-\(b)-\(c)"
@@ -224,10 +227,20 @@ extension AcmeGenerator {
             }
         }
         guard let country = AcmeCatalog.countries.first(where: { e164.hasPrefix("+" + $0.dial) && $0.dial != "1" }) else { return e164 }
-        let digits = String(e164.dropFirst(1 + country.dial.count))
-        let split = digits.index(digits.startIndex, offsetBy: min(3, digits.count))
-        if national { return country.nationalPrefix + digits[..<split] + " " + digits[split...] }
-        return r.chance(0.5) ? e164 : "+\(country.dial) \(digits[..<split]) \(digits[split...])"
+        let digits = Array(String(e164.dropFirst(1 + country.dial.count)))
+        let sizes: [Int] = ["MX": [2, 4, 4], "DE": [3, 8], "GB": [4, 6], "IE": [2, 3, 4]][country.code] ?? [3, digits.count - 3]
+        var groups: [String] = []
+        var at = 0
+        for size in sizes where at < digits.count {
+            groups.append(String(digits[at..<min(at + size, digits.count)]))
+            at += size
+        }
+        if at < digits.count { groups[groups.count - 1] += String(digits[at...]) }
+        if national {
+            groups[0] = country.nationalPrefix + groups[0]
+            return groups.joined(separator: country.code == "DE" && r.chance(0.4) ? "/" : " ")
+        }
+        return r.chance(0.4) ? e164 : "+\(country.dial) " + groups.joined(separator: " ")
     }
 
     /// A street in one or two lines with varying abbreviations.

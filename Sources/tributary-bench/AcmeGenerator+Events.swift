@@ -87,7 +87,7 @@ extension AcmeGenerator {
                 }
             }
         }
-        let visitors = persons * 3 / 10
+        let visitors = persons * 2 / 10
         for v in 0..<visitors {
             var r = stream(.devices, 1_000_000_000 + v)
             for _ in 0..<(1 + r.geometric(mean: 0.25)) {
@@ -161,7 +161,8 @@ extension AcmeGenerator {
     func makeDevice(_ p: AcmePerson, _ k: Int, _ r: inout SplitMix) -> Device {
         let roll = r.below(100)
         let library: EventLibrary = roll < 58 ? .web : (roll < 80 ? .ios : .android)
-        let zone = p.homeStore >= 0 ? AcmeCatalog.stores[p.homeStore].zone : "America/New_York"
+        let zone = p.homeStore >= 0 ? AcmeCatalog.stores[p.homeStore].zone
+            : ["CA": "America/Toronto", "GB": "Europe/London", "DE": "Europe/Berlin", "MX": "America/Mexico_City", "IE": "Europe/Dublin"][AcmeCatalog.countries[p.address.country].code]!
         let ip = "\(r.pick([24, 45, 67, 98, 107, 172, 184])).\(r.below(256)).\(r.below(256)).\(1 + r.below(254))"
         let email = k == 1 && p.workEmail != nil ? p.workEmail! : p.email
         var userId: String?
@@ -256,6 +257,12 @@ extension AcmeGenerator {
                                  ip: "\(dr.pick([24, 45, 67, 98])).\(dr.below(256)).\(dr.below(256)).\(1 + dr.below(254))", userId: nil, email: "", &dr)
         }
         let lib = device.library
+        /// Android timestamps have whole seconds: keep the instant the truth uses equal to the text.
+        func tick(_ delta: Int64) {
+            ts += delta
+            if lib == .android { ts -= ts % 1000 }
+        }
+        tick(0)
         let ascii = lib == .ios
         var identified = s.identified
         var products: [AcmeCatalog.Product] = []
@@ -291,7 +298,7 @@ extension AcmeGenerator {
                                   userId: device.userId, webNullUser: lib == .web, name: nil, body: "\"traits\":{\(traits)}", context: device.context)
                 stamp(&e, lib, device.zone, localWeb: device.localWebTime)
                 events.append(e)
-                ts += Int64(2000 + r.below(60_000))
+                tick(Int64(2000 + r.below(60_000)))
             }
             stepIndex += 1
             let userId = identified ? device.userId : nil
@@ -335,7 +342,7 @@ extension AcmeGenerator {
                                   context: device.context)
                 stamp(&c, lib, device.zone, localWeb: device.localWebTime)
                 events.append(c)
-                ts += Int64(5000 + r.below(120_000))
+                tick(Int64(5000 + r.below(120_000)))
                 let currency = [",\"currency\":\"USD\"", ",\"currency\":\"USD\"", ",\"currency\":\"usd\"", ""][r.below(4)]
                 let revenueText = r.chance(0.1) ? "\"\(AcmeFormat.dollars(cents: revenue))\"" : AcmeFormat.jsNumber(cents: revenue)
                 e = AcmeEvent(type: "track", library: lib, messageId: messageId(lib), anonymousId: device.anonymousId, userId: userId,
@@ -346,7 +353,7 @@ extension AcmeGenerator {
             }
             stamp(&e, lib, device.zone, localWeb: device.localWebTime)
             events.append(e)
-            ts += Int64(3000 + r.below(110_000))
+            tick(Int64(3000 + r.below(110_000)))
         }
         return events
     }

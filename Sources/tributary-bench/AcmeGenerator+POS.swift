@@ -55,7 +55,7 @@ extension AcmeGenerator {
         let offset = Int64(-5 * 3600)   // rough; the exact local time comes from the zone when rendering
         let local = (at - day) % (11 * 3600) + 10 * 3600
         let t = day + local - offset
-        return min(t, asOf - 3600 * 4 - Int64(store) * 60)
+        return min(t, asOf - 3600 * 4 - Int64(store) * 60) / 60 * 60   // whole minutes, as the tills print
     }
 
     /// The line items of a transaction.
@@ -69,7 +69,7 @@ extension AcmeGenerator {
         for _ in 0..<count {
             if let last = items.last, r.chance(0.05) { items.append(last); continue }   // scanned twice
             let p = r.pick(AcmeCatalog.products)
-            items.append(StoreItem(sku: p.sku, qty: [1, 1, 1, 1, 1, 1, 1, 2, 2, 3][r.below(10)], cents: p.cents))
+            items.append(StoreItem(sku: p.sku, qty: [1, 1, 1, 1, 1, 1, 1, 1, 2, 3][r.below(10)], cents: p.cents))
         }
         return items
     }

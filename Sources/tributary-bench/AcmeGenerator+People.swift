@@ -91,7 +91,8 @@ extension AcmeGenerator {
                 members = [(f1, n1, nil, birth(1950, 50)), (f2, n2, nil, birth(1950, 50))]
             case 85..<92:
                 let sr = birth(1945, 25)
-                members = [(f1, n1, "Sr.", sr), (f1, n1, "Jr.", (sr.0 + 24 + rng.below(8), 1 + rng.below(12), 1 + rng.below(28)))]
+                let (fj, nj) = rng.pick(AcmeCatalog.juniorNames)
+                members = [(fj, nj, "Sr.", sr), (fj, nj, "Jr.", (sr.0 + 24 + rng.below(8), 1 + rng.below(12), 1 + rng.below(28)))]
             case 92..<96:
                 let (a, b) = rng.pick(AcmeCatalog.twinNames)
                 let bd = birth(1975, 30)

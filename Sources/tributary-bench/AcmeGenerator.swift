@@ -29,6 +29,8 @@ struct AcmeGenerator {
         var duplicates: [String: Int] = [:]
         var bytes = 0
         var files = 0
+        /// Seconds per phase.
+        var timings: [(String, Double)] = []
     }
 
     // MARK: Stream salts
@@ -44,17 +46,31 @@ struct AcmeGenerator {
         for sub in ["events", "pos", "truth"] {
             try fm.createDirectory(atPath: directory + "/" + sub, withIntermediateDirectories: true)
         }
+        var clock = Date()
+        func phase(_ name: String) {
+            timings.append((name, Date().timeIntervalSince(clock)))
+            clock = Date()
+        }
+        var timings: [(String, Double)] = []
         let people = makePeople()
+        phase("people")
         let truth = try AcmeTruth(directory: directory, persons: people.count, asOf: asOf)
         try writeCRM(people, directory, truth)
+        phase("crm")
         let gzips = try writeEvents(people, directory, truth)
+        phase("events")
         try writePOS(people, directory, truth)
+        phase("pos")
         try writeLegacy(people, directory, truth)
+        phase("legacy")
         try AcmeFileWriter.write(directory + "/pos/stores.csv", AcmeReferenceFiles.stores)
         try AcmeFileWriter.write(directory + "/pos/pos_legacy_layout.txt", AcmeReferenceFiles.legacyLayout)
         try truth.finish(people)
+        phase("truth")
         for process in gzips { process.waitUntilExit() }
+        phase("gzip wait")
         var stats = Stats()
+        stats.timings = timings
         stats.valid = truth.valid
         stats.invalid = truth.invalid
         stats.duplicates = truth.duplicates

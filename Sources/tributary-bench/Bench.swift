@@ -159,6 +159,7 @@ struct Generate: ParsableCommand {
             print(String(format: "%d persons: %d valid records (%@ valid/invalid/duplicates), %d files, %.1f MB in %@ (%.1f s)",
                          persons, stats.valid.values.reduce(0, +), detail, stats.files, Double(stats.bytes) / 1e6, out,
                          Date().timeIntervalSince(started)))
+            print("  phases: " + stats.timings.map { String(format: "%@ %.1f s", $0.0, $0.1) }.joined(separator: ", "))
         case "retail":
             let stats = try DataGenerator(persons: persons, seed: seed, corruptRate: corruptRate ?? 0.002, days: days).write(to: out)
             print(String(format: "%d persons: %d records (+%d corrupt lines), %.1f MB in %@ (%.1f s)",
