@@ -12,10 +12,11 @@ import Foundation
 ///   phone, a shared test address) links no one on its own, and is reported.
 /// - `maxClusterSize`: a profile that would be larger than this is split on its weakest links,
 ///   and every link cut is reported (see `split`).
-/// - `attachOnly` (a weak, shared value such as a household landline): a value of such a type
-///   attaches records that hold no other identifier ("unanchored") to the one profile anchored
-///   by other identifiers that holds it; when two or more anchored profiles hold it, it joins
-///   only the unanchored records among themselves and is reported as `ambiguous`.
+/// - `attachOnly` (a weak, shared value such as a household landline): applied last, after the
+///   pair links, a value of such a type attaches records that hold no other identifier
+///   ("unanchored") to the one profile anchored by other identifiers that holds it; when two or
+///   more anchored profiles hold it, it joins only the unanchored records among themselves and is
+///   reported as `ambiguous`.
 ///
 /// Identifier types are applied in the order given (strongest first), values in byte order, so
 /// the result is deterministic and the strongest evidence is used before weaker evidence can
@@ -220,7 +221,8 @@ public enum Stitcher {
         }
 
         var ranks = [[Int32]](repeating: [], count: types.count)
-        for type in types.indices {
+        /// Links the records sharing each value of `type`, under the guards.
+        func linkType(_ type: Int) {
             // Byte order, compared with memcmp over the type's arena.
             let table = interned.tables[type]
             var order = Array(0..<table.count)
@@ -301,6 +303,7 @@ public enum Stitcher {
                 if let refused { refusals.append(Refusal(type: type, value: value, reason: refused, records: members.count)) }
             }
         }
+        for type in types.indices where !types[type].attachOnly { linkType(type) }
 
         // Links from other evidence, strongest first; ties in record order, for determinism.
         var refusedLinks = 0
@@ -316,6 +319,10 @@ public enum Stitcher {
                 refusedLinks += 1
             }
         }
+
+        // Attach-only values last, the weakest evidence: after the matcher has joined a person's
+        // records, a shared landline finds the one profile that holds it.
+        for type in types.indices where types[type].attachOnly { linkType(type) }
 
         // Profiles over the size limit are split on their weakest links.
         if let maxSize = options.maxClusterSize, forest.size.contains(where: { $0 > maxSize }) {

@@ -45,6 +45,15 @@ struct StitchingTests {
         #expect(result.linkedBy == [nil, nil, nil, 1, nil, 1, nil])
         #expect(result.refusals == [.init(type: 1, value: "+1415", reason: .ambiguous, records: 4)])
 
+        // Attach-only values come after the matcher's links: two contacts of one person (e-mails
+        // a and a2) that both list landline L are two anchored profiles until the matcher joins
+        // them; then the sale carrying L (record 2) finds the one profile holding it.
+        let joined = Stitcher.stitch(records: 3, types: types, observations: [
+            o(0, 0, "a"), o(1, 0, "a2"), o(0, 1, "L"), o(1, 1, "L"), o(2, 1, "L"),
+        ], links: [.init(a: 0, b: 1, strength: 0.99)])
+        #expect(joined.profileOf == [0, 0, 0])
+        #expect(joined.refusals.isEmpty)
+
         // Without attach_only the landline merges the household into one profile.
         let plain = Stitcher.stitch(records: 7, types: [.init(name: "email"), .init(name: "phone")], observations: [
             o(0, 0, "a"), o(1, 0, "b"), o(0, 1, "+1415"), o(1, 1, "+1415"), o(2, 1, "+1415"),
