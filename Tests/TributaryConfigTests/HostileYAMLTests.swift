@@ -1,0 +1,50 @@
+import Testing
+import TributaryConfig
+import TributaryCore
+
+/// A pipeline file is input too: CI runs `pipeline validate` on files anyone can change. Alias
+/// bombs and runaway nesting hit a bound and a diagnostic, never unbounded memory or a crash.
+@Suite("Hostile pipeline files")
+struct HostileYAMLTests {
+    static func read(_ text: String) -> (ConfigNode?, [Diagnostic]) {
+        var bag = DiagnosticBag()
+        let node = YAMLReader.read(text, file: "p.yml", diagnostics: &bag)
+        return (node, bag.sorted)
+    }
+
+    @Test func billionLaughsStopsAtTheValueBudget() {
+        // Nine levels of nine aliases: 9^9 (387 million) strings from about 700 bytes.
+        var lines = [#"a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]"#]
+        for i in 1...8 { lines.append("a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 9).joined(separator: ",") + "]") }
+        lines.append("version: *a8")
+        let (node, diagnostics) = Self.read(lines.joined(separator: "\n") + "\n")
+        #expect(node == nil)
+        #expect(diagnostics.count == 1)
+        #expect(diagnostics.first?.message.contains("more than \(YAMLReader.maxValues) values") == true, "\(diagnostics)")
+    }
+
+    @Test(arguments: [
+        "a: " + String(repeating: "[", count: 5_000) + String(repeating: "]", count: 5_000) + "\n",
+        "a: " + String(repeating: "{b: ", count: 5_000) + "c" + String(repeating: "}", count: 5_000) + "\n",
+        "a:\n" + String(repeating: "- ", count: 5_000) + "x\n",
+    ])
+    func deepNestingIsRefusedBeforeParsing(_ text: String) {
+        let (node, diagnostics) = Self.read(text)
+        #expect(node == nil)
+        #expect(diagnostics.count == 1)
+        #expect(diagnostics.first?.message.contains("nested more than \(YAMLReader.maxDepth) levels") == true, "\(diagnostics)")
+    }
+
+    @Test func ordinaryNestingAndBracketsInQuotesAndCommentsPass() {
+        let text = """
+            a: [[1, 2], {b: [3]}]   # a comment with [[[[[[[[
+            c: "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+            d: '{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{'
+            e:
+              - - - x
+            """
+        let (node, diagnostics) = Self.read(text + "\n")
+        #expect(node != nil)
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+    }
+}
