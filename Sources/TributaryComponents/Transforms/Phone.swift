@@ -5,21 +5,25 @@ import TributaryCore
 /// `phone.changed`.
 ///
 /// Accepted: separators (space, `-`, `.`, `/`, parentheses, no-break space, Unicode dashes);
-/// international numbers written `+CC…`, `00CC…` (and `011CC…` when the record's country is
-/// NANP); `+44 (0)20 …` (the trunk `0` after the country code is dropped, except for Italy);
-/// national numbers, with the record's country (`country_field`, else `region`): the national
-/// trunk prefix is removed (`07700 900123` in GB → `+447700900123`), and a national number typed
-/// with its country code but no `+` (`447700900123` in GB) is recognized when too long otherwise.
-/// Extensions (`x123`, `ext. 12`, `ext 12`, `extension 12`, `#12`, `;ext=12`) are removed, and
-/// written to `extension_into` when given.
+/// international numbers written `+CC…`, with the international (IDD) prefix of the record's
+/// country (`00CC…`, `011CC…` in NANP, `810CC…` in RU …), or `00CC…` when the record has no
+/// country or the number is not a valid national one; national numbers, with the record's country
+/// (`country_field`, else `region`), lose their national prefix (`07400 123456` in GB →
+/// `+447400123456`, `8 495 …` in RU); a national number typed with its country code but no `+`
+/// (`447400123456` in GB) is recognized as libphonenumber does. Extensions (`x123`, `ext. 12`,
+/// `ext 12`, `extension 12`, `#12`, `;ext=12`) are removed, and written to `extension_into` when
+/// given.
 ///
-/// Countries (calling code, trunk prefix, national number length): US and CA (NANP: `1`, 10
-/// digits, area code and exchange starting with 2-9, area codes `N11` rejected), GB 44 `0` 9-10,
-/// IE 353 `0` 7-9, DE 49 `0` 6-13, FR 33 `0` 9, ES 34 9, IT 39 6-11 (the leading `0` of landlines
-/// is kept), NL 31 `0` 9, MX 52 10 (the old `1` mobile prefix after +52 and the national `01`,
-/// `044`, `045` prefixes are dropped), SE 46 `0` 7-9, CZ 420 9, CN 86 `0` 9-11, JP 81 `0` 9-10,
-/// AU 61 `0` 9, IN 91 `0` 10, BR 55 `0` 10-11, CH 41 `0` 9, AT 43 `0` 5-13. Any other calling code
-/// or country is `unknown_country`; E.164 numbers never exceed 15 digits.
+/// Numbering plans: every region of libphonenumber's metadata (`PhoneMetadata.swift`, generated
+/// by `Scripts/generate-phone-metadata` from PyPI `phonenumbers`, whose version it names): calling
+/// code, IDD and national prefix rules, and the number ranges of each type (fixed line, mobile,
+/// toll free, premium, VoIP …) with their possible lengths. A number is valid when libphonenumber's
+/// `isValidNumber` would say so; `Tests/Fixtures/phonenumbers-differential.tsv` checks that on
+/// 22,000 numbers. The one deliberate difference besides the `00` leniency above: digit runs
+/// `1234567890` / `0123456789` (and one digit repeated) are placeholders. Reasons: `too_short`,
+/// `too_long` (against the region's possible lengths), `bad_nanp` (a 10-digit +1 number outside
+/// the plan), `bad_range` (another country's number of a possible length outside its plan),
+/// `unknown_country` (no such calling code, or no country for a national number).
 struct Phone: Transform, TransformComponent {
     static var plan: PhonePlan { PhonePlan.shared }
 
@@ -27,18 +31,20 @@ struct Phone: Transform, TransformComponent {
         name: "phone", kind: .transform,
         summary: """
             Standardizes telephone numbers to E.164 (`+14155550100`): separators and extensions (`x123`, \
-            `ext. 12`, `#12`) are removed; `+CC` / `00CC` numbers keep their country; national numbers use \
-            the record's `country_field` (an ISO code or a common name), else `region`, and lose their trunk \
-            prefix (`07700 900123` in GB → `+447700900123`). NANP numbers need 10 digits with area code and \
-            exchange starting with 2-9. Countries: US, CA, GB, IE, DE, FR, ES, IT, NL, MX, SE, CZ, CN, JP, AU, \
-            IN, BR, CH, AT. Invalid numbers become NULL, counted as `phone.invalid.<reason>` (`too_short`, \
-            `too_long`, `bad_nanp`, `unknown_country`, `letters`, `bad_character`, `placeholder`); rewritten \
-            values are counted as `phone.changed`.
+            `ext. 12`, `#12`) are removed; `+CC` numbers, and those with the international prefix of the \
+            record's country (`00`, `011` …), keep their country; national numbers use the record's \
+            `country_field` (an ISO code or a common name), else `region`, and lose their national prefix \
+            (`07400 123456` in GB → `+447400123456`). Numbering plans of every country and territory come from \
+            libphonenumber's metadata (phonenumbers \(PhoneMetadata.version)): a number is kept when \
+            libphonenumber would call it valid (its range and length, for fixed lines, mobiles, toll-free and \
+            other types). Invalid numbers become NULL, counted as `phone.invalid.<reason>` (`too_short`, \
+            `too_long`, `bad_nanp`, `bad_range`, `unknown_country`, `letters`, `bad_character`, \
+            `placeholder`); rewritten values are counted as `phone.changed`.
             """,
         shape: .object([
             Property("field", .string, required: true, doc: "the field holding the number"),
             Property("into", .string, doc: "a new field for the E.164 number; without it the field is rewritten in place"),
-            Property("region", .custom(summary: "an ISO 3166 country code with a numbering plan in libphonenumber (\(PhoneMetadata.regions.count - 9)+ regions)",
+            Property("region", .custom(summary: "an ISO 3166 country code (any of the \(PhoneMetadata.regions.filter { $0.code != "001" }.count) regions with a numbering plan in libphonenumber)",
                                        check: { Phone.checkRegion($0) }),
                      doc: "the country of national numbers when the record's country is not known"),
             Property("country_field", .string,
@@ -287,7 +293,7 @@ struct Phone: Transform, TransformComponent {
                 return .invalid(n - start < 4 ? .tooShort : .unknownCountry)
             }
             callingCode = code
-            metadata = plan.byCallingCode[code][0]
+            metadata = plan.ccRegions[plan.ccFirst[code]]
             work.append(contentsOf: digits[next...])
         } else if let record {
             callingCode = plan.regions[record].callingCode
@@ -300,7 +306,7 @@ struct Phone: Transform, TransformComponent {
                 if !plan.stripNationalPrefix(record, rest, into: &work) { work.removeAll(keepingCapacity: true); work.append(contentsOf: rest) }
                 if (!plan.matchesGeneral(record, digits[...]) && plan.matchesGeneral(record, work[...]))
                     || plan.testLength(record, n) == .tooLong {
-                    metadata = plan.byCallingCode[callingCode][0]
+                    metadata = plan.ccRegions[plan.ccFirst[callingCode]]
                     national = true
                 }
             }
@@ -324,23 +330,24 @@ struct Phone: Transform, TransformComponent {
         let length = work.count
         if length < 2 { return .invalid(.tooShort) }
         if length > 17 { return .invalid(.tooLong) }
-        let regions = plan.byCallingCode[callingCode]
-        for region in regions {
+        let first = plan.ccFirst[callingCode], main = plan.ccRegions[first]
+        for k in first..<(first + plan.ccCount[callingCode]) {
+            let region = plan.ccRegions[k]
             let (flags, leading) = plan.walk(region, work[...])
-            if plan.regions[region].hasLeadingDigits {
+            if plan.leadingDigits[region] {
                 if leading {
-                    if flags & PhonePlan.valid != 0 { return .valid(country: regions[0], nationalStart: 0, ext: ext) }
+                    if flags & PhonePlan.valid != 0 { return .valid(country: main, nationalStart: 0, ext: ext) }
                     break
                 }
             } else if flags & PhonePlan.valid != 0 {
-                return .valid(country: regions[0], nationalStart: 0, ext: ext)
+                return .valid(country: main, nationalStart: 0, ext: ext)
             }
         }
         if callingCode == 1 {
             return .invalid(length < 10 ? .tooShort : length > 10 ? .tooLong : .badNANP)
         }
         if trunkLeftTooShort { return .invalid(.tooShort) }
-        switch plan.testLength(regions[0], length) {
+        switch plan.testLength(main, length) {
         case .tooShort, .localOnly: return .invalid(.tooShort)
         case .tooLong: return .invalid(.tooLong)
         case .possible, .invalidLength: return .invalid(.badRange)

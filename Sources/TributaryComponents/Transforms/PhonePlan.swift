@@ -30,7 +30,7 @@ struct PhoneRegion: Sendable {
 /// digit, with no regular expression at run time. Only the national-prefix rules that need
 /// groups or `$` (about 35 regions, e.g. AR, BR, JP and the NANP islands' 7-digit local form) and
 /// one long IDD rule (CN) use Swift's `Regex`, compiled once.
-final class PhonePlan: Sendable {
+final class PhonePlan: @unchecked Sendable {
     static let shared = PhonePlan()
 
     static let general: UInt8 = 1, valid: UInt8 = 2, leading: UInt8 = 4
@@ -38,6 +38,20 @@ final class PhonePlan: Sendable {
     let transitions: [UInt16]
     let flags: [UInt8]
     let regions: [PhoneRegion]
+    /// The hot tables as raw memory (allocated once, never freed: `shared` lives as long as the
+    /// process), so that a walk costs no bounds checks or reference counting.
+    private let transitionTable: UnsafeMutablePointer<UInt16>
+    private let flagTable: UnsafeMutablePointer<UInt8>
+    private let startStates: UnsafeMutablePointer<Int>
+    private let lengthMasks: UnsafeMutablePointer<UInt32>
+    private let localOnlyMasks: UnsafeMutablePointer<UInt32>
+    let leadingDigits: UnsafeMutablePointer<Bool>
+    /// Calling code → `ccRegions[ccFirst[code] ..< ccFirst[code] + ccCount[code]]`.
+    let ccFirst: UnsafeMutablePointer<Int>
+    let ccCount: UnsafeMutablePointer<Int>
+    let ccRegions: UnsafeMutablePointer<Int>
+    /// Upper-case alpha-2 code as (letter - A) * 26 + (letter - A) → region index, or -1.
+    private let isoTable: UnsafeMutablePointer<Int>
     /// Per region: calling code, IDD prefixes and national prefixes as ASCII digits.
     let callingCodeDigits: [[UInt8]]
     let iddDigits: [[[UInt8]]]
@@ -70,15 +84,44 @@ final class PhonePlan: Sendable {
         var byCallingCode = [[Int]](repeating: [], count: 1000)
         for (cc, list) in PhoneMetadata.callingCodes { byCallingCode[cc] = list }
         self.byCallingCode = byCallingCode
+        func copy<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(values.count, 1))
+            p.initialize(from: values, count: values.count)
+            return p
+        }
+        transitionTable = copy(transitions)
+        flagTable = copy(flags)
+        startStates = copy(regions.map(\.start))
+        lengthMasks = copy(regions.map(\.lengths))
+        localOnlyMasks = copy(regions.map(\.localOnlyLengths))
+        leadingDigits = copy(regions.map(\.hasLeadingDigits))
+        var first = [Int](repeating: 0, count: 1000), count = [Int](repeating: 0, count: 1000), flat: [Int] = []
+        for cc in 0..<1000 {
+            first[cc] = flat.count
+            count[cc] = byCallingCode[cc].count
+            flat += byCallingCode[cc]
+        }
+        ccFirst = copy(first)
+        ccCount = copy(count)
+        ccRegions = copy(flat)
         var byISO: [String: Int] = [:]
         for (i, r) in regions.enumerated() where r.code != "001" { byISO[r.code] = i }
         self.byISO = byISO
+        var iso = [Int](repeating: -1, count: 26 * 26)
+        for (code, region) in byISO {
+            let u = Array(code.utf8)
+            iso[Int(u[0] - 0x41) * 26 + Int(u[1] - 0x41)] = region
+        }
+        isoTable = copy(iso)
     }
 
     /// The region of an alpha-2 code as the country table stores it (two bytes).
     @inline(__always)
     func region(iso code: (UInt8, UInt8)) -> Int? {
-        byISO[String(decoding: [code.0, code.1], as: UTF8.self)]
+        let a = Int(code.0) &- 0x41, b = Int(code.1) &- 0x41
+        guard a >= 0, a < 26, b >= 0, b < 26 else { return nil }
+        let region = isoTable[a * 26 + b]
+        return region < 0 ? nil : region
     }
 
     /// Sorted ISO codes of every region with a numbering plan.
@@ -88,14 +131,14 @@ final class PhonePlan: Sendable {
     /// a prefix matched the region's leading digits.
     @inline(__always)
     func walk(_ region: Int, _ number: ArraySlice<UInt8>) -> (flags: UInt8, leading: Bool) {
-        var state = regions[region].start
+        var state = startStates[region]
         var leading = false
         for b in number {
-            state = Int(transitions[state &* 10 &+ Int(b &- 0x30)])
+            state = Int(transitionTable[state &* 10 &+ Int(b &- 0x30)])
             if state == 0 { return (0, leading) }
-            if flags[state] & Self.leading != 0 { leading = true }
+            if flagTable[state] & Self.leading != 0 { leading = true }
         }
-        return (flags[state], leading)
+        return (flagTable[state], leading)
     }
 
     @inline(__always)
@@ -107,15 +150,15 @@ final class PhonePlan: Sendable {
 
     /// libphonenumber's `_test_number_length` against the region's general possible lengths.
     func testLength(_ region: Int, _ length: Int) -> LengthResult {
-        let r = regions[region]
+        let lengths = lengthMasks[region]
         guard length < 32 else { return .tooLong }
-        if r.localOnlyLengths & (1 << UInt32(length)) != 0 { return .localOnly }
-        let minimum = r.lengths.trailingZeroBitCount
-        let maximum = 31 - r.lengths.leadingZeroBitCount
+        if localOnlyMasks[region] & (1 << UInt32(length)) != 0 { return .localOnly }
+        let minimum = lengths.trailingZeroBitCount
+        let maximum = 31 - lengths.leadingZeroBitCount
         if length == minimum { return .possible }
         if length < minimum { return .tooShort }
         if length > maximum { return .tooLong }
-        return r.lengths & (1 << UInt32(length)) != 0 ? .possible : .invalidLength
+        return lengths & (1 << UInt32(length)) != 0 ? .possible : .invalidLength
     }
 
     /// Where the international prefix of `region` ends at the start of `digits`, if it is there.
@@ -175,7 +218,7 @@ final class PhonePlan: Sendable {
         while i < digits.endIndex, i - digits.startIndex < 3 {
             code = code * 10 + Int(digits[i] - 0x30)
             i += 1
-            if !byCallingCode[code].isEmpty { return (code, i) }
+            if ccCount[code] != 0 { return (code, i) }
         }
         return nil
     }
