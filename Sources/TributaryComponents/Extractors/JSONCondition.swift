@@ -79,11 +79,9 @@ public struct JSONCondition: Sendable, CustomStringConvertible {
     }
 
     /// A byte cursor over the condition text.
-    struct Parser {
+    struct Parser: TokenCursor {
         let text: [UInt8]
         var i = 0
-
-        mutating func skipSpaces() { while i < text.count, text[i] == 0x20 || text[i] == 0x09 { i += 1 } }
 
         /// The path: from `$` to the first space or operator outside brackets and quotes.
         mutating func pathToken() -> String {
@@ -107,24 +105,6 @@ public struct JSONCondition: Sendable, CustomStringConvertible {
                 i += 1
             }
             return String(decoding: text[start..<min(i, text.count)], as: UTF8.self)
-        }
-
-        mutating func symbol(_ s: String) -> Bool {
-            skipSpaces()
-            let bytes = Array(s.utf8)
-            guard i + bytes.count <= text.count, Array(text[i..<i + bytes.count]) == bytes else { return false }
-            i += bytes.count
-            return true
-        }
-
-        mutating func word(_ w: String) -> Bool {
-            skipSpaces()
-            let bytes = Array(w.utf8)
-            guard i + bytes.count <= text.count, Array(text[i..<i + bytes.count]) == bytes else { return false }
-            let after = i + bytes.count
-            if after < text.count, text[after] != 0x20, text[after] != UInt8(ascii: "(") { return false }
-            i = after
-            return true
         }
 
         /// `'text'` or `"text"` (a doubled quote is one quote), or a bare number, `true` or `false`.

@@ -230,7 +230,7 @@ extension Expression.Value {
 }
 
 /// Recursive-descent parser for `check:` expressions; errors point into the expression text.
-struct ExpressionParser {
+struct ExpressionParser: TokenCursor {
     let text: [UInt8]
     let node: ConfigNode
     let scope: FieldScope
@@ -269,25 +269,6 @@ struct ExpressionParser {
                          hint: "use field names, numbers, 'quoted text', + - * / ( ), == != < <= > >=, in ('a', 'b'), and, or, not")
     }
 
-    mutating func skipSpaces() { while i < text.count, text[i] == 0x20 || text[i] == 0x09 { i += 1 } }
-
-    mutating func word(_ w: String) -> Bool {
-        skipSpaces()
-        let bytes = Array(w.utf8)
-        guard i + bytes.count <= text.count, Array(text[i..<i + bytes.count]) == bytes else { return false }
-        let after = i + bytes.count
-        if after < text.count, isIdentifierByte(text[after]) { return false }
-        i = after
-        return true
-    }
-
-    mutating func symbol(_ s: String) -> Bool {
-        skipSpaces()
-        let bytes = Array(s.utf8)
-        guard i + bytes.count <= text.count, Array(text[i..<i + bytes.count]) == bytes else { return false }
-        i += bytes.count
-        return true
-    }
 
     /// `and`, `or` and `not` combine conditions, never bare numbers or fields.
     mutating func condition(_ e: Expression?, after keyword: String) -> Expression? {
@@ -433,9 +414,6 @@ struct ExpressionParser {
         return .field(column, name)
     }
 
-    func isIdentifierByte(_ b: UInt8) -> Bool {
-        b == UInt8(ascii: "_") || (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A)
-    }
 }
 
 extension Expression {
