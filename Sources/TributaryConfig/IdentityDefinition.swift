@@ -63,6 +63,9 @@ public struct IdentityDefinition: Sendable {
         public var attributes: [(name: String, fields: [(source: String, field: String)])]
         /// Blocking rules: attribute names, or `sorted(a,b)` for an unordered pair of attributes.
         public var blocking: [[String]]
+        /// A block with more records than this is skipped (its records are compared through
+        /// the other rules only); nil: no limit.
+        public var maxBlockSize: Int?
 
         /// The two attributes of `sorted(a, b)` (spaces allowed), or nil.
         public static func sortedPair(_ text: String) -> [String]? {
@@ -102,6 +105,8 @@ public struct IdentityDefinition: Sendable {
                      doc: "attribute → `source.field` references holding it (e.g. `last_name: [crm.last_key, store_sales.last_key]`)"),
             Property("blocking", .list(.list(.string)), required: true,
                      doc: "rules of attributes that must be equal for two records to be compared, e.g. `[[last_name], [postcode]]`; `sorted(given_name, surname)` blocks on the two values as an unordered pair (swapped names share the block)"),
+            Property("max_block_size", .integer(min: 2),
+                     doc: "a block holding more records than this (the people named John Smith) is skipped, so candidate pairs grow with the data, not with its square; its records are still compared through the other rules. `pipeline validate --estimate` shows the largest blocks"),
             Property("comparisons", .map(.object([
                 Property("method", .choice(Probabilistic.Method.allCases.map(\.rawValue)), required: true,
                          doc: "how values are compared: `exact`, `jaro_winkler`, `levenshtein`, `damerau_levenshtein`, `name_swap` (first/last swapped, with `with:`), `date`, `numeric`, `token_set`"),
@@ -291,6 +296,7 @@ public struct IdentityDefinition: Sendable {
                 threshold: node["threshold"]?.scalar.flatMap(Double.init) ?? 0.95,
                 seed: node["seed"]?.scalar.flatMap { UInt64($0) } ?? 42,
                 modelFile: node["model"]?.scalar.map { $0.hasPrefix("/") ? $0 : baseDirectory + "/" + $0 })
+            probabilistic?.maxBlockSize = node["max_block_size"]?.scalar.flatMap { Int($0) }
         }
         guard diagnostics.errorCount == before else { return nil }
         return IdentityDefinition(

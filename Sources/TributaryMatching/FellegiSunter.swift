@@ -196,9 +196,12 @@ public enum FellegiSunter {
         /// Pairs of attributes compared as unordered pairs of values: (x, y) of one record
         /// against (x, y) or (y, x) of the other, so swapped first and last names share a block.
         public var unordered: [[Int]] = []
-        public init(_ attributes: [Int], unordered: [[Int]] = []) {
+        /// A block with more records than this is skipped (nil: no limit).
+        public var maxBlockSize: Int?
+        public init(_ attributes: [Int], unordered: [[Int]] = [], maxBlockSize: Int? = nil) {
             self.attributes = attributes
             self.unordered = unordered.filter { $0.count == 2 }
+            self.maxBlockSize = maxBlockSize
         }
     }
 
@@ -306,6 +309,11 @@ public enum FellegiSunter {
                         }
                     }
                 }}}
+                // Blocks over the size limit are skipped: their records are in no block of this rule.
+                if let limit = rule.maxBlockSize {
+                    for r in 0..<n where ids[r] >= 0 && Int(sizes[Int(ids[r])]) > limit { ids[r] = -1 }
+                    for b in sizes.indices where Int(sizes[b]) > limit { sizes[b] = 0 }
+                }
                 // Members by block, in record order.
                 var offsets = [Int32](repeating: 0, count: sizes.count + 1)
                 for b in sizes.indices { offsets[b + 1] = offsets[b] + sizes[b] }

@@ -66,7 +66,8 @@ public enum PairEstimate {
         let attributeIndex = Dictionary(probabilistic.attributes.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         let blocking = probabilistic.blocking.map { rule in
                 FellegiSunter.BlockingRule(rule.compactMap { attributeIndex[$0] },
-                                           unordered: rule.compactMap { IdentityDefinition.Probabilistic.sortedPair($0)?.compactMap { attributeIndex[$0] } })
+                                           unordered: rule.compactMap { IdentityDefinition.Probabilistic.sortedPair($0)?.compactMap { attributeIndex[$0] } },
+                                           maxBlockSize: probabilistic.maxBlockSize)
             }
         let counts = FellegiSunter.countPairs(records: records, blocking: blocking)
         let sizes = FellegiSunter.blockSizes(records: records, blocking: blocking)

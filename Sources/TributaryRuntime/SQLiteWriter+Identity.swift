@@ -124,7 +124,8 @@ extension SQLiteWriter {
             }
             let blocking = probabilistic.blocking.map { rule in
                 FellegiSunter.BlockingRule(rule.compactMap { attributeIndex[$0] },
-                                           unordered: rule.compactMap { IdentityDefinition.Probabilistic.sortedPair($0)?.compactMap { attributeIndex[$0] } })
+                                           unordered: rule.compactMap { IdentityDefinition.Probabilistic.sortedPair($0)?.compactMap { attributeIndex[$0] } },
+                                           maxBlockSize: probabilistic.maxBlockSize)
             }
             // Every candidate pair is compared once, for training and scoring.
             var comparedPairs: FellegiSunter.ComparedPairs?
