@@ -43,6 +43,21 @@ struct StringSimilarityTests {
 struct FellegiSunterTests {
     typealias FS = FellegiSunter
 
+    @Test func oversizedBlocksAreSkipped() {
+        // Surname block "smith" has 4 records, "okafor" 2; with a limit of 3 only Okafor's pair
+        // is a candidate under the surname rule, and the postcode rule still pairs records 0 and 4.
+        let records = FS.Records(strings: [
+            ["smith", "smith", "smith", "smith", "okafor", "okafor"],
+            ["10001", "20002", "30003", "40004", "10001", "50005"],
+        ])
+        let capped = [FS.BlockingRule([0], maxBlockSize: 3), FS.BlockingRule([1], maxBlockSize: 3)]
+        #expect(FS.candidatePairs(records: records, blocking: capped) == [.init(a: 4, b: 5), .init(a: 0, b: 4)])
+        #expect(FS.countPairs(records: records, blocking: capped) == [1, 1])
+        #expect(FS.blockSizes(records: records, blocking: capped)[0].max() == 2)
+        // Without the limit the Smiths give their 6 pairs.
+        #expect(FS.countPairs(records: records, blocking: [FS.BlockingRule([0])]) == [7])
+    }
+
     @Test func pairCountsEqualTheGeneratedPairs() {
         // Random records over small alphabets (many collisions, some missing values): the counts
         // from block sizes equal what candidatePairs generates, per rule and over all rules.
