@@ -11,7 +11,7 @@
 //   TributaryComponents  extractors / transforms (one file each) and the explicit registry.
 //                        The CSV extractor parses with libcsv (CCSV); the JSON-lines extractor
 //                        inflates gzip with zlib (CZlib).
-//   TributaryMatching    identity resolution as a pure library (deterministic stitching so far).
+//   TributaryMatching    identity resolution as a pure library (deterministic stitching, Fellegi-Sunter matching).
 //   TributaryRuntime     planner, parallel runner, SQLite writer, atomic publish, lock, ledger.
 //   pipeline             the thin CLI (swift-argument-parser).
 //   tributary-bench      benchmarks run side by side with the peers (DuckDB).

@@ -35,12 +35,12 @@ public enum RunSummary {
                 .map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
         if let identity = ledger.identity {
-            var line = "  identity: \(identity.records) records → \(identity.profiles) profiles"
+            var line = "  identity: \(g(identity.records)) records → \(count(identity.profiles, "profile"))"
             if identity.unidentifiedRecords > 0 {
-                line += "; \(identity.unidentifiedRecords) records with no identifier and no link joined none (unattributed)"
+                line += "; \(count(identity.unidentifiedRecords, "record")) with no identifier and no link joined none (unattributed)"
             }
             if identity.probabilisticLinks > 0 {
-                line += "; \(identity.probabilisticLinks) probabilistic links (\(identity.refusedLinks) refused by the guards)"
+                line += "; \(count(identity.probabilisticLinks, "probabilistic link")) (\(g(identity.refusedLinks)) refused by the guards)"
             }
             if !identity.refusals.isEmpty {
                 line += "; links refused: " + identity.refusals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
@@ -57,11 +57,11 @@ public enum RunSummary {
                              + (audience.activitiesWithoutInstant > 0 ? "; \(audience.activitiesWithoutInstant) without an instant" : ""))
             }
             for segment in audience.segments {
-                lines.append("  segment \(segment.name): \(segment.members) profiles (+\(segment.entered) entered, -\(segment.exited) exited)")
+                lines.append("  segment \(segment.name): \(count(segment.members, "profile")) (\(g(segment.entered)) entered, \(g(segment.exited)) exited)")
             }
         }
         for export in ledger.exports {
-            lines.append("  export \(export.name): \(export.rows) rows → \(export.path)")
+            lines.append("  export \(export.name): \(count(export.rows, "row")) → \(export.path)")
         }
         if ledger.failedReconciliations > 0 {
             lines.append("  warning: \(ledger.failedReconciliations) of \(ledger.reconciliations) reconciliation checks failed "
@@ -81,3 +81,9 @@ public enum RunSummary {
         return unit == 0 ? "\(n) B" : String(format: "%.1f %@", value, units[unit])
     }
 }
+
+/// `1,234` (grouped thousands, as the progress lines print them).
+private func g(_ n: Int) -> String { ProgressReporter.grouped(n) }
+
+/// `1 profile`, `2,048 profiles`.
+private func count(_ n: Int, _ noun: String) -> String { "\(g(n)) \(noun)\(n == 1 ? "" : "s")" }
