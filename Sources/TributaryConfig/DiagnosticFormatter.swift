@@ -28,10 +28,20 @@ public struct DiagnosticFormatter {
         var out = ""
         for d in diagnostics {
             out += "\(d.location): \(d.severity.rawValue)[\(d.code.rawValue)]: \(d.message)\n"
-            if let line = sourceLine(d.location) {
+            if let full = sourceLine(d.location) {
                 let number = String(d.location.line)
                 let gutter = String(repeating: " ", count: number.count)
-                let caretPad = String(line.unicodeScalars.prefix(max(0, d.location.column - 1)).map { $0 == "\t" ? "\t" : " " })
+                // A long line (a minified or hostile file) is shown as a window around the column.
+                let scalars = Array(full.unicodeScalars)
+                let column = max(0, d.location.column - 1)
+                let window = 120
+                let from = scalars.count > window ? max(0, min(column - window / 2, scalars.count - window)) : 0
+                let to = min(scalars.count, from + window)
+                var line = String(String.UnicodeScalarView(scalars[from..<to]))
+                var padScalars = scalars[from..<min(max(from, column), to)].map { $0 == "\t" ? "\t" : " " as Unicode.Scalar }
+                if from > 0 { line = "…" + line; padScalars.insert(" ", at: 0) }
+                if to < scalars.count { line += "…" }
+                let caretPad = String(String.UnicodeScalarView(padScalars))
                 out += "\(gutter) |\n\(number) | \(line)\n\(gutter) | \(caretPad)^\n"
             }
             if let hint = d.hint { out += "  = hint: \(hint)\n" }

@@ -112,4 +112,21 @@ struct DiagnosticFormatterTests {
         let out = DiagnosticFormatter(format: .text, sources: ["w.yml": source]).render([d], files: 1)
         #expect(out.contains("w.yml:11:6: error[TR100]: YAML syntax: x\n   |\n11 | bad: [x\n   |      ^\n"))
     }
+
+    @Test func aLongLineIsShownAsAWindowAroundTheColumn() {
+        // A 10,000-character line (a hostile or minified file): the snippet keeps 120 characters
+        // around column 5,001, marked with ellipses, and the caret stays under the column.
+        let line = String(repeating: "[", count: 5_000) + "X" + String(repeating: "]", count: 4_999)
+        let d = Diagnostic.error(.yamlSyntax, at: SourceLocation(file: "p.yml", line: 1, column: 5_001), "deep")
+        let out = DiagnosticFormatter(format: .text, sources: ["p.yml": line + "\n"]).render([d], files: 1)
+        let rows = out.split(separator: "\n").map(String.init)
+        let shown = rows[2].dropFirst("1 | ".count), caret = rows[3].dropFirst("  | ".count)
+        #expect(shown.hasPrefix("…") && shown.hasSuffix("…"))
+        #expect(shown.count == 122)
+        #expect(Array(shown)[caret.count - 1] == "X")
+        #expect(caret.hasSuffix("^") && caret.dropLast().allSatisfy { $0 == " " })
+        // A short line is shown whole.
+        let short = DiagnosticFormatter(format: .text, sources: ["p.yml": Self.source]).render([Self.unknownKey], files: 1)
+        #expect(short.contains("3 |     delimeter: x\n  |     ^\n"))
+    }
 }
