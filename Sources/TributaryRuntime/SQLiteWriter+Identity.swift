@@ -214,6 +214,18 @@ extension SQLiteWriter {
             key.append(contentsOf: String(origin.line).utf8)
             profileID[result.profileOf[r]] = "r_" + Self.shortHash(key)
         }
+        // Two profiles can hold the same strongest value when a guard kept them apart (a value
+        // shared by too many records, merge protection, an ambiguous shared phone, a split): the
+        // later one (by its first record) also hashes its first record's source, file name and line.
+        var used = Set<String>()
+        var firstRecord = [Int](repeating: -1, count: result.profileCount)
+        for r in 0..<recordID.count where firstRecord[result.profileOf[r]] < 0 { firstRecord[result.profileOf[r]] = r }
+        for p in 0..<result.profileCount where !unidentified[p] && !used.insert(profileID[p]).inserted {
+            let r = firstRecord[p], origin = recordOrigin[r]
+            let name = URL(fileURLWithPath: files[origin.file - 1].path).lastPathComponent
+            profileID[p] += "_" + Self.shortHash(Array("\(tables[recordSource[r]].source)\u{1F}\(name)\u{1F}\(origin.line)".utf8))
+            used.insert(profileID[p])
+        }
 
         // Keep the ids of the previous run: each previous profile id goes to the new profile holding
         // most of its records (a split: the largest part keeps it); a new profile holding records

@@ -144,4 +144,31 @@ struct StableProfileIDTests {
         #expect(db.value("SELECT count(*) FROM segment_membership") == "2")
         #expect(db.value("SELECT sum(amount_cents) FROM activities") == "2500")   // unattributed sales still count in revenue
     }
+
+    /// Records whose only identifier is a value shared by too many records (fan-out) stay
+    /// apart, and each is its own profile under its own id (their strongest value is the same).
+    @Test func profilesKeptApartByAGuardGetDistinctIds() throws {
+        let ws = try Workspace()
+        try ws.write("ids.yml", """
+            version: 1
+            name: ids
+            output: { sqlite: out/ids.sqlite }
+            sources:
+              crm:
+                format: csv
+                path: crm.csv
+                fields: { id: id, email: email }
+            identity:
+              identifiers:
+                email: { from: [crm.email] }
+              max_records_per_value: 2
+
+            """)
+        let db = try run(ws, "id,email\n1,shared@x.com\n2,shared@x.com\n3,shared@x.com\n4,own@x.com\n5,own@x.com\n")
+        let map = ids(db)
+        #expect(Set([map["1"], map["2"], map["3"]]).count == 3, "\(map)")
+        #expect(map["4"] == map["5"])
+        #expect(db.value("SELECT count(*) FROM profiles") == "4")
+        #expect(db.value("SELECT count(*) FROM identity_refusals WHERE reason = 'fan_out'") == "1")
+    }
 }
