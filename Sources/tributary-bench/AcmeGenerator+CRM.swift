@@ -42,7 +42,7 @@ extension AcmeGenerator {
         contacts.sort { ($0.created, $0.number) < ($1.created, $1.number) }
 
         let name = "crm_contacts.csv"
-        var out = AcmeFileWriter(path: dir + "/" + name)
+        var out = FileWriter(path: dir + "/" + name)
         out.bytes([0xEF, 0xBB, 0xBF])
         out.text(Self.crmHeader + "\r\n")
         var line = 2

@@ -132,7 +132,7 @@ extension AcmeGenerator {
             let base = "events/events-\(y)-\(AcmeFormat.pad(m, 2))-\(AcmeFormat.pad(d, 2)).jsonl"
             let gzip = day < 30
             let name = gzip ? base + ".gz" : base
-            var out = AcmeFileWriter(path: dir + "/" + base)
+            var out = FileWriter(path: dir + "/" + base)
             for (i, e) in pending.enumerated() {
                 out.bytes(e.bytes)
                 out.bytes([0x0A])

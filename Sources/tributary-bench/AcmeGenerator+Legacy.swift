@@ -23,7 +23,7 @@ extension AcmeGenerator {
         var txnNo: [String: Int] = [:]
         for (i, s) in AcmeCatalog.stores.enumerated() where s.legacy { txnNo[s.id] = 1000 + i * 137 }
         var currentMonth = -1
-        var out: AcmeFileWriter?
+        var out: FileWriter?
         var name = ""
         var line = 1
         for key in blocks.keys.sorted() {
@@ -32,7 +32,7 @@ extension AcmeGenerator {
                 try out?.close()
                 currentMonth = y * 12 + m
                 name = "pos/pos_legacy_\(y)\(AcmeFormat.pad(m, 2)).dat"
-                out = AcmeFileWriter(path: dir + "/" + name)
+                out = FileWriter(path: dir + "/" + name)
                 line = 1
             }
             let date = "\(y)\(AcmeFormat.pad(m, 2))\(AcmeFormat.pad(d, 2))"

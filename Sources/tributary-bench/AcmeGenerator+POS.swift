@@ -133,7 +133,7 @@ extension AcmeGenerator {
 
         for m in firstMonth...lastMonth {
             let name = "pos/pos_transactions_\(m / 12)-\(AcmeFormat.pad(m % 12 + 1, 2)).txt"
-            var out = AcmeFileWriter(path: dir + "/" + name)
+            var out = FileWriter(path: dir + "/" + name)
             out.text(Self.posHeader + "\n")
             var line = 2
             var repeatSet = Set((repeats[m] ?? []).map(\.seed))
@@ -165,7 +165,7 @@ extension AcmeGenerator {
 
     /// Writes one transaction's rows; returns the number of lines.
     func renderTxn(_ t: StoreTxn, id: String, _ people: [AcmePerson], _ zones: AcmeZones, name: String, firstLine: Int, repeat isRepeat: Bool,
-                   _ out: inout AcmeFileWriter, _ truth: AcmeTruth) -> Int {
+                   _ out: inout FileWriter, _ truth: AcmeTruth) -> Int {
         var r = SplitMix.stream(seed, 57, t.seed)
         let store = AcmeCatalog.stores[t.store]
         let c = AcmeFormat.clock(t.at, offset: zones.offset(store.zone, at: t.at))
@@ -200,7 +200,7 @@ extension AcmeGenerator {
 
     /// A rejected single-row transaction: wrong field count, non-numeric amount, or amount != qty x price.
     func badRow(_ t: StoreTxn, id: String, _ people: [AcmePerson], _ zones: AcmeZones, name: String, line: Int, _ r: inout SplitMix,
-                _ out: inout AcmeFileWriter, _ truth: AcmeTruth) -> Int {
+                _ out: inout FileWriter, _ truth: AcmeTruth) -> Int {
         let store = AcmeCatalog.stores[t.store]
         let c = AcmeFormat.clock(t.at, offset: zones.offset(store.zone, at: t.at))
         let ts = "\(AcmeFormat.pad(c.m, 2))/\(AcmeFormat.pad(c.d, 2))/\(c.y) \(AcmeFormat.pad(c.hh, 2)):\(AcmeFormat.pad(c.mm, 2))"

@@ -63,8 +63,8 @@ struct AcmeGenerator {
         phase("pos")
         try writeLegacy(people, directory, truth)
         phase("legacy")
-        try AcmeFileWriter.write(directory + "/pos/stores.csv", AcmeReferenceFiles.stores)
-        try AcmeFileWriter.write(directory + "/pos/pos_legacy_layout.txt", AcmeReferenceFiles.legacyLayout)
+        try FileWriter.write(directory + "/pos/stores.csv", AcmeReferenceFiles.stores)
+        try FileWriter.write(directory + "/pos/pos_legacy_layout.txt", AcmeReferenceFiles.legacyLayout)
         try truth.finish(people)
         phase("truth")
         for process in gzips { process.waitUntilExit() }
@@ -86,42 +86,6 @@ struct AcmeGenerator {
 
     /// True for a record the corrupt rate picks.
     func corrupt(_ rng: inout SplitMix) -> Bool { rng.chance(corruptRate) }
-}
-
-/// A buffered binary file writer (bytes go out in 1 MB chunks).
-struct AcmeFileWriter {
-    let handle: FileHandle?
-    var buffer: [UInt8] = []
-
-    init(path: String) {
-        FileManager.default.createFile(atPath: path, contents: nil)
-        handle = FileHandle(forWritingAtPath: path)
-        buffer.reserveCapacity(1 << 20)
-    }
-
-    static func write(_ path: String, _ text: String) throws {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-    }
-
-    mutating func bytes(_ b: [UInt8]) {
-        buffer.append(contentsOf: b)
-        if buffer.count >= 1 << 20 { flush() }
-    }
-
-    mutating func text(_ s: String) {
-        buffer.append(contentsOf: s.utf8)
-        if buffer.count >= 1 << 20 { flush() }
-    }
-
-    mutating func flush() {
-        handle?.write(Data(buffer))
-        buffer.removeAll(keepingCapacity: true)
-    }
-
-    mutating func close() throws {
-        flush()
-        try handle?.close()
-    }
 }
 
 /// UTC offsets of the stores' time zones, through Foundation's zone database, cached per hour.

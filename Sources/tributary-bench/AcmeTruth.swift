@@ -8,9 +8,9 @@ import Foundation
 final class AcmeTruth {
     let directory: String
     let asOf: Int64
-    private var records: AcmeFileWriter
-    private var invalidFile: AcmeFileWriter
-    private var duplicateFile: AcmeFileWriter
+    private var records: FileWriter
+    private var invalidFile: FileWriter
+    private var duplicateFile: FileWriter
     private(set) var valid: [String: Int] = [:]
     private(set) var invalid: [String: Int] = [:]
     private(set) var duplicates: [String: Int] = [:]
@@ -30,11 +30,11 @@ final class AcmeTruth {
     init(directory: String, persons: Int, asOf: Int64) throws {
         self.directory = directory
         self.asOf = asOf
-        records = AcmeFileWriter(path: directory + "/truth/records.csv")
+        records = FileWriter(path: directory + "/truth/records.csv")
         records.text("source,record_key,person_id\n")
-        invalidFile = AcmeFileWriter(path: directory + "/truth/invalid.csv")
+        invalidFile = FileWriter(path: directory + "/truth/invalid.csv")
         invalidFile.text("source,file,line,reason\n")
-        duplicateFile = AcmeFileWriter(path: directory + "/truth/duplicates.csv")
+        duplicateFile = FileWriter(path: directory + "/truth/duplicates.csv")
         duplicateFile.text("source,record_key,file,line\n")
         emails = Array(repeating: [], count: persons)
         phones = Array(repeating: [], count: persons)
@@ -111,9 +111,9 @@ final class AcmeTruth {
         for s in ["crm", "events", "pos", "pos_legacy"] {
             counts += "\(s),\(valid[s] ?? 0),\(invalid[s] ?? 0),\(duplicates[s] ?? 0)\n"
         }
-        try AcmeFileWriter.write(dir + "counts.csv", counts)
+        try FileWriter.write(dir + "counts.csv", counts)
 
-        var persons = AcmeFileWriter(path: dir + "persons.csv")
+        var persons = FileWriter(path: dir + "persons.csv")
         persons.text("person_id,emails,phones\n")
         for p in people {
             persons.text("\(p.id),\(emails[p.index].joined(separator: ";")),\(phones[p.index].joined(separator: ";"))\n")
@@ -121,7 +121,7 @@ final class AcmeTruth {
         try persons.close()
 
         let ms = asOf * 1000
-        var segments = AcmeFileWriter(path: dir + "segments.csv")
+        var segments = FileWriter(path: dir + "segments.csv")
         segments.text("segment,person_id\n")
         for p in people where lastAdd[p.index] >= ms - 7 * 86_400_000 && lastOrder[p.index] <= lastAdd[p.index] {
             segments.text("cart_abandoners_7d,\(p.id)\n")
@@ -134,7 +134,7 @@ final class AcmeTruth {
             segments.text("email_reachable,\(p.id)\n")
         }
         try segments.close()
-        try AcmeFileWriter.write(dir + "README.md", Self.readme)
+        try FileWriter.write(dir + "README.md", Self.readme)
     }
 
     // MARK: README

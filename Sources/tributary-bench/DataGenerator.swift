@@ -429,7 +429,15 @@ struct FileWriter {
         if buffer.count >= 1 << 20 { flush() }
     }
 
-    mutating func text(_ s: String) { bytes(Array(s.utf8)) }
+    mutating func text(_ s: String) {
+        buffer.append(contentsOf: s.utf8)
+        if buffer.count >= 1 << 20 { flush() }
+    }
+
+    /// A small file in one go.
+    static func write(_ path: String, _ text: String) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    }
     mutating func line(_ s: String) { text(s + "\n") }
 
     mutating func flush() {
