@@ -1,3 +1,4 @@
+import Foundation
 import TributaryCore
 
 /// An SQL expression written in the pipeline file, with where it was written, so that the
@@ -135,12 +136,15 @@ public struct AudienceDefinition: Sendable {
         Property("hash_email", .string, doc: "profile column whose e-mail is trimmed, lower-cased and SHA-256 hashed into `email_sha256`"),
         Property("hash_phone", .string, doc: "profile column whose E.164 phone is SHA-256 hashed into `phone_sha256`"),
         Property("segments_column", .string, doc: "add a column of this name listing the profile's segments, `;`-separated"),
+        Property("outside_output", .boolean, default: "false",
+                 doc: "allow a `path` outside the output database's folder (written there on purpose: a shared drop folder); without it such a path is an error"),
     ]))
 
     /// Reads the four sections; checks names and references that need no database (sources,
     /// segments, profile columns). The SQL itself is prepared by the runtime's checker.
     static func build(_ root: ConfigNode, sources: [SourceDefinition], survivorship: SurvivorshipDefinition?,
                       hasIdentity: Bool, baseDirectory: String, absolute: (String) -> String,
+                      pipelineFilePath: String? = nil,
                       diagnostics: inout DiagnosticBag) -> AudienceDefinition {
         var audience = AudienceDefinition()
         let sourceNames = sources.map(\.name)
@@ -237,6 +241,25 @@ public struct AudienceDefinition: Sendable {
                 diagnostics.add(contentsOf: Naming.checkName(ConfigNode(.scalar(item.key), at: item.keyLocation), what: "export name", allowDash: true))
                 guard let pathNode = node["path"], let path = pathNode.scalar else { continue }
                 let full = absolute(path)
+                // A run writes only files it owns: exports go beside the database unless the
+                // pipeline says otherwise, and never over the pipeline file or the database.
+                let standardized = URL(fileURLWithPath: full).standardizedFileURL.path
+                let outputPath = root["output"]?["sqlite"]?.scalar.map { URL(fileURLWithPath: absolute($0)).standardizedFileURL.path }
+                let pipelineFile = pipelineFilePath.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+                if let outputPath, [outputPath, outputPath + ".lock", outputPath + ".runs.jsonl"].contains(standardized) {
+                    diagnostics.add(.error(.invalidValue, at: pathNode.location, "export '\(item.key)' would overwrite the output database or its lock or log",
+                                           hint: "give the export a file of its own, e.g. `exports/\(item.key).csv` beside the database"))
+                } else if let pipelineFile, standardized == pipelineFile {
+                    diagnostics.add(.error(.invalidValue, at: pathNode.location, "export '\(item.key)' would overwrite the pipeline file",
+                                           hint: "give the export a file of its own, e.g. `exports/\(item.key).csv` beside the database"))
+                } else if let outputPath, node["outside_output"]?.scalar != "true" {
+                    let folder = URL(fileURLWithPath: outputPath).deletingLastPathComponent().path
+                    if !standardized.hasPrefix(folder == "/" ? "/" : folder + "/") {
+                        diagnostics.add(.error(.invalidValue, at: pathNode.location,
+                                               "export '\(item.key)' writes outside the output folder \(folder)",
+                                               hint: "write exports beside the database (e.g. `${TRIBUTARY_OUT:-../out}/exports/\(item.key).csv`), or add `outside_output: true` to this export to write there on purpose"))
+                    }
+                }
                 if let first = paths[full] {
                     diagnostics.add(.error(.duplicateKey, at: pathNode.location,
                                            "export '\(item.key)' writes the same file as the export at line \(first.line)",

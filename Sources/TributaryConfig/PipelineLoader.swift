@@ -174,7 +174,8 @@ public struct PipelineLoader {
         }
         let audience = AudienceDefinition.build(root, sources: sources, survivorship: survivorship,
                                                 hasIdentity: root["identity"] != nil, baseDirectory: baseDirectory,
-                                                absolute: { absolute($0, baseDirectory) }, diagnostics: &diagnostics)
+                                                absolute: { absolute($0, baseDirectory) }, pipelineFilePath: file.hasPrefix("<") ? nil : URL(fileURLWithPath: file).path,
+                                                diagnostics: &diagnostics)
         guard let name = root["name"]?.scalar, let outputPath, !diagnostics.hasErrors else { return nil }
         var definition = PipelineDefinition(name: name, file: file, outputPath: outputPath, baseDirectory: baseDirectory,
                                             sources: sources)

@@ -47,6 +47,7 @@ public final class Runner {
 
     public func run() throws(RunError) -> RunLedger {
         let location = OutputLocation(target: definition.outputPath)
+        try checkOwnedFiles(location)
         try location.prepareDirectory()
         let lock = try RunLock(path: location.lockPath)
         defer { withExtendedLifetime(lock) {} }
@@ -262,12 +263,61 @@ public final class Runner {
         case digest(String)
     }
 
+    /// The files a run writes: the database, its lock and log, the exports. A run reads none of
+    /// them as input (a glob over the output folder skips them).
+    private func ownedFiles(_ location: OutputLocation) -> Set<String> {
+        let target = Self.standardized(location.target)
+        return Set([target, target + ".lock", target + ".runs.jsonl"] + definition.audience.exports.map { Self.standardized($0.path) })
+    }
+
+    static func standardized(_ path: String) -> String {
+        URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
+    }
+
+    /// A run writes only files it owns: never the pipeline file, never a file that is not a
+    /// Tributary output where the database goes, never an input (checked in `resolveInputs`).
+    private func checkOwnedFiles(_ location: OutputLocation) throws(RunError) {
+        let target = Self.standardized(location.target)
+        let pipelineFile = Self.standardized(definition.file)
+        for owned in ownedFiles(location) where owned == pipelineFile {
+            throw RunError.input("the run would overwrite its own pipeline file \(definition.file)\n  hint: give `output.sqlite` and every export a file of its own")
+        }
+        var isDirectory: ObjCBool = false
+        var written = Set<String>()  // the export files earlier runs wrote
+        if FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory) {
+            if isDirectory.boolValue {
+                throw RunError.input("the output \(location.target) is a folder\n  hint: `output.sqlite` names the database file, e.g. out/\(definition.name).sqlite")
+            }
+            let previous: (db: SQLiteDatabase, tables: Set<String>)
+            do {
+                previous = try OutputDatabase.open(target)
+            } catch {
+                throw RunError.input("the output \(location.target) exists and is not a Tributary output; a run never replaces a file it did not write\n  hint: point `output.sqlite` at a new file, or move that file away")
+            }
+            if previous.tables.contains("exports"), let rows = try? previous.db.prepare("SELECT DISTINCT path FROM exports") {
+                while (try? rows.next()) == true { if let path = rows.text(0) { written.insert(Self.standardized(path)) } }
+            }
+        }
+        for export in definition.audience.exports {
+            let path = Self.standardized(export.path)
+            guard FileManager.default.fileExists(atPath: path), !written.contains(path) else { continue }
+            throw RunError.input("export '\(export.name)' would replace \(export.path), which no run of this output wrote; a run never replaces a file it did not write\n  hint: give the export a path of its own, or move that file away")
+        }
+    }
+
     private func resolveInputs() throws(RunError) -> [InputFile] {
         var files: [InputFile] = []
+        let location = OutputLocation(target: definition.outputPath)
+        let owned = ownedFiles(location)
         for source in definition.sources {
             var seen = Set<String>()
             for pattern in source.patterns {
-                let matches = Glob.expand(pattern)
+                // The run's own files (database, lock, log, exports, temporary files) are never input.
+                let matches = Glob.expand(pattern).filter { path in
+                    let full = Self.standardized(path)
+                    let name = URL(fileURLWithPath: full).lastPathComponent
+                    return !owned.contains(full) && !name.hasPrefix(location.temporaryPrefix)
+                }
                 if matches.isEmpty {
                     throw RunError.input("input path \(pattern) of source '\(source.name)' matches no file")
                 }
