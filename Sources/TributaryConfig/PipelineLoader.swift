@@ -127,6 +127,9 @@ public struct PipelineLoader {
                  doc: "steps applied to every record, in order; see the transform reference"),
     ]
 
+    /// Output fields a source may have: SQLite's 2,000 columns a table, less the run's own.
+    public static let maxOutputFields = 1_990
+
     private func build(_ root: ConfigNode, file: String, baseDirectory: String,
                        diagnostics: inout DiagnosticBag) -> PipelineDefinition? {
         // Structure of the top level; `sources` is checked source by source below.
@@ -322,6 +325,14 @@ public struct PipelineLoader {
         guard let component, let extractor, diagnostics.errorCount == errorsBefore else { return nil }
         let gate = node["quarantine"]?["max_rejected"]?.scalar.flatMap(RejectionLimit.init) ?? defaultGate
         let layout = scope.layout + (groupField.map { [$0] } ?? [])
+        // Each output field is a column of `src_<source>`; SQLite holds at most 2,000 per table,
+        // a few of them the run's own (`_record_id`, `_file_id`, `_line`, `_run_id`).
+        if layout.count > Self.maxOutputFields {
+            diagnostics.add(.error(.invalidValue, at: node["fields"]?.location ?? entry.keyLocation,
+                                   "source '\(entry.key)' has \(layout.count) output fields; at most \(Self.maxOutputFields) fit in its table",
+                                   hint: "map only the fields the pipeline uses, or `drop` the ones it does not keep"))
+            return nil
+        }
         let keep = node["keep"]?.scalar.flatMap(KeepRule.init) ?? .first
         let keyFields = (node["key"]?.scalarList ?? []).compactMap(\.scalar)
         if keep != .first, let keepNode = node["keep"] {

@@ -47,4 +47,15 @@ struct HostileYAMLTests {
         #expect(node != nil)
         #expect(diagnostics.isEmpty, "\(diagnostics)")
     }
+
+    @Test func aSourceWithMoreFieldsThanATableHoldsIsRefusedByValidate() {
+        // The run would fail in SQLite ("too many columns"); validate says so first.
+        let folder = PipelineFolder()
+        var text = "version: 1\nname: wide\noutput: { sqlite: out/w.sqlite }\nsources:\n  crm:\n    format: csv\n    path: data/contacts.csv\n    fields:\n"
+        for i in 0..<2_500 { text += "      f\(i): Email\n" }
+        let loaded = load(text, in: folder)
+        #expect(loaded.definition == nil)
+        #expect(loaded.positions == ["9:7 TR106"])
+        #expect(loaded.diagnostics.first?.message.contains("2500 output fields; at most \(PipelineLoader.maxOutputFields)") == true)
+    }
 }
