@@ -170,5 +170,12 @@ struct StableProfileIDTests {
         #expect(map["4"] == map["5"])
         #expect(db.value("SELECT count(*) FROM profiles") == "4")
         #expect(db.value("SELECT count(*) FROM identity_refusals WHERE reason = 'fan_out'") == "1")
+
+        // A profile split at max_cluster_size: its parts hold the same value (issue 14, item 14).
+        try ws.write("ids.yml", Self.pipeline + "  max_cluster_size: 2\n")
+        let split = try run(ws, "id,email,phone\n1,s@x.com,\n2,s@x.com,\n3,s@x.com,\n4,s@x.com,\n5,s@x.com,\n")
+        #expect(split.value("SELECT count(*) FROM profiles") == "4")
+        #expect(split.value("SELECT count(DISTINCT profile_id) FROM profiles") == "4")
+        #expect(split.value("SELECT max(records) FROM profiles") == "2")
     }
 }
