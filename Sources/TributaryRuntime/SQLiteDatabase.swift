@@ -1,4 +1,7 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A small, explicit layer over the SQLite C API: open, execute, prepared statements with
 /// zero-copy text binding. Used by the writer for bulk loads at the C API's speed.
@@ -18,6 +21,13 @@ final class SQLiteDatabase {
                            : RunError.output("cannot create the output database \(path): \(message)")
         }
         handle = db
+        // Expressions in pipeline files run as SQL: a function that reaches outside the database
+        // (loading a shared library) is refused when a statement is prepared, so `validate`
+        // reports it at its position instead of the run failing on it.
+        sqlite3_set_authorizer(db, { _, action, _, function, _, _ in
+            guard action == SQLITE_FUNCTION, let function else { return SQLITE_OK }
+            return strcasecmp(function, "load_extension") == 0 ? SQLITE_DENY : SQLITE_OK
+        }, nil)
     }
 
     deinit { close() }
