@@ -29,6 +29,17 @@ struct CSVExtractorTests {
         #expect(result.counts == counts(physical: 3, recordLines: 2, records: 2, loaded: 2))
     }
 
+    @Test func aHeaderWhoseQuoteNeverClosesLosesNoRecord() {
+        // The quote opened in the header swallows the file; before, every line counted as a
+        // header line: 0 records, nothing quarantined. Now each line is a quarantined record.
+        let extractor = CSVExtractor(fields: [field("id", "id"), field("email", "email")])
+        let result = extract(extractor, bytes("id,\"email\n1,a@x.com\n2,b@x.com\n"))
+        #expect(result.rows.isEmpty)
+        #expect(result.rejected.map(\.line) == [1, 2, 3])
+        #expect(result.rejected.map(\.reason) == [.unterminatedQuote, .missingColumn, .missingColumn])
+        #expect(result.counts.records == 3 && result.counts.headerLines == 0)
+    }
+
     @Test func headerNamesMatchIgnoringCaseAndSurroundingSpaces() {
         let extractor = CSVExtractor(fields: [field("email", "Email"), field("city", "Mailing City")])
         let csv = " MAILING CITY ,email\nBerlin,a@x.de\n"

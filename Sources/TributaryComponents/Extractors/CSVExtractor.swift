@@ -448,6 +448,12 @@ struct LineFedParser {
             pos = next
             line += 1
         }
+        // A header whose quote never closes swallows the whole file: read nothing as the header,
+        // so the lines are parsed as records and quarantined (unclosed quote, no such column)
+        // instead of vanishing into a header.
+        if !names.done, pos >= p.count, parser.pstate != ROW_NOT_BEGUN, lines > 1 {
+            return Header(names: [], endOffset: start, endLine: 1, lines: 0, blankLines: 0)
+        }
         if !names.done, !names.list.isEmpty || parser.pstate != ROW_NOT_BEGUN {
             csv_fini(&parser, { data, len, ctx in
                 let n = Unmanaged<Names>.fromOpaque(ctx!).takeUnretainedValue()
