@@ -93,7 +93,7 @@ public struct IdentityDefinition: Sendable {
             Property("anonymous", .boolean, default: "false",
                      doc: "a device or cookie id: it links records like any identifier, but a profile holding only anonymous values is a visitor (`profiles.identified` = 0), in no segment unless the segment says `include_anonymous: true`"),
             Property("attach_only", .boolean, default: "false",
-                     doc: "a weak, shared value (a household landline): it attaches records that carry no other identifier to the one profile holding it, and never joins two profiles that hold other identifiers; a value held by several such profiles attaches no one (`ambiguous` in identity_refusals)"),
+                     doc: "a weak, shared value (a household landline): it attaches records that carry no other identifier to the one profile holding it, and never joins two profiles that hold other identifiers; a value held by several such profiles joins only the records without other identifiers among themselves (`ambiguous` in identity_refusals). Applied last, after the matcher's links"),
         ])), required: true, doc: "identifier types by name, strongest first"),
         Property("ignore_values", .list(.string), doc: "values that link no one (`test@example.com`, `0000000000`)"),
         Property("max_records_per_value", .integer(min: 2), default: "1000",
