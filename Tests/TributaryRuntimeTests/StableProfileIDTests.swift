@@ -5,21 +5,28 @@ import Testing
 /// the change is logged; when a profile splits, the largest part keeps the id.
 @Suite("Stable profile ids")
 struct StableProfileIDTests {
-    static let pipeline = """
+    /// A CRM source linked by e-mail and phone; `path`, `key`, `fields` and extra identity
+    /// settings vary by test.
+    static func pipeline(path: String = "crm.csv", key: String? = nil, fields: String = "id: id, email: email, phone: phone",
+                         identity extra: String = "") -> String {
+        """
         version: 1
         name: ids
         output: { sqlite: out/ids.sqlite }
         sources:
           crm:
             format: csv
-            path: crm.csv
-            fields: { id: id, email: email, phone: phone }
+            path: \(path)
+        \(key.map { "    key: \($0)\n" } ?? "")    fields: { \(fields) }
         identity:
           identifiers:
             email: { from: [crm.email] }
             phone: { from: [crm.phone] }
-
+        \(extra)
         """
+    }
+
+    static let pipeline = pipeline()
 
     func run(_ ws: Workspace, _ csv: String) throws -> Database {
         try ws.write("crm.csv", csv)
@@ -69,22 +76,8 @@ struct StableProfileIDTests {
     /// that joins two profiles logs the merge (issue 15, item 5).
     @Test func continuityFollowsRecordKeysNotPaths() throws {
         let ws = try Workspace()
-        try ws.write("ids.yml", """
-            version: 1
-            name: ids
-            output: { sqlite: out/ids.sqlite }
-            sources:
-              crm:
-                format: csv
-                path: ${DATA}/crm.csv
-                key: [id, region]
-                fields: { id: id, region: region, email: email, phone: phone }
-            identity:
-              identifiers:
-                email: { from: [crm.email] }
-                phone: { from: [crm.phone] }
-
-            """)
+        try ws.write("ids.yml", Self.pipeline(path: "${DATA}/crm.csv", key: "[id, region]",
+                                              fields: "id: id, region: region, email: email, phone: phone"))
         let csv = "id,region,email,phone\n7,eu,ann@x.com,111\n8,,ann@x.com,\n9,us,bob@x.com,222\n"
         try ws.write("a/crm.csv", csv)
         var outcome = try CLI.run(["run", ws.file("ids.yml"), "--quiet"], environment: ["DATA": ws.file("a")])
@@ -149,22 +142,8 @@ struct StableProfileIDTests {
     /// apart, and each is its own profile under its own id (their strongest value is the same).
     @Test func profilesKeptApartByAGuardGetDistinctIds() throws {
         let ws = try Workspace()
-        try ws.write("ids.yml", """
-            version: 1
-            name: ids
-            output: { sqlite: out/ids.sqlite }
-            sources:
-              crm:
-                format: csv
-                path: crm.csv
-                fields: { id: id, email: email }
-            identity:
-              identifiers:
-                email: { from: [crm.email] }
-              max_records_per_value: 2
-
-            """)
-        let db = try run(ws, "id,email\n1,shared@x.com\n2,shared@x.com\n3,shared@x.com\n4,own@x.com\n5,own@x.com\n")
+        try ws.write("ids.yml", Self.pipeline(identity: "  max_records_per_value: 2\n"))
+        let db = try run(ws, "id,email,phone\n1,shared@x.com,\n2,shared@x.com,\n3,shared@x.com,\n4,own@x.com,\n5,own@x.com,\n")
         let map = ids(db)
         #expect(Set([map["1"], map["2"], map["3"]]).count == 3, "\(map)")
         #expect(map["4"] == map["5"])
@@ -172,7 +151,7 @@ struct StableProfileIDTests {
         #expect(db.value("SELECT count(*) FROM identity_refusals WHERE reason = 'fan_out'") == "1")
 
         // A profile split at max_cluster_size: its parts hold the same value (issue 14, item 14).
-        try ws.write("ids.yml", Self.pipeline + "  max_cluster_size: 2\n")
+        try ws.write("ids.yml", Self.pipeline(identity: "  max_cluster_size: 2\n"))
         let split = try run(ws, "id,email,phone\n1,s@x.com,\n2,s@x.com,\n3,s@x.com,\n4,s@x.com,\n5,s@x.com,\n")
         #expect(split.value("SELECT count(*) FROM profiles") == "4")
         #expect(split.value("SELECT count(DISTINCT profile_id) FROM profiles") == "4")
