@@ -5,19 +5,22 @@ import TributaryCore
 /// runtime (which prepares it against the output schema) can point an error at the exact column.
 public struct SQLExpression: Sendable, CustomStringConvertible {
     public var text: String
+    /// The expression as written, `${VAR}` uninterpolated: what the output stores.
+    public var written: String
     public var location: SourceLocation
     /// The YAML scalar was quoted: its first character is one column after `location`.
     public var quoted: Bool
 
-    public init(_ text: String, at location: SourceLocation, quoted: Bool = false) {
+    public init(_ text: String, at location: SourceLocation, quoted: Bool = false, written: String? = nil) {
         self.text = text
+        self.written = written ?? text
         self.location = location
         self.quoted = quoted
     }
 
     init?(_ node: ConfigNode?) {
         guard let node, let text = node.scalar else { return nil }
-        self.init(text, at: node.location, quoted: node.quoted)
+        self.init(text, at: node.location, quoted: node.quoted, written: node.written)
     }
 
     /// The file position of byte `offset` of the text; for a text of several lines, or an offset
@@ -222,7 +225,7 @@ public struct AudienceDefinition: Sendable {
                 diagnostics.add(contentsOf: Naming.checkName(ConfigNode(.scalar(item.key), at: item.keyLocation), what: "segment name", allowDash: false))
                 let sql = item.value.scalar != nil ? SQLExpression(item.value) : SQLExpression(item.value["where"])
                 if let sql {
-                    var segment = SegmentDefinition(name: item.key, condition: sql, description: item.value["description"]?.scalar)
+                    var segment = SegmentDefinition(name: item.key, condition: sql, description: item.value["description"]?.writtenScalar)
                     segment.includeAnonymous = item.value["include_anonymous"]?.scalar == "true"
                     audience.segments.append(segment)
                 }

@@ -17,6 +17,7 @@ public enum Interpolation {
             var copy = node
             copy.value = .scalar(result)
             copy.interpolatedFrom = variables
+            if !variables.isEmpty { copy.written = text }
             return copy
         case .sequence(let items):
             var copy = node

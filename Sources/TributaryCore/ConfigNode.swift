@@ -16,6 +16,12 @@ public struct ConfigNode: Sendable {
     public var interpolatedFrom: [String]
     /// Whether a scalar was written quoted (or as a block), so its text does not start at `location`.
     public var quoted = false
+    /// The scalar as written in the file, before `${VAR}` interpolation: what the output may store
+    /// and print (the interpolated text may hold a secret). nil when nothing was interpolated.
+    public var written: String?
+
+    /// The text to store or show: the scalar as written when it was interpolated.
+    public var writtenScalar: String? { written ?? scalar }
 
     public init(_ value: Value, at location: SourceLocation, interpolatedFrom: [String] = [], quoted: Bool = false) {
         self.value = value

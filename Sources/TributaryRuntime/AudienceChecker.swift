@@ -34,6 +34,13 @@ public enum AudienceChecker {
 
         func report(_ what: String, _ expression: SQLExpression, sql: String, prefix: String, columns: () -> [String]) {
             guard let problem = db.problem(preparing: sql) else { return }
+            if expression.written != expression.text {
+                // The database's message could quote the value of a `${VAR}`: say only where.
+                diagnostics.append(.error(.invalidSQL, at: expression.location,
+                                          "\(what): the SQL is not valid once `${...}` is filled in (the database's message is not shown: it could print the variable's value)",
+                                          hint: "check the variable's value, or validate the expression with the value written out"))
+                return
+            }
             let offset = problem.offset.map { $0 - prefix.utf8.count }
             var hint: String?
             if let missing = problem.message.split(separator: ": ", maxSplits: 1).last, problem.message.hasPrefix("no such column") {

@@ -274,7 +274,7 @@ extension SQLiteWriter {
             }
             insert.bind(1, segment.name)
             insert.bind(2, segment.description)
-            insert.bind(3, segment.condition.text)
+            insert.bind(3, segment.condition.written)  // as written: an interpolated value may be a secret
             insert.bind(4, summary.members)
             insert.bind(5, summary.entered)
             insert.bind(6, summary.exited)

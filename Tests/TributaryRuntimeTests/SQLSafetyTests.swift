@@ -26,4 +26,40 @@ struct SQLSafetyTests {
         #expect(run.status == 78, "\(run)")
         #expect(!run.stderr.contains("internal error"), "\(run)")
     }
+
+    /// A `${VAR}` value may be a secret: the output stores segment conditions and descriptions
+    /// as written, and an invalid interpolated expression is reported without the database's
+    /// message (which quotes it).
+    @Test func interpolatedValuesAreNeverStoredOrPrinted() throws {
+        let ws = try Workspace()
+        try ws.write("data/crm.csv", "id,email\n1,a@x.com\n")
+        try ws.write("p.yml", """
+            version: 1
+            name: sec
+            output: { sqlite: out/sec.sqlite }
+            sources:
+              crm: { format: csv, path: data/crm.csv, fields: { id: id, email: email } }
+            identity:
+              identifiers: { email: { from: [crm.email] } }
+            profiles:
+              email: { from: [crm.email] }
+            segments:
+              pick:
+                description: "for ${CLIENT}"
+                where: "${CONDITION}"
+
+            """)
+        let bad = try CLI.run(["validate", ws.file("p.yml")], environment: ["CLIENT": "client-zq", "CONDITION": "hunter2pass > 1"])
+        #expect(bad.status == 78, "\(bad)")
+        #expect(bad.stdout.contains("p.yml:13:12: error[TR204]: segment 'pick': the SQL is not valid once"), "\(bad)")
+        #expect(!bad.stdout.contains("hunter2pass") && !bad.stderr.contains("hunter2pass"), "\(bad)")
+
+        let run = try CLI.run(["run", ws.file("p.yml"), "--quiet"],
+                              environment: ["CLIENT": "client-zq", "CONDITION": "email <> 'secret-zq'"])
+        #expect(run.status == 0, "\(run)")
+        let db = try Database(ws.file("out/sec.sqlite"))
+        #expect(db.rows("SELECT description, condition FROM segments") == [["for ${CLIENT}", "${CONDITION}"]])
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: ws.file("out/sec.sqlite")))
+        #expect(bytes.range(of: Data("secret-zq".utf8)) == nil && bytes.range(of: Data("client-zq".utf8)) == nil)
+    }
 }
