@@ -277,7 +277,9 @@ public struct PipelineLoader {
                                            hint: Suggestions.didYouMean(keyField, in: scope.names)))
                 }
                 if !FileManager.default.fileExists(atPath: absolute(table, baseDirectory)), let location = definition.location {
-                    diagnostics.add(.warning(.globMatchesNothing, at: location, "time zone table '\(table)' does not exist",
+                    // The path as written: a `${VAR}` in it stays a name, its value is never printed.
+                    let written = node["fields"]?[definition.name]?["timezone"]?["lookup"]?.writtenScalar ?? table
+                    diagnostics.add(.warning(.globMatchesNothing, at: location, "time zone table '\(written)' does not exist",
                                              hint: "paths are relative to the pipeline file's folder (\(baseDirectory))"))
                 }
             }

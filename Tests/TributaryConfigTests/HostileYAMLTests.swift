@@ -58,4 +58,27 @@ struct HostileYAMLTests {
         #expect(loaded.positions == ["9:7 TR106"])
         #expect(loaded.diagnostics.first?.message.contains("2500 output fields; at most \(PipelineLoader.maxOutputFields)") == true)
     }
+
+    @Test func aMissingTimeZoneTableIsNamedAsWrittenNotByItsValue() {
+        // The table's path comes from a variable whose value may be private: the warning names
+        // `${DATA}`, never the folder it stands for.
+        let folder = PipelineFolder()
+        let text = """
+            version: 1
+            name: tz
+            output: { sqlite: out/t.sqlite }
+            sources:
+              crm:
+                format: csv
+                path: data/contacts.csv
+                fields:
+                  email: Email
+                  at: { column: Phone, type: timestamp, timezone: { lookup: "${DATA}/stores.csv", key: email, key_column: id, zone_column: tz } }
+
+            """
+        let loaded = load(text, environment: ["DATA": "/private-folder-zq"], in: folder)
+        let warning = loaded.diagnostics.first { $0.message.contains("time zone table") }
+        #expect(warning?.message == "time zone table '${DATA}/stores.csv' does not exist", "\(loaded.diagnostics)")
+        #expect(!loaded.diagnostics.contains { $0.message.contains("private-folder-zq") || ($0.hint ?? "").contains("private-folder-zq") })
+    }
 }
