@@ -239,16 +239,16 @@ public struct AudienceDefinition: Sendable {
             }
             let segments = audience.segments.map(\.name)
             var paths: [String: SourceLocation] = [:]
+            // A run writes only files it owns: exports go beside the database unless the pipeline
+            // says otherwise, and never over the pipeline file or the database.
+            let outputPath = root["output"]?["sqlite"]?.scalar.map { URL(fileURLWithPath: absolute($0)).standardizedFileURL.path }
+            let pipelineFile = pipelineFilePath.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             for item in entry.value.entries ?? [] {
                 let node = item.value
                 diagnostics.add(contentsOf: Naming.checkName(ConfigNode(.scalar(item.key), at: item.keyLocation), what: "export name", allowDash: true))
                 guard let pathNode = node["path"], let path = pathNode.scalar else { continue }
                 let full = absolute(path)
-                // A run writes only files it owns: exports go beside the database unless the
-                // pipeline says otherwise, and never over the pipeline file or the database.
                 let standardized = URL(fileURLWithPath: full).standardizedFileURL.path
-                let outputPath = root["output"]?["sqlite"]?.scalar.map { URL(fileURLWithPath: absolute($0)).standardizedFileURL.path }
-                let pipelineFile = pipelineFilePath.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
                 if let outputPath, [outputPath, outputPath + ".lock", outputPath + ".runs.jsonl"].contains(standardized) {
                     diagnostics.add(.error(.invalidValue, at: pathNode.location, "export '\(item.key)' would overwrite the output database or its lock or log",
                                            hint: "give the export a file of its own, e.g. `exports/\(item.key).csv` beside the database"))

@@ -187,7 +187,7 @@ extension SQLiteWriter {
         // A record alone in its profile, with no identifier value (and so no link of any kind),
         // stands for no one we can name: a walk-in sale is a sale, not a customer. It joins no
         // profile; its activities are kept, unattributed.
-        var size = [Int32](repeating: 0, count: result.profileCount)
+        var size = [Int](repeating: 0, count: result.profileCount)  // records per profile
         for r in 0..<recordID.count { size[result.profileOf[r]] += 1 }
         let unidentified = (0..<result.profileCount).map { strongest[$0] < 0 && size[$0] == 1 }
         let unidentifiedCount = unidentified.count { $0 }
@@ -322,7 +322,6 @@ extension SQLiteWriter {
         }
         let sourceNames = tables.map(\.source)
         let linkNames = identity.identifiers.map(\.name) + ["probabilistic"]
-        var records = [Int](repeating: 0, count: result.profileCount)
         // The sources of each profile as a bit set of tables (more than 64 tables: a set of names).
         let manyTables = tables.count > 64
         var sourceMask = [UInt64](repeating: 0, count: result.profileCount)
@@ -351,7 +350,6 @@ extension SQLiteWriter {
                 } else {
                     statement.bindNull(base + 5)
                 }
-                records[p] += 1
                 if manyTables { sourceSets[p].insert(tables[t].source) } else { sourceMask[p] |= 1 << UInt64(t) }
             }
         }
@@ -373,7 +371,7 @@ extension SQLiteWriter {
             try profile.insert(count: named.count) { statement, i, base in
                 let p = named[i]
                 statement.bindText(base + 1, ids.baseAddress! + idStart[p], idStart[p + 1] - idStart[p])
-                statement.bind(base + 2, records[p])
+                statement.bind(base + 2, size[p])
                 statement.bind(base + 4, identified[p] ? 1 : 0)
                 if manyTables {
                     statement.bind(base + 3, sourceSets[p].sorted().joined(separator: ","))
@@ -467,7 +465,7 @@ extension SQLiteWriter {
         summary.unidentifiedRecords = unidentifiedCount
         summary.probabilisticLinks = evidence.count
         summary.refusedLinks = result.refusedLinks
-        summary.largestProfile = records.max() ?? 0
+        summary.largestProfile = size.max() ?? 0
         summary.previousProfiles = previousProfileCount
         let refusal = try db.prepare("INSERT INTO identity_refusals VALUES (?, ?, ?, ?, ?)")
         func label(_ r: Int) -> String { "\(tables[recordSource[r]].source):\(recordID[r])" }

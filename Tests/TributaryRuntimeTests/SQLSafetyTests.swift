@@ -4,20 +4,28 @@ import Testing
 /// Expressions in pipeline files run as SQL: nothing in them may reach outside the database.
 @Suite("SQL in pipeline files")
 struct SQLSafetyTests {
-    @Test func loadExtensionIsRefusedByValidateAtItsPosition() throws {
+    /// A one-record CRM linked by e-mail, then `sections` (from line 8 of `p.yml`).
+    static func workspace(name: String, _ sections: String) throws -> Workspace {
         let ws = try Workspace()
         try ws.write("data/crm.csv", "id,email\n1,a@x.com\n")
         try ws.write("p.yml", """
             version: 1
-            name: le
-            output: { sqlite: out/le.sqlite }
+            name: \(name)
+            output: { sqlite: out/\(name).sqlite }
             sources:
               crm: { format: csv, path: data/crm.csv, fields: { id: id, email: email } }
             identity:
               identifiers: { email: { from: [crm.email] } }
+            \(sections)
+
+            """)
+        return ws
+    }
+
+    @Test func loadExtensionIsRefusedByValidateAtItsPosition() throws {
+        let ws = try Self.workspace(name: "le", """
             segments:
               s: "LOAD_EXTENSION('/tmp/x.so') IS NULL"
-
             """)
         let validate = try CLI.run(["validate", ws.file("p.yml")])
         #expect(validate.status == 78, "\(validate)")
@@ -31,23 +39,13 @@ struct SQLSafetyTests {
     /// as written, and an invalid interpolated expression is reported without the database's
     /// message (which quotes it).
     @Test func interpolatedValuesAreNeverStoredOrPrinted() throws {
-        let ws = try Workspace()
-        try ws.write("data/crm.csv", "id,email\n1,a@x.com\n")
-        try ws.write("p.yml", """
-            version: 1
-            name: sec
-            output: { sqlite: out/sec.sqlite }
-            sources:
-              crm: { format: csv, path: data/crm.csv, fields: { id: id, email: email } }
-            identity:
-              identifiers: { email: { from: [crm.email] } }
+        let ws = try Self.workspace(name: "sec", """
             profiles:
               email: { from: [crm.email] }
             segments:
               pick:
                 description: "for ${CLIENT}"
                 where: "${CONDITION}"
-
             """)
         let bad = try CLI.run(["validate", ws.file("p.yml")], environment: ["CLIENT": "client-zq", "CONDITION": "hunter2pass > 1"])
         #expect(bad.status == 78, "\(bad)")

@@ -269,7 +269,6 @@ struct ExpressionParser: TokenCursor {
                          hint: "use field names, numbers, 'quoted text', + - * / ( ), == != < <= > >=, in ('a', 'b'), and, or, not")
     }
 
-
     /// `and`, `or` and `not` combine conditions, never bare numbers or fields.
     mutating func condition(_ e: Expression?, after keyword: String) -> Expression? {
         guard let e else { return nil }
