@@ -14,6 +14,9 @@ public struct IdentityDefinition: Sendable {
         /// A device or cookie id: a profile holding only such values is a visitor, not an
         /// identified person (`profiles.identified` = 0; in no segment by default).
         public var anonymous = false
+        /// `conflicts:`: attributes of `probabilistic.attributes` on which records must not
+        /// disagree for a value of this type to join them (a household landline: `[first_name]`).
+        public var conflicts: [String] = []
     }
 
     /// In priority order: earlier types link first.
@@ -92,6 +95,8 @@ public struct IdentityDefinition: Sendable {
             Property("max_per_profile", .integer(min: 1), doc: "merge protection: a profile never holds more distinct values of this type"),
             Property("anonymous", .boolean, default: "false",
                      doc: "a device or cookie id: it links records like any identifier, but a profile holding only anonymous values is a visitor (`profiles.identified` = 0), in no segment unless the segment says `include_anonymous: true`"),
+            Property("conflicts", .list(.string),
+                     doc: "attributes of `probabilistic.attributes` (e.g. `[first_name, birthdate]`): a value of this identifier joins records only when they do not conflict on them, i.e. where both sides hold values of an attribute, some pair is equal or similar (Jaro-Winkler ≥ 0.88, so a typo is no conflict). A household landline then joins a customer's own records, not the spouse's; twins and a Jr and Sr stay apart. Each refused join is in identity_refusals (`conflict`)"),
             Property("attach_only", .boolean, default: "false",
                      doc: "a weak, shared value (a household landline): it attaches records that carry no other identifier to the one profile holding it, and never joins two profiles that hold other identifiers; a value held by several such profiles joins only the records without other identifiers among themselves (`ambiguous` in identity_refusals). Applied last, after the matcher's links"),
         ])), required: true, doc: "identifier types by name, strongest first"),
@@ -297,6 +302,23 @@ public struct IdentityDefinition: Sendable {
                 seed: node["seed"]?.scalar.flatMap { UInt64($0) } ?? 42,
                 modelFile: node["model"]?.scalar.map { $0.hasPrefix("/") ? $0 : baseDirectory + "/" + $0 })
             probabilistic?.maxBlockSize = node["max_block_size"]?.scalar.flatMap { Int($0) }
+        }
+        // `conflicts:` names attributes of the matcher (whose fields say where each is read).
+        let attributeNames = probabilistic?.attributes.map(\.name) ?? []
+        for entry in node["identifiers"]?.entries ?? [] {
+            guard let list = entry.value["conflicts"], let index = types.firstIndex(where: { $0.name == entry.key }) else { continue }
+            for item in list.sequence ?? [] {
+                guard let name = item.scalar else { continue }
+                if attributeNames.contains(name) {
+                    types[index].conflicts.append(name)
+                } else if probabilistic == nil {
+                    diagnostics.add(.error(.unknownField, at: item.location, "`conflicts:` names attributes of `identity.probabilistic.attributes`, and there is none",
+                                           hint: "declare e.g. `probabilistic: { attributes: { first_name: [crm.first_key] } }`"))
+                } else {
+                    diagnostics.add(.error(.unknownField, at: item.location, "unknown attribute '\(name)' in `conflicts:`",
+                                           hint: Suggestions.didYouMean(name, in: attributeNames) ?? "attributes: " + attributeNames.joined(separator: ", ")))
+                }
+            }
         }
         guard diagnostics.errorCount == before else { return nil }
         return IdentityDefinition(

@@ -25,88 +25,10 @@ import Foundation
 /// order, and EM starts from fixed values. A pure library: no I/O.
 public enum FellegiSunter {
 
-    // MARK: Records
-
-    /// Records of attributes: for each record and attribute one optional byte string (nil =
-    /// missing). Stored flat and record-major (one byte array, offsets and lengths, a record's
-    /// values side by side), so comparing a pair of records touches a few cache lines, not one
-    /// per attribute: with a million records, attribute-major storage made cache misses the
-    /// largest cost of comparing candidate pairs.
-    public struct Records: Sendable {
-        public let count: Int
-        public let attributeCount: Int
-        var bytes: [UInt8] = []
-        /// Per record, per attribute (index `record × attributeCount + attribute`): offset into
-        /// `bytes`, and length (-1 when missing).
-        var offsets: [Int] = []
-        var lengths: [Int] = []
-
-        /// `count` records with every value missing (see `Builder`).
-        init(count: Int, attributeCount: Int) {
-            self.count = count
-            self.attributeCount = attributeCount
-            offsets = [Int](repeating: 0, count: count * attributeCount)
-            lengths = [Int](repeating: -1, count: count * attributeCount)
-        }
-
-        /// Fills records value by value (e.g. from a database cursor) without an array per value:
-        /// the bytes are appended to one arena.
-        public struct Builder {
-            var records: Records
-
-            public init(count: Int, attributes: Int) { records = Records(count: count, attributeCount: attributes) }
-
-            /// Sets `attribute` of `record` (a later value replaces an earlier one).
-            public mutating func set(_ attribute: Int, _ record: Int, _ value: UnsafeBufferPointer<UInt8>) {
-                let k = record * records.attributeCount + attribute
-                records.offsets[k] = records.bytes.count
-                records.lengths[k] = value.count
-                records.bytes.append(contentsOf: value)
-            }
-
-            /// The records, their bytes laid out again in record order.
-            public func build() -> Records {
-                var compact = records
-                compact.bytes = []
-                compact.bytes.reserveCapacity(records.bytes.count)
-                for k in 0..<records.lengths.count where records.lengths[k] >= 0 {
-                    let o = records.offsets[k]
-                    compact.offsets[k] = compact.bytes.count
-                    compact.bytes.append(contentsOf: records.bytes[o..<o + records.lengths[k]])
-                }
-                return compact
-            }
-        }
-
-        /// `columns[attribute][record]`; all columns must have the same length.
-        public init(columns: [[[UInt8]?]]) {
-            count = columns.first?.count ?? 0
-            attributeCount = columns.count
-            offsets.reserveCapacity(count * attributeCount)
-            lengths.reserveCapacity(count * attributeCount)
-            for column in columns { precondition(column.count == count, "all columns must have one value per record") }
-            for record in 0..<count {
-                for column in columns {
-                    offsets.append(bytes.count)
-                    if let value = column[record] { lengths.append(value.count); bytes.append(contentsOf: value) } else { lengths.append(-1) }
-                }
-            }
-        }
-
-        public init(strings columns: [[String?]]) {
-            self.init(columns: columns.map { $0.map { $0.map { Array($0.utf8) } } })
-        }
-
-        /// The value of `attribute` on `record`, nil when missing.
-        public func value(_ attribute: Int, _ record: Int) -> [UInt8]? {
-            let k = record * attributeCount + attribute
-            return lengths[k] < 0 ? nil : Array(bytes[offsets[k]..<offsets[k] + lengths[k]])
-        }
-    }
-
     // MARK: Comparisons
 
-    /// One attribute compared with ordered levels; a pair takes the first level it satisfies.
+    /// One attribute compared with ordered levels; a pair takes the first level it satisfies (of
+    /// records with several values, the best level any pair of their values reaches).
     /// Level indices: 0 is the null level (either side missing: weight 0, no evidence), 1...n
     /// the given levels in order, n + 1 "else" (none satisfied).
     public struct Comparison: Sendable, Codable, Equatable {
@@ -182,220 +104,6 @@ public enum FellegiSunter {
                 switch l {
                 case .levenshtein(let k), .damerauLevenshtein(let k): return max(r, k)
                 default: return r
-                }
-            }
-        }
-    }
-
-    // MARK: Blocking
-
-    /// Records are candidates under a rule when all its attributes are present and equal.
-    public struct BlockingRule: Sendable, Codable, Equatable {
-        /// Attributes whose values must be equal.
-        public var attributes: [Int]
-        /// Pairs of attributes compared as unordered pairs of values: (x, y) of one record
-        /// against (x, y) or (y, x) of the other, so swapped first and last names share a block.
-        public var unordered: [[Int]] = []
-        /// A block with more records than this is skipped (nil: no limit).
-        public var maxBlockSize: Int?
-        public init(_ attributes: [Int], unordered: [[Int]] = [], maxBlockSize: Int? = nil) {
-            self.attributes = attributes
-            self.unordered = unordered.filter { $0.count == 2 }
-            self.maxBlockSize = maxBlockSize
-        }
-    }
-
-    /// A candidate pair, a < b.
-    public struct Pair: Sendable, Equatable, Hashable {
-        public var a: Int32
-        public var b: Int32
-        public init(a: Int32, b: Int32) { self.a = a; self.b = b }
-    }
-
-    /// Each record's block under each rule: block ids per rule (-1 when a blocking attribute is
-    /// missing), numbered in order of first appearance, and the members of each block in record
-    /// order (compressed: `members[rule][start[rule][block]..<start[rule][block + 1]]`).
-    ///
-    /// Keys are hashed from the bytes in place (no key array per record) into an open-addressing
-    /// table whose slots keep a representative record, against which a hash hit is verified.
-    struct Blocks: Sendable {
-        var blockOf: [[Int32]] = []
-        var start: [[Int32]] = []
-        var members: [[Int32]] = []
-
-        /// The rules are blocked on up to `jobs` threads, one rule at a time each.
-        init(records: Records, rules: [BlockingRule], jobs: Int = 1) {
-            var perRule = [(ids: [Int32], start: [Int32], members: [Int32])](repeating: ([], [], []), count: rules.count)
-            perRule.withUnsafeMutableBufferPointer { perRule in
-                FellegiSunter.forEachChunk(count: rules.count, chunkSize: 1, jobs: jobs) { r, _ in
-                    perRule[r] = Self.block(records: records, rule: rules[r])
-                }
-            }
-            blockOf = perRule.map(\.ids)
-            start = perRule.map(\.start)
-            members = perRule.map(\.members)
-        }
-
-        static func block(records: Records, rule: BlockingRule) -> (ids: [Int32], start: [Int32], members: [Int32]) {
-            let n = records.count, width = records.attributeCount
-            var capacity = 16
-            while capacity < 2 * n { capacity <<= 1 }
-            do {
-                var ids = [Int32](repeating: -1, count: n)
-                var sizes: [Int32] = []
-                records.bytes.withUnsafeBufferPointer { bytes in
-                records.offsets.withUnsafeBufferPointer { offsets in
-                records.lengths.withUnsafeBufferPointer { lengths in
-                    // Slots: hash and representative record (-1: empty).
-                    var slotHash = [UInt64](repeating: 0, count: capacity)
-                    var slotRecord = [Int32](repeating: -1, count: capacity)
-                    let mask = capacity - 1
-                    /// Whether value `k` sorts after value `l` (bytes, then length): the order of an unordered pair.
-                    @inline(__always) func after(_ k: Int, _ l: Int) -> Bool {
-                        let lk = lengths[k], ll = lengths[l], ok = offsets[k], ol = offsets[l]
-                        for i in 0..<min(lk, ll) where bytes[ok + i] != bytes[ol + i] { return bytes[ok + i] > bytes[ol + i] }
-                        return lk > ll
-                    }
-                    /// The value slots of record `r`'s key, unordered pairs in sorted order.
-                    @inline(__always) func slot(_ r: Int, _ part: Int) -> Int {
-                        if part < rule.attributes.count { return r * width + rule.attributes[part] }
-                        let pair = rule.unordered[(part - rule.attributes.count) / 2]
-                        let x = r * width + pair[0], y = r * width + pair[1]
-                        let swap = after(x, y)
-                        return (part - rule.attributes.count) % 2 == 0 ? (swap ? y : x) : (swap ? x : y)
-                    }
-                    let parts = rule.attributes.count + 2 * rule.unordered.count
-                    @inline(__always) func sameKey(_ x: Int, _ y: Int) -> Bool {
-                        for part in 0..<parts {
-                            let kx = slot(x, part), ky = slot(y, part)
-                            let length = lengths[kx]
-                            guard length == lengths[ky] else { return false }
-                            let ox = offsets[kx], oy = offsets[ky]
-                            for i in 0..<length where bytes[ox + i] != bytes[oy + i] { return false }
-                        }
-                        return true
-                    }
-                    record: for r in 0..<n {
-                        // FNV-1a over the length-prefixed values, so ("ab", "c") and ("a", "bc") differ.
-                        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-                        for pair in rule.unordered where lengths[r * width + pair[0]] < 0 || lengths[r * width + pair[1]] < 0 {
-                            continue record
-                        }
-                        for part in 0..<parts {
-                            let k = slot(r, part)
-                            let length = lengths[k]
-                            if length < 0 { continue record }
-                            h = (h ^ UInt64(length)) &* 0x100_0000_01b3
-                            let o = offsets[k]
-                            for i in 0..<length { h = (h ^ UInt64(bytes[o + i])) &* 0x100_0000_01b3 }
-                        }
-                        var slot = Int(truncatingIfNeeded: (h ^ (h >> 29)) &* 0xbf58_476d_1ce4_e5b9 >> 32) & mask
-                        while true {
-                            let other = slotRecord[slot]
-                            if other < 0 {
-                                slotHash[slot] = h
-                                slotRecord[slot] = Int32(r)
-                                ids[r] = Int32(sizes.count)
-                                sizes.append(1)
-                                break
-                            }
-                            if slotHash[slot] == h && sameKey(Int(other), r) {
-                                let id = ids[Int(other)]
-                                ids[r] = id
-                                sizes[Int(id)] += 1
-                                break
-                            }
-                            slot = (slot + 1) & mask
-                        }
-                    }
-                }}}
-                // Blocks over the size limit are skipped: their records are in no block of this rule.
-                if let limit = rule.maxBlockSize {
-                    for r in 0..<n where ids[r] >= 0 && Int(sizes[Int(ids[r])]) > limit { ids[r] = -1 }
-                    for b in sizes.indices where Int(sizes[b]) > limit { sizes[b] = 0 }
-                }
-                // Members by block, in record order.
-                var offsets = [Int32](repeating: 0, count: sizes.count + 1)
-                for b in sizes.indices { offsets[b + 1] = offsets[b] + sizes[b] }
-                var fill = offsets
-                var list = [Int32](repeating: 0, count: Int(offsets.last!))
-                for r in 0..<n where ids[r] >= 0 {
-                    let b = Int(ids[r])
-                    list[Int(fill[b])] = Int32(r)
-                    fill[b] += 1
-                }
-                return (ids, offsets, list)
-            }
-        }
-
-        /// The number of blocks of a rule.
-        func blockCount(_ rule: Int) -> Int { start[rule].count - 1 }
-    }
-
-    /// Pairs each rule would generate on its own (Σ over its blocks of n(n-1)/2), without
-    /// generating them; pairs found by several rules count once per rule.
-    public static func countPairs(records: Records, blocking: [BlockingRule]) -> [Int] {
-        let blocks = Blocks(records: records, rules: blocking)
-        return blocking.indices.map { rule in
-            (0..<blocks.blockCount(rule)).reduce(0) { total, b in
-                let size = Int(blocks.start[rule][b + 1] - blocks.start[rule][b])
-                return total + size * (size - 1) / 2
-            }
-        }
-    }
-
-    /// The size of every block of each rule (blocks of one record included).
-    public static func blockSizes(records: Records, blocking: [BlockingRule]) -> [[Int]] {
-        let blocks = Blocks(records: records, rules: blocking)
-        return blocking.indices.map { rule in
-            (0..<blocks.blockCount(rule)).map { Int(blocks.start[rule][$0 + 1] - blocks.start[rule][$0]) }
-        }
-    }
-
-    /// Candidate pairs of all rules, each once (what `candidatePairs` returns, counted without
-    /// storing them); nil when the rules generate more than `limit` pairs between them (Σ of
-    /// `countPairs`), so that counting would take as long as scoring.
-    public static func countCandidatePairs(records: Records, blocking: [BlockingRule], limit: Int = 50_000_000) -> Int? {
-        let blocks = Blocks(records: records, rules: blocking)
-        let sizes = blocking.indices.map { rule in
-            (0..<blocks.blockCount(rule)).map { Int(blocks.start[rule][$0 + 1] - blocks.start[rule][$0]) }
-        }
-        guard sizes.reduce(0, { $0 + $1.reduce(0) { $0 + $1 * ($1 - 1) / 2 } }) <= limit else { return nil }
-        var count = 0
-        forEachCandidatePair(blocks: blocks, ruleCount: blocking.count) { _, _ in count += 1 }
-        return count
-    }
-
-    /// Candidate pairs of all rules, each once: a pair is kept by the first rule that finds it
-    /// (a later rule skips pairs an earlier rule also blocks together). Ordered by rule, block
-    /// (first appearance), then record.
-    public static func candidatePairs(records: Records, blocking: [BlockingRule]) -> [Pair] {
-        candidatePairs(blocks: Blocks(records: records, rules: blocking), ruleCount: blocking.count)
-    }
-
-    static func candidatePairs(blocks: Blocks, ruleCount: Int) -> [Pair] {
-        var pairs: [Pair] = []
-        forEachCandidatePair(blocks: blocks, ruleCount: ruleCount) { a, b in pairs.append(Pair(a: Int32(a), b: Int32(b))) }
-        return pairs
-    }
-
-    /// Visits the candidate pairs of all rules, each once, in the order of `candidatePairs`.
-    static func forEachCandidatePair(blocks: Blocks, ruleCount: Int, _ body: (Int, Int) -> Void) {
-        for rule in 0..<ruleCount {
-            let start = blocks.start[rule], members = blocks.members[rule]
-            for b in 0..<blocks.blockCount(rule) {
-                let from = Int(start[b]), to = Int(start[b + 1])
-                guard to - from > 1 else { continue }
-                for i in from..<(to - 1) {
-                    let a = Int(members[i])
-                    pair: for j in (i + 1)..<to {
-                        let b = Int(members[j])
-                        for earlier in 0..<rule {
-                            let x = blocks.blockOf[earlier][a]
-                            if x >= 0 && x == blocks.blockOf[earlier][b] { continue pair }
-                        }
-                        body(a, b)
-                    }
                 }
             }
         }
@@ -539,6 +247,7 @@ public enum FellegiSunter {
                               into out: UnsafeMutableBufferPointer<UInt8>) {
         let count = plan.attribute.count
         records.bytes.withUnsafeBufferPointer { bytes in
+        records.valueStart.withUnsafeBufferPointer { valueStart in
         records.offsets.withUnsafeBufferPointer { offsets in
         records.lengths.withUnsafeBufferPointer { lengths in
         plan.steps.withUnsafeBufferPointer { steps in
@@ -547,24 +256,60 @@ public enum FellegiSunter {
         plan.other.withUnsafeBufferPointer { other in
         plan.maxEdits.withUnsafeBufferPointer { maxEdits in
             let width = records.attributeCount
-            @inline(__always) func value(_ attribute: Int, _ r: Int) -> UnsafeBufferPointer<UInt8>? {
-                if attribute < 0 { return nil }
+            /// The values of `attribute` on record `r` (indices into offsets and lengths).
+            @inline(__always) func range(_ attribute: Int, _ r: Int) -> Range<Int> {
+                if attribute < 0 { return 0..<0 }
                 let k = r * width + attribute
-                let length = lengths[k]
-                if length < 0 { return nil }
-                return UnsafeBufferPointer(rebasing: bytes[offsets[k]..<offsets[k] + length])
+                return Int(valueStart[k])..<Int(valueStart[k + 1])
+            }
+            @inline(__always) func value(_ v: Int) -> UnsafeBufferPointer<UInt8> {
+                UnsafeBufferPointer(rebasing: bytes[offsets[v]..<offsets[v] + Int(lengths[v])])
+            }
+            @inline(__always) func only(_ values: Range<Int>) -> UnsafeBufferPointer<UInt8>? {
+                values.isEmpty ? nil : value(values.lowerBound)
             }
             var o = 0
             for pair in pairs {
                 let a = Int(pair.a), b = Int(pair.b)
                 for c in 0..<count {
-                    out[o] = UInt8(truncatingIfNeeded: Plan.level(
-                        steps, from: first[c], to: first[c + 1], maxEdits: maxEdits[c],
-                        value(attribute[c], a), value(attribute[c], b), value(other[c], a), value(other[c], b)))
+                    let va = range(attribute[c], a), vb = range(attribute[c], b)
+                    let oa = range(other[c], a), ob = range(other[c], b)
+                    let level: Int
+                    if va.count <= 1 && vb.count <= 1 && oa.count <= 1 && ob.count <= 1 {
+                        // One value a side (the usual case).
+                        level = Plan.level(steps, from: first[c], to: first[c + 1], maxEdits: maxEdits[c],
+                                           only(va), only(vb), only(oa), only(ob))
+                    } else if va.isEmpty || vb.isEmpty {
+                        level = 0
+                    } else {
+                        // The best level any pair of values reaches (levels are ordered, best first).
+                        // A swapped level crosses the two attributes: some value of a's attribute is
+                        // similar to some value of b's other attribute, and some value of a's other
+                        // attribute to some value of b's attribute.
+                        var best = Int.max
+                        values: for i in va {
+                            for j in vb {
+                                best = min(best, Plan.level(steps, from: first[c], to: first[c + 1], maxEdits: maxEdits[c],
+                                                            value(i), value(j), nil, nil))
+                                if best == 1 { break values }
+                            }
+                        }
+                        if best > 1, !oa.isEmpty, !ob.isEmpty {
+                            for s in first[c]..<min(first[c + 1], first[c] + best - 1) where steps[s].kind == .swapped {
+                                let t = steps[s].threshold
+                                let crossed = va.contains { i in ob.contains { Plan.similar(value(i), value($0), t) } }
+                                    && oa.contains { i in vb.contains { Plan.similar(value(i), value($0), t) } }
+                                if crossed { best = s - first[c] + 1 }
+                                break
+                            }
+                        }
+                        level = best
+                    }
+                    out[o] = UInt8(truncatingIfNeeded: level)
                     o += 1
                 }
             }
-        }}}}}}}}
+        }}}}}}}}}
     }
 
     /// Runs `body(chunk, range)` over fixed chunks of `0..<count` on up to `jobs` threads. The
@@ -604,8 +349,8 @@ public enum FellegiSunter {
         public let pairs: [Pair]
         /// levels[p × comparisons.count + c]: the level of pair p on comparison c.
         let levels: [UInt8]
-        /// Each record's block under each rule (see `Blocks`; empty for pairs given directly).
-        let blockOf: [[Int32]]
+        /// Each record's blocks under each rule (see `Blocks`; empty for pairs given directly).
+        let membership: [Membership]
 
         public var count: Int { pairs.count }
 
@@ -640,7 +385,7 @@ public enum FellegiSunter {
             }
         }}
         return ComparedPairs(comparisons: comparisons, blocking: blocking, pairs: pairs, levels: levels,
-                             blockOf: blocks?.blockOf ?? [])
+                             membership: blocks?.membership ?? [])
     }
 
     // MARK: Model
@@ -793,7 +538,7 @@ public enum FellegiSunter {
         /// are in order of first appearance.
         static func build(_ compared: ComparedPairs) -> (rules: [Tally], all: Tally) {
             let width = compared.comparisons.count
-            let ruleCount = min(compared.blocking.count, compared.blockOf.count)
+            let ruleCount = min(compared.blocking.count, compared.membership.count)
             var ids: [[UInt8]: Int] = [:]
             var patterns: [[UInt8]] = []
             var perRule = [[Double]](repeating: [], count: ruleCount)
@@ -830,8 +575,7 @@ public enum FellegiSunter {
                     // The pair counts for every rule that blocks it together.
                     let a = Int(compared.pairs[p].a), b = Int(compared.pairs[p].b)
                     for r in 0..<ruleCount {
-                        let x = compared.blockOf[r][a]
-                        if x >= 0 && x == compared.blockOf[r][b] {
+                        if compared.membership[r].shares(a, b) {
                             perRule[r][id] += 1
                             rulePairs[r] += 1
                         }
@@ -950,20 +694,40 @@ public enum FellegiSunter {
         precondition(compared.comparisons == model.comparisons, "pairs compared on other comparisons than the model's")
         let weights = model.levelWeights
         let base = model.priorWeight
-        // Value shares of the term-frequency attributes, and each record's value's weight.
-        var exactWeight: [Int: [Double]] = [:]  // comparison → per record
+        // Value shares of the term-frequency attributes (a record holding a value counts once),
+        // and the weight of an exact match on each value.
+        var exactWeight: [Int: [Double]] = [:]  // comparison → per value (index into records.offsets)
         for c in termFrequency where c < model.comparisons.count {
             let attribute = model.comparisons[c].attribute
             var counts: [[UInt8]: Int] = [:]
             var total = 0
             for r in 0..<records.count {
-                if let v = records.value(attribute, r) { counts[v, default: 0] += 1; total += 1 }
+                for v in records.values(attribute, r) { counts[v, default: 0] += 1; total += 1 }
             }
             let m = model.m[c][1]
-            exactWeight[c] = (0..<records.count).map { r in
-                guard let v = records.value(attribute, r), let n = counts[v], total > 0 else { return weights[c][1] }
-                return log2(m / (Double(n) / Double(total)))
+            var perValue = [Double](repeating: weights[c][1], count: records.offsets.count)
+            for r in 0..<records.count {
+                for (i, v) in zip(records.valueRange(attribute, r), records.values(attribute, r)) {
+                    if let n = counts[v], total > 0 { perValue[i] = log2(m / (Double(n) / Double(total))) }
+                }
             }
+            exactWeight[c] = perValue
+        }
+        /// The weight of the value records `a` and `b` share on term-frequency comparison `c`
+        /// (the rarest, when they share several).
+        func sharedWeight(_ c: Int, _ perValue: [Double], _ a: Int, _ b: Int) -> Double {
+            let attribute = model.comparisons[c].attribute
+            let va = records.valueRange(attribute, a), vb = records.valueRange(attribute, b)
+            if va.count == 1 && vb.count == 1 { return perValue[va.lowerBound] }
+            var best = -Double.infinity
+            for i in va {
+                for j in vb where records.lengths[i] == records.lengths[j]
+                    && records.bytes[records.offsets[i]..<records.offsets[i] + Int(records.lengths[i])]
+                        .elementsEqual(records.bytes[records.offsets[j]..<records.offsets[j] + Int(records.lengths[j])]) {
+                    best = max(best, perValue[i])
+                }
+            }
+            return best == -Double.infinity ? weights[c][1] : best
         }
         let tf = exactWeight.sorted { $0.key < $1.key }
         // Compare in weight space: probability ≥ t ⇔ weight ≥ log2(t / (1 - t)).
@@ -982,15 +746,17 @@ public enum FellegiSunter {
                     let row = p * width
                     var w = base
                     for c in 0..<width { w += table[offsets[c] + Int(levels[row + c])] }
-                    for (c, perRecord) in tf where levels[row + c] == 1 {
-                        w += perRecord[Int(compared.pairs[p].a)] - weights[c][1]
+                    for (c, perValue) in tf where levels[row + c] == 1 {
+                        w += sharedWeight(c, perValue, Int(compared.pairs[p].a), Int(compared.pairs[p].b)) - weights[c][1]
                     }
                     if w >= minWeight {
                         let pair = compared.pairs[p]
                         var adjustments: [Double] = []
                         if !tf.isEmpty {
                             adjustments = [Double](repeating: 0, count: width)
-                            for (c, perRecord) in tf where levels[row + c] == 1 { adjustments[c] = perRecord[Int(pair.a)] - weights[c][1] }
+                            for (c, perValue) in tf where levels[row + c] == 1 {
+                                adjustments[c] = sharedWeight(c, perValue, Int(pair.a), Int(pair.b)) - weights[c][1]
+                            }
                         }
                         links.append(Link(a: Int(pair.a), b: Int(pair.b), weight: w, probability: 1 / (1 + exp2(-w)),
                                           levels: (0..<width).map { Int(levels[row + $0]) }, adjustments: adjustments))

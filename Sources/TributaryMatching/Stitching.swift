@@ -26,11 +26,52 @@ public enum Stitcher {
         public var name: String
         public var maxPerProfile: Int?
         public var attachOnly: Bool
+        /// Conflict attributes (indices into `ConflictValues`): a value of this type joins two
+        /// groups of records only when they do not conflict on any of them (see `ConflictValues`).
+        public var conflicts: [Int]
 
-        public init(name: String, maxPerProfile: Int? = nil, attachOnly: Bool = false) {
+        public init(name: String, maxPerProfile: Int? = nil, attachOnly: Bool = false, conflicts: [Int] = []) {
             self.name = name
             self.maxPerProfile = maxPerProfile
             self.attachOnly = attachOnly
+            self.conflicts = conflicts
+        }
+    }
+
+    /// Values of the attributes that tell two people apart (a first name, a birth date) per
+    /// record, for the `conflicts` guard: two groups of records conflict on an attribute when
+    /// both hold values of it and no value of one is similar to a value of the other (equal, or
+    /// Jaro-Winkler ≥ `similarity`, so a typo is no conflict). A household landline then joins a
+    /// customer's own records, not the spouse's; twins and a Jr and Sr stay apart.
+    public struct ConflictValues: Sendable {
+        var tables: [Interned.Table]
+        /// Per attribute: (record, value id) pairs, as added.
+        var entries: [[(record: Int32, value: Int32)]]
+        public var similarity: Double
+
+        public init(attributes: Int, similarity: Double = 0.88) {
+            tables = Array(repeating: Interned.Table(), count: attributes)
+            entries = Array(repeating: [], count: attributes)
+            self.similarity = similarity
+        }
+
+        public var attributeCount: Int { tables.count }
+
+        /// Records that `record` holds `value` of `attribute`.
+        public mutating func add(attribute: Int, record: Int, _ value: UnsafeBufferPointer<UInt8>) {
+            let id = tables[attribute].intern(value)
+            entries[attribute].append((Int32(record), Int32(id)))
+        }
+
+        /// Whether value ids `x` and `y` of `attribute` are similar.
+        func similar(_ attribute: Int, _ x: Int32, _ y: Int32) -> Bool {
+            if x == y { return true }
+            let table = tables[attribute]
+            return table.arena.withUnsafeBufferPointer { arena in
+                let a = UnsafeBufferPointer(rebasing: arena[table.start[Int(x)]..<table.start[Int(x) + 1]])
+                let b = UnsafeBufferPointer(rebasing: arena[table.start[Int(y)]..<table.start[Int(y) + 1]])
+                return StringSimilarity.jaroWinkler(a, b) >= similarity
+            }
         }
     }
 
@@ -59,7 +100,7 @@ public enum Stitcher {
 
     /// A link or group of links not made, and why.
     public struct Refusal: Sendable, Equatable {
-        public enum Reason: String, Sendable { case maxPerProfile = "max_per_profile", fanOut = "fan_out", maxClusterSize = "max_cluster_size", ambiguous }
+        public enum Reason: String, Sendable { case maxPerProfile = "max_per_profile", fanOut = "fan_out", maxClusterSize = "max_cluster_size", ambiguous, conflict }
         public var type: Int
         public var value: String
         public var reason: Reason
@@ -201,8 +242,47 @@ public enum Stitcher {
     }
 
     public static func stitch(records: Int, types: [IdentifierType], interned: Interned,
-                              links: [PairLink] = [], options: Options = Options()) -> Result {
+                              links: [PairLink] = [], conflictValues: ConflictValues? = nil, options: Options = Options()) -> Result {
+        stitch(records: records, types: types, interned: interned, conflictValues: conflictValues, options: options) { _ in links }
+    }
+
+    /// Stitches in two steps: the identifiers (but attach-only ones) first; then `linker` is given
+    /// the cluster they built of each record (`clusterOf[r]`: a record of the same cluster, the
+    /// same for all of them) and returns the pair links to apply, e.g. from a matcher comparing
+    /// the clusters rather than the records; then the links and the attach-only values.
+    public static func stitch<E: Error>(records: Int, types: [IdentifierType], interned: Interned,
+                                        conflictValues: ConflictValues? = nil, options: Options = Options(),
+                                        linker: (_ clusterOf: [Int]) throws(E) -> [PairLink]) throws(E) -> Result {
         var forest = Forest(count: records, limitedTypes: types.map { $0.maxPerProfile })
+        let guarded = conflictValues.map { values in types.map { $0.conflicts.filter { $0 < values.attributeCount } } } ?? types.map { _ in [] }
+        if let conflictValues, guarded.contains(where: { !$0.isEmpty }) {
+            for (attribute, entries) in conflictValues.entries.enumerated() {
+                for (record, value) in entries where !forest.traits[Int(record)].contains(where: { $0 == (Int32(attribute), value) }) {
+                    forest.traits[Int(record)].append((Int32(attribute), value))
+                }
+            }
+        }
+        /// Whether the groups of records `x` and `y` conflict on an attribute of `attributes`.
+        func conflict(_ x: Int, _ y: Int, on attributes: [Int]) -> Bool {
+            guard let conflictValues, !attributes.isEmpty else { return false }
+            let tx = forest.traits[forest.find(x)], ty = forest.traits[forest.find(y)]
+            if tx.isEmpty || ty.isEmpty { return false }
+            for attribute in attributes {
+                let a = Int32(attribute)
+                var heldX = false, heldY = false, similar = false
+                for (ax, vx) in tx where ax == a {
+                    heldX = true
+                    for (ay, vy) in ty where ay == a {
+                        heldY = true
+                        if conflictValues.similar(attribute, vx, vy) { similar = true; break }
+                    }
+                    if similar { break }
+                }
+                if !heldY { heldY = ty.contains { $0.attribute == a } }
+                if heldX && heldY && !similar { return true }
+            }
+            return false
+        }
         // A record holding a value of a type that is not attach-only anchors its profile.
         if types.contains(where: \.attachOnly) {
             for i in 0..<interned.count where !types[Int(interned.type[i])].attachOnly { forest.anchored[Int(interned.record[i])] = true }
@@ -256,7 +336,33 @@ public enum Stitcher {
                     refusals.append(Refusal(type: type, value: value, reason: .fanOut, records: members.count))
                     continue
                 }
-                if types[type].attachOnly {
+                let guards = guarded[type]
+                if types[type].attachOnly && !guards.isEmpty {
+                    // Each record without other identifiers goes to the one anchored profile holding
+                    // the value that it does not conflict with; with none or several, it stays
+                    // with the other such records.
+                    var anchors: [Int] = []
+                    for record in members where forest.anchored[forest.find(record)] {
+                        let root = forest.find(record)
+                        if !anchors.contains(where: { forest.find($0) == root }) { anchors.append(record) }
+                    }
+                    var leftover: [Int] = []
+                    var reason: Refusal.Reason?
+                    for record in members where !forest.anchored[forest.find(record)] {
+                        let fits = anchors.filter { !conflict($0, record, on: guards) }
+                        if fits.count == 1, case .joined = forest.union(fits[0], record) {
+                            if linkedBy[record] == nil { linkedBy[record] = type }
+                            made.append(Edge(a: Int32(fits[0]), b: Int32(record), type: Int32(type), value: Int32(order[valueRank]),
+                                             records: Int32(members.count)))
+                        } else {
+                            if fits.count > 1 { reason = .ambiguous } else if !anchors.isEmpty { reason = reason ?? .conflict }
+                            leftover.append(record)
+                        }
+                    }
+                    if let reason { refusals.append(Refusal(type: type, value: value, reason: reason, records: members.count)) }
+                    members = leftover
+                    if members.count < 2 { continue }
+                } else if types[type].attachOnly {
                     var anchoredRoot = -1
                     var ambiguous = false
                     for record in members {
@@ -284,11 +390,23 @@ public enum Stitcher {
                         refused = .maxPerProfile
                     }
                 }
-                guard let anchor = accepting.first else {
+                guard let first = accepting.first else {
                     refusals.append(Refusal(type: type, value: value, reason: .maxPerProfile, records: members.count))
                     continue
                 }
+                // With a conflicts guard, each record joins the first group it does not conflict
+                // with (a group per person holding the value); else all join the first record.
+                var groups = [first]
                 for record in accepting.dropFirst() {
+                    var anchor = first
+                    if !guards.isEmpty {
+                        guard let fit = groups.first(where: { !conflict($0, record, on: guards) }) else {
+                            groups.append(record)
+                            refused = refused ?? .conflict
+                            continue
+                        }
+                        anchor = fit
+                    }
                     switch forest.union(anchor, record) {
                     case .joined:
                         if linkedBy[record] == nil { linkedBy[record] = type }
@@ -304,6 +422,7 @@ public enum Stitcher {
             }
         }
         for type in types.indices where !types[type].attachOnly { linkType(type) }
+        let links = try linker((0..<records).map { forest.find($0) })
 
         // Links from other evidence, strongest first; ties in record order, for determinism.
         var refusedLinks = 0
@@ -401,8 +520,11 @@ public enum Stitcher {
         let limited: [Int?]
         /// By root: the profile holds a value of a type that is not attach-only.
         var anchored: [Bool]
+        /// By root: the (conflict attribute, value) pairs its records hold (see `ConflictValues`).
+        var traits: [[(attribute: Int32, value: Int32)]]
 
         init(count: Int, limitedTypes: [Int?]) {
+            traits = Array(repeating: [], count: count)
             anchored = Array(repeating: false, count: count)
             parent = Array(0..<count)
             size = Array(repeating: 1, count: count)
@@ -450,6 +572,10 @@ public enum Stitcher {
             if anchored[rb] { anchored[ra] = true }
             held[ra] = merged
             held[rb] = []
+            if !traits[rb].isEmpty {
+                for pair in traits[rb] where !traits[ra].contains(where: { $0 == pair }) { traits[ra].append(pair) }
+                traits[rb] = []
+            }
             return .joined
         }
     }

@@ -39,10 +39,10 @@ public enum PairEstimate {
         guard let probabilistic = definition.identity?.probabilistic else {
             throw RunError.input("no `identity.probabilistic` section, so no blocking rules to estimate")
         }
-        var columns = [[[UInt8]?]](repeating: [], count: probabilistic.attributes.count)
+        var builder = FellegiSunter.Records.Builder(count: 0, attributes: probabilistic.attributes.count)
         var keepNotApplied: [String] = []
         for source in definition.sources {
-            // Which batch column feeds which attribute (later fields of a source win, as in the run).
+            // Which batch column feeds which attribute (every field of an attribute, as in the run).
             var feeds: [(attribute: Int, column: Int)] = []
             for (a, attribute) in probabilistic.attributes.enumerated() {
                 for f in attribute.fields where f.source == source.name {
@@ -51,18 +51,18 @@ public enum PairEstimate {
             }
             if source.keep != .first { keepNotApplied.append(source.name) }
             for batch in try loadedBatches(source, baseDirectory: definition.baseDirectory, jobs: jobs, pieceSize: pieceSize) {
-                let start = columns.first?.count ?? 0
-                for a in columns.indices { columns[a] += [[UInt8]?](repeating: nil, count: batch.count) }
+                let start = builder.count
+                builder.reserve(records: start + batch.count)
                 for (a, column) in feeds {
                     for row in 0..<batch.count {
                         batch.columns[column].withValue(row) { value in
-                            if let value, !value.isEmpty { columns[a][start + row] = Array(value) }
+                            if let value, !value.isEmpty { builder.add(a, start + row, value) }
                         }
                     }
                 }
             }
         }
-        let records = FellegiSunter.Records(columns: columns)
+        let records = builder.build()
         let attributeIndex = Dictionary(probabilistic.attributes.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         let blocking = probabilistic.blocking.map { rule in
                 FellegiSunter.BlockingRule(rule.compactMap { attributeIndex[$0] },

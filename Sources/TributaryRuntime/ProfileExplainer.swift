@@ -338,19 +338,21 @@ public final class ProfileExplainer {
             missing.append("this database does not record which fields the matching attributes are read from (identity_fields, written by newer runs); run the pipeline again to score pairs it did not link")
             return nil
         }
-        var columns: [[[UInt8]?]] = []
+        var lists: [[[String]]] = []
         var valueText: [[String?]] = []
         for comparison in model.comparisons {
-            let va = try attributeValue(comparison.name, of: a, fields: fields)
-            let vb = try attributeValue(comparison.name, of: b, fields: fields)
-            columns.append([va.map { Array($0.utf8) }, vb.map { Array($0.utf8) }])
-            valueText.append([va, vb])
+            let va = try attributeValues(comparison.name, of: a, fields: fields)
+            let vb = try attributeValues(comparison.name, of: b, fields: fields)
+            lists.append([va, vb])
+            // The value a term-frequency adjustment and a blocking rule look at: one both hold, else the first.
+            let shared = va.first { vb.contains($0) }
+            valueText.append([shared ?? va.first, shared ?? vb.first])
         }
         let comparisons = model.comparisons.enumerated().map { c, comparison in
             FellegiSunter.Comparison(name: comparison.name, attribute: c, levels: comparison.levels)
         }
-        let levels = FellegiSunter.levels(records: FellegiSunter.Records(columns: columns), comparisons: comparisons, a: 0, b: 1)
-        var notes = ["not in match_evidence: scored now from the saved model and the records' values"]
+        let levels = FellegiSunter.levels(records: FellegiSunter.Records(stringLists: lists), comparisons: comparisons, a: 0, b: 1)
+        var notes = ["not in match_evidence: scored now from the saved model and the two records' values (the run compares the clusters their identifiers built, with every value of their records)"]
         let weights = model.levelWeights
         var adjustments = [Double](repeating: 0, count: comparisons.count)
         if termFrequency == nil {
@@ -387,8 +389,9 @@ public final class ProfileExplainer {
         if showValues, let fields {
             values = []
             for comparison in model.comparisons {
-                values?.append([try attributeValue(comparison.name, of: a, fields: fields),
-                                try attributeValue(comparison.name, of: b, fields: fields)])
+                // A record's several values (a phone and a mobile) are shown as `x | y`.
+                let va = try attributeValues(comparison.name, of: a, fields: fields), vb = try attributeValues(comparison.name, of: b, fields: fields)
+                values?.append([va.isEmpty ? nil : va.joined(separator: " | "), vb.isEmpty ? nil : vb.joined(separator: " | ")])
             }
         }
         for (c, comparison) in model.comparisons.enumerated() {
@@ -427,7 +430,7 @@ public final class ProfileExplainer {
             var seen = Set<String>()
             for f in fields where f.source == ref.source && seen.insert(f.kind + "\u{1F}" + f.name).inserted {
                 if f.kind == "attribute" {
-                    if let v = try attributeValue(f.name, of: ref, fields: fields) { values.append(Value(kind: f.kind, name: f.name, value: v)) }
+                    for v in try attributeValues(f.name, of: ref, fields: fields) { values.append(Value(kind: f.kind, name: f.name, value: v)) }
                 } else {
                     for g in fields where g.kind == f.kind && g.name == f.name && g.source == ref.source {
                         if let v = try fieldValue(g.field, of: ref), !v.isEmpty { values.append(Value(kind: f.kind, name: f.name, value: v)) }
@@ -455,10 +458,12 @@ public final class ProfileExplainer {
 
     /// A matching attribute's value on a record as the run read it: the last non-empty field of
     /// the record's source that holds the attribute.
-    func attributeValue(_ attribute: String, of ref: RecordRef, fields: [Field]) throws(RunError) -> String? {
-        var result: String?
+    /// The record's values of a matching attribute: every field of the attribute in its source
+    /// (a contact's phone and mobile), each distinct value once.
+    func attributeValues(_ attribute: String, of ref: RecordRef, fields: [Field]) throws(RunError) -> [String] {
+        var result: [String] = []
         for f in fields where f.kind == "attribute" && f.name == attribute && f.source == ref.source {
-            if let v = try fieldValue(f.field, of: ref), !v.isEmpty { result = v }
+            if let v = try fieldValue(f.field, of: ref), !v.isEmpty, !result.contains(v) { result.append(v) }
         }
         return result
     }

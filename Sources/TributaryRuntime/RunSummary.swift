@@ -39,6 +39,9 @@ public enum RunSummary {
             if identity.unidentifiedRecords > 0 {
                 line += "; \(count(identity.unidentifiedRecords, "record")) with no identifier and no link joined none (unattributed)"
             }
+            if identity.matchedEntities > 0 {
+                line += "; the matcher compared \(g(identity.matchedEntities) + (identity.matchedEntities == 1 ? " cluster or lone record" : " clusters and lone records"))"
+            }
             if identity.probabilisticLinks > 0 {
                 line += "; \(count(identity.probabilisticLinks, "probabilistic link")) (\(g(identity.refusedLinks)) refused by the guards)"
             }

@@ -21,6 +21,9 @@ public struct IdentitySummary: Sendable {
     /// Records with no identifier value and no probabilistic link (a walk-in sale): they join
     /// no profile (`profile_records.profile_id` is NULL) and their activities are unattributed.
     public var unidentifiedRecords = 0
+    /// What the probabilistic matcher compared: the clusters the identifiers built and the
+    /// records that joined none (0 without `probabilistic:`).
+    public var matchedEntities = 0
 }
 
 extension SQLiteWriter {
@@ -89,16 +92,59 @@ extension SQLiteWriter {
             }
         }
         // Probabilistic links (Fellegi-Sunter), joined under the same guards after the identifiers.
-        var links: [Stitcher.PairLink] = []
         var evidence: [FellegiSunter.Link] = []
         // Pairs above the threshold refused by a comparison's `veto` (and the attribute that vetoed).
         var vetoed: [(link: FellegiSunter.Link, attribute: String)] = []
         var model: FellegiSunter.Model?
-        if let probabilistic = identity.probabilistic {
+        var entityCount = 0
+        // The attributes named by `conflicts:` guards, read per record.
+        let conflictNames = identity.identifiers.flatMap(\.conflicts).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        var conflictValues: Stitcher.ConflictValues?
+        if !conflictNames.isEmpty, let probabilistic = identity.probabilistic {
+            var values = Stitcher.ConflictValues(attributes: conflictNames.count)
+            for (a, name) in conflictNames.enumerated() {
+                for (source, field) in probabilistic.attributes.first(where: { $0.name == name })?.fields ?? [] {
+                    guard let t = tableIndex[source] else { continue }
+                    let rows = try db.prepare("SELECT _record_id, CAST(\(Self.quote(field)) AS TEXT) FROM \(Self.quote(tables[t].tableName)) WHERE \(Self.quote(field)) IS NOT NULL")
+                    while try rows.next() {
+                        let id = rows.int(0)
+                        guard let text = rows.textBytes(1), !text.isEmpty, id < indexOf[t].count, indexOf[t][id] >= 0 else { continue }
+                        values.add(attribute: a, record: indexOf[t][id], text)
+                    }
+                }
+            }
+            conflictValues = values
+        }
+        let types = identity.identifiers.map {
+            Stitcher.IdentifierType(name: $0.name, maxPerProfile: $0.maxPerProfile, attachOnly: $0.attachOnly,
+                                    conflicts: $0.conflicts.compactMap { conflictNames.firstIndex(of: $0) })
+        }
+        let result = try Stitcher.stitch(records: recordID.count, types: types, interned: observations, conflictValues: conflictValues,
+                                         options: .init(maxRecordsPerValue: identity.maxRecordsPerValue, maxClusterSize: identity.maxClusterSize)) {
+            (clusterOf) throws(RunError) -> [Stitcher.PairLink] in
+            guard let probabilistic = identity.probabilistic else { return [] }
+            // The matcher compares entities, not records: the clusters the identifiers built (a CRM
+            // contact with its logins' web events and its card's till sales) and the records that
+            // joined none. An entity holds every value of each attribute its records hold, so a
+            // store sale known by a home landline meets the contact whose CRM row lists it, and the
+            // dozens of events of one device are compared once.
+            var entityOf = [Int32](repeating: -1, count: recordID.count)
+            var entityOfRoot = [Int32](repeating: -1, count: recordID.count)
+            var representative: [Int] = []  // each entity's first record
+            for r in 0..<recordID.count {
+                let root = clusterOf[r]
+                if entityOfRoot[root] < 0 {
+                    entityOfRoot[root] = Int32(representative.count)
+                    representative.append(r)
+                }
+                entityOf[r] = entityOfRoot[root]
+            }
+            entityOfRoot = []
+            entityCount = representative.count
             // Straight from SQLite's buffers into the matcher's arena: no String or array per value.
-            // One query per table for all its attribute fields (a record has the fields of one
-            // table; of two fields of one attribute, the later one wins, as listed).
-            var builder = FellegiSunter.Records.Builder(count: recordID.count, attributes: probabilistic.attributes.count)
+            // One query per table for all its attribute fields; every field of an attribute takes
+            // part (a contact's phone and mobile).
+            var builder = FellegiSunter.Records.Builder(count: representative.count, attributes: probabilistic.attributes.count)
             var columnsOf = [[(attribute: Int, field: String)]](repeating: [], count: tables.count)
             for (a, attribute) in probabilistic.attributes.enumerated() {
                 for (source, field) in attribute.fields {
@@ -111,13 +157,16 @@ extension SQLiteWriter {
                 while try values.next() {
                     let id = values.int(0)
                     guard id < indexOf[t].count, indexOf[t][id] >= 0 else { continue }
+                    let entity = Int(entityOf[indexOf[t][id]])
                     for (c, column) in columns.enumerated() {
                         guard let text = values.textBytes(Int32(c + 1)), !text.isEmpty else { continue }
-                        builder.set(column.attribute, indexOf[t][id], text)
+                        builder.add(column.attribute, entity, text)
                     }
                 }
             }
+            entityOf = []
             let records = builder.build()
+            guard records.count >= 2 else { return [] }
             let attributeIndex = Dictionary(uniqueKeysWithValues: probabilistic.attributes.enumerated().map { ($1.name, $0) })
             let comparisons = probabilistic.comparisons.map { c -> FellegiSunter.Comparison in
                 Self.matcherComparison(c, attributeIndex: attributeIndex)
@@ -152,6 +201,10 @@ extension SQLiteWriter {
             let termFrequency = Set(probabilistic.comparisons.indices.filter { probabilistic.comparisons[$0].termFrequency })
             evidence = FellegiSunter.score(records: records, model: trained, compared: compared(), threshold: probabilistic.threshold,
                                            termFrequency: termFrequency, jobs: jobs)
+            // Links name the entities' first records.
+            for i in evidence.indices {
+                (evidence[i].a, evidence[i].b) = (representative[evidence[i].a], representative[evidence[i].b])
+            }
             // A pair at the "else" level (the last) of a vetoing comparison is never linked.
             let vetoes = probabilistic.comparisons.indices.filter { probabilistic.comparisons[$0].veto }
             if !vetoes.isEmpty {
@@ -164,13 +217,9 @@ extension SQLiteWriter {
                     return true
                 }
             }
-            links = evidence.map { Stitcher.PairLink(a: $0.a, b: $0.b, strength: $0.probability) }
             model = trained
+            return evidence.map { Stitcher.PairLink(a: $0.a, b: $0.b, strength: $0.probability) }
         }
-
-        let types = identity.identifiers.map { Stitcher.IdentifierType(name: $0.name, maxPerProfile: $0.maxPerProfile, attachOnly: $0.attachOnly) }
-        let result = Stitcher.stitch(records: recordID.count, types: types, interned: observations, links: links,
-                                     options: .init(maxRecordsPerValue: identity.maxRecordsPerValue, maxClusterSize: identity.maxClusterSize))
 
         // Stable profile ids from each profile's strongest identifier.
         // (Types in priority order, then the value first in byte order: the Stitcher's rank.)
@@ -463,6 +512,7 @@ extension SQLiteWriter {
         var summary = IdentitySummary(records: recordID.count, profiles: result.profileCount - unidentifiedCount,
                                       linkedRecords: result.linkedBy.count { $0 != nil })
         summary.unidentifiedRecords = unidentifiedCount
+        summary.matchedEntities = entityCount
         summary.probabilisticLinks = evidence.count
         summary.refusedLinks = result.refusedLinks
         summary.largestProfile = size.max() ?? 0

@@ -177,3 +177,75 @@ struct InternedValuesTests {
         #expect(r10 < r2)
     }
 }
+
+@Suite("Conflicts guard")
+struct ConflictGuardTests {
+    func o(_ record: Int, _ type: Int, _ value: String) -> Stitcher.Observation { .init(record: record, type: type, value: value) }
+
+    /// First names per record (attribute 0 of the guard).
+    func firstNames(_ names: [Int: String]) -> Stitcher.ConflictValues {
+        var values = Stitcher.ConflictValues(attributes: 1)
+        for (record, name) in names.sorted(by: { $0.key < $1.key }) {
+            var text = name
+            text.withUTF8 { values.add(attribute: 0, record: record, $0) }
+        }
+        return values
+    }
+
+    @Test func aHouseholdLandlineGoesToTheNamedMember() {
+        // Ann (record 0, e-mail a) lists landline L; Bob (record 1, e-mail b) does not. Sale 2 is
+        // under BOB with L, sale 3 under ANN with L, sale 4 has L and no name. Without the guard
+        // every sale goes to Ann (the one profile holding L); with `conflicts: [first_name]` Bob's
+        // sale does not, and is refused as a conflict.
+        let types: [Stitcher.IdentifierType] = [.init(name: "email"), .init(name: "phone", attachOnly: true, conflicts: [0])]
+        let observations = [o(0, 0, "a"), o(1, 0, "b"), o(0, 1, "L"), o(2, 1, "L"), o(3, 1, "L"), o(4, 1, "L")]
+        let names = firstNames([0: "ann", 1: "bob", 2: "bob", 3: "ann"])
+        var interned = Stitcher.Interned(types: 2)
+        for ob in observations {
+            var text = ob.value
+            let id = text.withUTF8 { interned.intern(type: ob.type, $0) }
+            interned.observe(record: ob.record, type: ob.type, value: id)
+        }
+        let result = Stitcher.stitch(records: 5, types: types, interned: interned, conflictValues: names)
+        #expect(result.profileOf[3] == result.profileOf[0])
+        #expect(result.profileOf[4] == result.profileOf[0])
+        #expect(result.profileOf[2] != result.profileOf[0])
+        #expect(result.refusals.map(\.reason) == [.conflict])
+        // Without the guard, Bob's sale joins Ann.
+        let plain = Stitcher.stitch(records: 5, types: [.init(name: "email"), .init(name: "phone", attachOnly: true)], interned: interned)
+        #expect(plain.profileOf[2] == plain.profileOf[0])
+    }
+
+    @Test func aSharedLandlineHeldByBothMembersGoesToTheOneWhoseNameFits() {
+        // Ann (0) and Bob (1) both list L: without the guard L is ambiguous and no sale joins
+        // either; with it, sale 2 (BOB) joins Bob and sale 3 (ANNE, a typo: no conflict) joins Ann.
+        let types: [Stitcher.IdentifierType] = [.init(name: "email"), .init(name: "phone", attachOnly: true, conflicts: [0])]
+        var interned = Stitcher.Interned(types: 2)
+        for ob in [o(0, 0, "a"), o(1, 0, "b"), o(0, 1, "L"), o(1, 1, "L"), o(2, 1, "L"), o(3, 1, "L")] {
+            var text = ob.value
+            let id = text.withUTF8 { interned.intern(type: ob.type, $0) }
+            interned.observe(record: ob.record, type: ob.type, value: id)
+        }
+        let result = Stitcher.stitch(records: 4, types: types, interned: interned,
+                                     conflictValues: firstNames([0: "anne", 1: "bob", 2: "bob", 3: "ann"]))
+        #expect(result.profileOf == [0, 1, 1, 0])
+        #expect(result.refusals.isEmpty)
+    }
+
+    @Test func twinsSharingAnIdentifierStayApart() {
+        // A family e-mail on the records of twins Ann (0, 2) and Amy (1): with `conflicts:
+        // [first_name]` the e-mail joins Ann's records and keeps Amy apart; record 3 (no name)
+        // joins the first group.
+        let types: [Stitcher.IdentifierType] = [.init(name: "email", conflicts: [0])]
+        var interned = Stitcher.Interned(types: 1)
+        for r in 0..<4 {
+            var text = "family@x.com"
+            let id = text.withUTF8 { interned.intern(type: 0, $0) }
+            interned.observe(record: r, type: 0, value: id)
+        }
+        let result = Stitcher.stitch(records: 4, types: types, interned: interned,
+                                     conflictValues: firstNames([0: "ann", 1: "amy", 2: "ann"]))
+        #expect(result.profileOf == [0, 1, 0, 0])
+        #expect(result.refusals.map(\.reason) == [.conflict])
+    }
+}
