@@ -254,6 +254,30 @@ struct NameTests {
         #expect(b.columns[scope.column(of: "ck")!].string(0) == c.canonical)
     }
 
+    @Test func aSuffixInTheSurnameIsKeptOutOfItsKey() throws {
+        // `Johnson Jr` in a last-name field: key johnson, suffix jr; split from a full name, the
+        // split's suffix. A Jr and a Sr of one name are told apart by it, not by a different key.
+        var scope = FieldScope(fields: ["given", "family"])
+        let node = mapping(("first", scalar("given")), ("last", scalar("family")),
+                           ("match_keys", mapping(("last", scalar("lk")), ("suffix", scalar("sk")))))
+        let transform = try #require(make(node, scope: &scope).transform)
+        var b = batch(["Robert", "ROBERT", "Ann", "Li"], ["Johnson Jr", "JOHNSON SR.", "Smith", "Jr"])
+        _ = transform.apply(to: &b)
+        let lk = scope.column(of: "lk")!, sk = scope.column(of: "sk")!
+        #expect((0..<4).map { b.columns[lk].string($0) } == ["johnson", "johnson", "smith", "jr"])
+        #expect((0..<4).map { b.columns[sk].string($0) } == ["jr", "sr", nil, nil])
+        #expect(b.columns[1].string(0) == "Johnson Jr")   // the field itself keeps its suffix
+
+        var splitScope = FieldScope(fields: ["full"])
+        let split = try #require(make(mapping(("field", scalar("full")), ("into", mapping(("last", scalar("last")))),
+                                              ("match_keys", mapping(("last", scalar("lk")), ("suffix", scalar("sk"))))),
+                                      scope: &splitScope).transform)
+        var c = batch(["MURPHY SR, DANIEL", "Daniel Murphy"])
+        _ = split.apply(to: &c)
+        #expect((0..<2).map { c.columns[splitScope.column(of: "lk")!].string($0) } == ["murphy", "murphy"])
+        #expect((0..<2).map { c.columns[splitScope.column(of: "sk")!].string($0) } == ["sr", nil])
+    }
+
     @Test func inPlaceCounters() throws {
         var scope = FieldScope(fields: ["given", "family"])
         let transform = try #require(make(mapping(("first", scalar("given")), ("last", scalar("family"))), scope: &scope).transform)

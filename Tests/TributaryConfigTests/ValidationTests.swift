@@ -1081,4 +1081,23 @@ struct IdentityValidationTests {
             #expect(errors.sorted.contains { $0.severity == .error && $0.location.line == 13 }, "\(bad): \(errors.sorted)")   // the blocking line
         }
     }
+
+    @Test func conflictsNameMatcherAttributes() throws {
+        func load(_ conflicts: String) -> (PipelineDefinition?, DiagnosticBag) {
+            let yaml = Self.comparisons("          last_name: { method: exact }")
+                .replacingOccurrences(of: "identifiers: {}", with: "identifiers: { last: { from: [crm.last], conflicts: \(conflicts) } }")
+            return PipelineLoader(catalog: Registry.standard, environment: [:], mode: .validate)
+                .load(text: yaml, file: "match.yml", baseDirectory: "/nonexistent")
+        }
+        let (definition, bag) = load("[first_name, birthdate]")
+        #expect(!bag.hasErrors, "\(bag.sorted)")
+        #expect(definition?.identity?.identifiers.first?.conflicts == ["first_name", "birthdate"])
+        // An unknown attribute is an error at its position, with a did-you-mean hint.
+        let (none, errors) = load("[first_nam]")
+        #expect(none == nil)
+        let error = try #require(errors.sorted.first { $0.severity == .error })
+        #expect(error.message.contains("unknown attribute 'first_nam'"))
+        #expect(error.location.line == 10)   // the identifiers line
+        #expect(error.hint == "did you mean 'first_name'?")
+    }
 }

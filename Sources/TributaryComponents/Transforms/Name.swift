@@ -51,6 +51,8 @@ struct Name: Transform, TransformComponent {
                 Property("last", .string, doc: "new field for the surname's key"),
                 Property("first_canonical", .string,
                          doc: "new field for the canonical given name's key (nicknames resolved)"),
+                Property("suffix", .string,
+                         doc: "new field for the suffix found at the end of the surname, lower case (`jr`, `sr`, `ii`): with `first` / `last` in place (`Johnson Jr`), where the surname's key leaves it out; with `field`, the split's suffix. A Jr and a Sr of one name and address are two people"),
             ]), doc: "new fields for match keys"),
         ]),
         example: """
@@ -70,6 +72,7 @@ struct Name: Transform, TransformComponent {
     var firstKey: Int?
     var lastKey: Int?
     var firstCanonical: Int?
+    var suffixKey: Int?
     var nicknames: Nicknames?
 
     static func make(_ node: ConfigNode, scope: inout FieldScope, diagnostics: inout DiagnosticBag) -> (any Transform)? {
@@ -125,7 +128,8 @@ struct Name: Transform, TransformComponent {
         var transform = Name(mode: mode,
                              firstKey: add(keys?["first"], to: &scope, &diagnostics),
                              lastKey: add(keys?["last"], to: &scope, &diagnostics),
-                             firstCanonical: add(keys?["first_canonical"], to: &scope, &diagnostics))
+                             firstCanonical: add(keys?["first_canonical"], to: &scope, &diagnostics),
+                             suffixKey: add(keys?["suffix"], to: &scope, &diagnostics))
         if let canonicalNode = keys?["first_canonical"] {
             let table = Nicknames.shared
             if let problem = table.loadError {
@@ -147,7 +151,7 @@ struct Name: Transform, TransformComponent {
         var local = Counts()
         switch mode {
         case let .split(source, pattern, first, middle, last, prefix, suffix):
-            for c in [first, middle, last, prefix, suffix, firstKey, lastKey, firstCanonical] {
+            for c in [first, middle, last, prefix, suffix, firstKey, lastKey, firstCanonical, suffixKey] {
                 if let c { batch.ensureColumn(c) }
             }
             let column = batch.columns[source]
@@ -158,7 +162,7 @@ struct Name: Transform, TransformComponent {
                 }
                 guard let parts else {
                     local.empty += 1
-                    for c in [first, middle, last, prefix, suffix, firstKey, lastKey, firstCanonical] {
+                    for c in [first, middle, last, prefix, suffix, firstKey, lastKey, firstCanonical, suffixKey] {
                         if let c { batch.columns[c].put(row, nil) }
                     }
                     continue
@@ -172,9 +176,10 @@ struct Name: Transform, TransformComponent {
                 if let prefix { batch.columns[prefix].put(row, parts.prefix) }
                 if let suffix { batch.columns[suffix].put(row, parts.suffix) }
                 writeKeys(&batch, row: row, first: parts.first, last: parts.last)
+                if let suffixKey { batch.columns[suffixKey].put(row, parts.suffix?.lowercased()) }
             }
         case let .inPlace(first, last):
-            for c in [firstKey, lastKey, firstCanonical] {
+            for c in [firstKey, lastKey, firstCanonical, suffixKey] {
                 if let c { batch.ensureColumn(c) }
             }
             for row in 0..<batch.count {
@@ -198,7 +203,17 @@ struct Name: Transform, TransformComponent {
                 if standardized[0] == nil, standardized[1] == nil { local.empty += 1 }
                 if recordChanged { local.changed += 1 }
                 if recordLossy { local.lossy += 1 }
-                writeKeys(&batch, row: row, first: standardized[0], last: standardized[1])
+                // A suffix written into the surname (`Johnson Jr`) is no part of its key.
+                var surname = standardized[1]
+                var suffixes: [String] = []
+                if let value = surname, lastKey != nil || suffixKey != nil, value.contains(" ") {
+                    var words = value.split(separator: " ").map(String.init)
+                    var casing = NameStandardizer.Casing(recase: false)
+                    suffixes = NameStandardizer.takeSuffixes(&words, keepOne: true, casing: &casing)
+                    if !suffixes.isEmpty { surname = words.joined(separator: " ") }
+                }
+                writeKeys(&batch, row: row, first: standardized[0], last: surname)
+                if let suffixKey { batch.columns[suffixKey].put(row, suffixes.isEmpty ? nil : suffixes.joined(separator: " ").lowercased()) }
             }
         }
         counters.add("name.changed", local.changed)
