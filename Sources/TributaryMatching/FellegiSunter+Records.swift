@@ -21,6 +21,10 @@ extension FellegiSunter {
         /// Per value: offset into `bytes`, and length.
         var offsets: [Int] = []
         var lengths: [Int32] = []
+        /// Per value: the record (of the caller's numbering) it was read from, when the builder was
+        /// told (`add(_:_:_:origin:)`); empty otherwise. An entity's values say which of its
+        /// records holds them.
+        var origins: [Int32] = []
 
         /// Values kept per record and attribute: later distinct values beyond this are dropped
         /// (the pairs of values compared grow with the square of it).
@@ -36,16 +40,23 @@ extension FellegiSunter {
             var slot: [Int32] = []
             var offset: [Int] = []
             var length: [Int32] = []
+            var origin: [Int32] = []
 
             public init(count: Int, attributes: Int) {
                 self.count = count
                 attributeCount = attributes
             }
 
-            /// Adds a value of `attribute` to `record` (a value it already holds is kept once).
-            public mutating func add(_ attribute: Int, _ record: Int, _ value: UnsafeBufferPointer<UInt8>) {
+            /// Adds a value of `attribute` to `record` (a value it already holds is kept once, with
+            /// the first origin given). `origin`: where the value comes from (e.g. the source record
+            /// of an entity's value), kept for `Records.origin(ofValue:)`.
+            public mutating func add(_ attribute: Int, _ record: Int, _ value: UnsafeBufferPointer<UInt8>, origin: Int? = nil) {
                 precondition(attribute < attributeCount, "no such attribute")
                 count = max(count, record + 1)
+                if let origin {
+                    if self.origin.count < slot.count { self.origin += [Int32](repeating: -1, count: slot.count - self.origin.count) }
+                    self.origin.append(Int32(origin))
+                }
                 slot.append(Int32(record * attributeCount + attribute))
                 offset.append(arena.count)
                 length.append(Int32(value.count))
@@ -92,6 +103,7 @@ extension FellegiSunter {
                             records.offsets.append(records.bytes.count)
                             records.lengths.append(Int32(value.count))
                             records.bytes.append(contentsOf: value)
+                            if !origin.isEmpty { records.origins.append(v < origin.count ? origin[v] : -1) }
                         }
                         records.valueStart[s + 1] = Int32(records.offsets.count)
                     }
@@ -150,7 +162,12 @@ extension FellegiSunter {
             return Int(valueStart[k])..<Int(valueStart[k + 1])
         }
 
-        /// Whether some record holds more than one value of some attribute.
-        public var isMultiValued: Bool { offsets.count > 0 && valueStart.indices.dropFirst().contains { valueStart[$0] - valueStart[$0 - 1] > 1 } }
+        /// The origin given for value `v` (an index of `valueRange`), nil when none was given.
+        public func origin(ofValue v: Int) -> Int? {
+            v < origins.count && origins[v] >= 0 ? Int(origins[v]) : nil
+        }
+
+        /// The indices of the values of `attribute` on `record` (see `origin(ofValue:)`).
+        public func valueIndices(_ attribute: Int, _ record: Int) -> Range<Int> { valueRange(attribute, record) }
     }
 }

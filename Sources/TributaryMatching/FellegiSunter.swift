@@ -663,6 +663,40 @@ public enum FellegiSunter {
         return result
     }
 
+    /// For each comparison, the pair of values (indices, see `Records.valueIndices`) of records
+    /// `a` and `b` that reached the pair's level: the first pair of values at that level; nil at
+    /// the null and else levels. A swapped level names a's value and b's value of the attribute
+    /// that crossed (b's other attribute).
+    public static func agreeingValues(records: Records, comparisons: [Comparison], a: Int, b: Int) -> [(a: Int, b: Int)?] {
+        let plan = Plan(comparisons)
+        let levels = Self.levels(records: records, comparisons: comparisons, a: a, b: b)
+        return plan.steps.withUnsafeBufferPointer { steps in
+            records.bytes.withUnsafeBufferPointer { bytes in
+                func value(_ v: Int) -> UnsafeBufferPointer<UInt8> {
+                    UnsafeBufferPointer(rebasing: bytes[records.offsets[v]..<records.offsets[v] + Int(records.lengths[v])])
+                }
+                return comparisons.indices.map { c -> (a: Int, b: Int)? in
+                    let level = levels[c]
+                    guard level > 0, level < comparisons[c].levelCount - 1 else { return nil }
+                    let va = records.valueRange(comparisons[c].attribute, a), vb = records.valueRange(comparisons[c].attribute, b)
+                    let step = steps[plan.first[c] + level - 1]
+                    if step.kind == .swapped, let other = comparisons[c].otherAttribute {
+                        let ob = records.valueRange(other, b)
+                        for i in va { for k in ob where Plan.similar(value(i), value(k), step.threshold) { return (i, k) } }
+                        return nil
+                    }
+                    for i in va {
+                        for j in vb where Plan.level(steps, from: plan.first[c], to: plan.first[c + 1], maxEdits: plan.maxEdits[c],
+                                                     value(i), value(j), nil, nil) == level {
+                            return (i, j)
+                        }
+                    }
+                    return nil
+                }
+            }
+        }
+    }
+
     /// The weight of an exact match on a value that is `share` of an attribute's values, in a
     /// term-frequency adjusted comparison: log2(m / share), as `score` weighs it.
     public static func termFrequencyWeight(model: Model, comparison: Int, share: Double) -> Double {

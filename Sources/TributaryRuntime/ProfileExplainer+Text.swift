@@ -74,8 +74,12 @@ extension ProfileExplainer {
         var running = w.priorWeight
         for s in w.steps {
             running += s.weight
-            let values = s.values.map { "[" + $0.map { $0 ?? "null" }.joined(separator: " | ") + "]" }
-            rows.append((s.comparison, s.levelName, s.weight, running, values))
+            // Which records' values reached the level (the matcher compares clusters), and the values.
+            let from: String? = s.from.flatMap { $0.count == 2 && ($0[0] != "\(w.a)" || $0[1] != "\(w.b)") ? "from \($0[0]) ~ \($0[1])" : nil }
+            let shown = s.values.map { "[" + $0.map { $0 ?? "null" }.joined(separator: " | ") + "]" }
+            let values = [from, shown].compactMap { $0 }.joined(separator: "  ")
+            let valuesText: String? = values.isEmpty ? nil : values
+            rows.append((s.comparison, s.levelName, s.weight, running, valuesText))
             if let adjustment = s.termFrequencyAdjustment {
                 running += adjustment
                 rows.append(("  term frequency", "", adjustment, running, nil))

@@ -64,8 +64,11 @@ public final class ProfileExplainer {
         public var termFrequencyAdjustment: Double?
         /// The running total after this step.
         public var total: Double
-        /// The two records' values (only with `showValues`).
+        /// The two records' values (only with `showValues`): of the records in `from` when known.
         public var values: [String?]?
+        /// The records whose values reached the level (`crm:12`, `pos:4431`): the matcher compares
+        /// clusters, so they may be other records than the link's two. Nil when not recorded.
+        public var from: [String]?
     }
 
     public struct Waterfall: Sendable, Codable {
@@ -203,7 +206,7 @@ public final class ProfileExplainer {
             evidence.bind(1, profile)
             var rows: [(Evidence, Bool)] = []
             while try evidence.next() {
-                rows.append((Evidence(evidence), evidence.text(8) == evidence.text(9)))
+                rows.append((Evidence(evidence), evidence.text(9) == evidence.text(10)))
             }
             if model == nil, !rows.isEmpty { notes.append("no readable match_model: the probabilistic links cannot be explained") }
             for (row, joined) in rows {
@@ -262,6 +265,8 @@ public final class ProfileExplainer {
         /// Nil when the database has no `tf_adjustments` column.
         var adjustments: String?
         var recordsAdjustments: Bool
+        /// `agreeing`: comparison → the two records whose values reached its level.
+        var agreeing: [String: (RecordRef, RecordRef)] = [:]
 
         /// From the first 8 columns of `evidenceColumns()`.
         init(_ row: SQLiteDatabase.Statement) {
@@ -272,14 +277,21 @@ public final class ProfileExplainer {
             levels = row.text(6) ?? ""
             adjustments = row.text(7)
             recordsAdjustments = row.text(7) != "-1"  // see `evidenceColumns`; a real value is `name=weight …`
+            // "phone=crm:12~pos:4431 …"
+            for (name, pair) in ProfileExplainer.pairs(row.text(8) ?? "") {
+                let ends = pair.split(separator: "~").compactMap { RecordRef(String($0)) }
+                if ends.count == 2 { agreeing[name] = (ends[0], ends[1]) }
+            }
         }
     }
 
-    /// The columns `Evidence` reads, of `match_evidence e` (older databases lack `tf_adjustments`: -1).
+    /// The columns `Evidence` reads, of `match_evidence e` (older databases lack `tf_adjustments`:
+    /// -1, and `agreeing`: NULL).
     func evidenceColumns() throws(RunError) -> String {
-        let hasTF = try Self.columns(db, "match_evidence").contains("tf_adjustments")
+        let columns = try Self.columns(db, "match_evidence")
         return "e.a_source, e.a_record_id, e.b_source, e.b_record_id, e.probability, e.weight, e.levels, "
-            + (hasTF ? "e.tf_adjustments" : "-1")
+            + (columns.contains("tf_adjustments") ? "e.tf_adjustments" : "-1") + ", "
+            + (columns.contains("agreeing") ? "e.agreeing" : "NULL")
     }
 
     /// The waterfall of a pair stored in `match_evidence` (either order); nil when it is not there.
@@ -322,7 +334,8 @@ public final class ProfileExplainer {
             notes.append("this database does not record term-frequency adjustments per comparison; the waterfall leaves them out")
         }
         var waterfall = try build(first, second, model: model, levels: levelList,
-                                  adjustments: model.comparisons.map { adjustments[$0.name] ?? 0 }, notes: notes)
+                                  adjustments: model.comparisons.map { adjustments[$0.name] ?? 0 }, notes: notes,
+                                  agreeing: evidence.agreeing)
         waterfall.storedWeight = storedWeight
         waterfall.storedProbability = storedProbability
         if abs(waterfall.weight - storedWeight) > 1e-6 {
@@ -381,7 +394,7 @@ public final class ProfileExplainer {
     }
 
     func build(_ a: RecordRef, _ b: RecordRef, model: FellegiSunter.Model, levels: [Int], adjustments: [Double],
-               notes: [String]) throws(RunError) -> Waterfall {
+               notes: [String], agreeing: [String: (RecordRef, RecordRef)] = [:]) throws(RunError) -> Waterfall {
         let weights = model.levelWeights
         var total = model.priorWeight
         var steps: [Step] = []
@@ -389,9 +402,11 @@ public final class ProfileExplainer {
         if showValues, let fields {
             values = []
             for comparison in model.comparisons {
-                // A record's several values (a phone and a mobile) are shown as `x | y`.
-                let va = try attributeValues(comparison.name, of: a, fields: fields), vb = try attributeValues(comparison.name, of: b, fields: fields)
-                values?.append([va.isEmpty ? nil : va.joined(separator: " | "), vb.isEmpty ? nil : vb.joined(separator: " | ")])
+                // The values of the records that reached the level when recorded, else of the
+                // link's two; a record's several values (a phone and a mobile) are shown as `x, y`.
+                let (x, y) = agreeing[comparison.name] ?? (a, b)
+                let va = try attributeValues(comparison.name, of: x, fields: fields), vb = try attributeValues(comparison.name, of: y, fields: fields)
+                values?.append([va.isEmpty ? nil : va.joined(separator: ", "), vb.isEmpty ? nil : vb.joined(separator: ", ")])
             }
         }
         for (c, comparison) in model.comparisons.enumerated() {
@@ -402,7 +417,8 @@ public final class ProfileExplainer {
             steps.append(Step(comparison: comparison.name, level: level, levelName: comparison.levelName(level),
                               weight: weights[c][level], m: level == 0 ? nil : model.m[c][level],
                               u: level == 0 ? nil : model.u[c][level], termFrequencyAdjustment: adjustment,
-                              total: total, values: values?[c]))
+                              total: total, values: values?[c],
+                              from: agreeing[comparison.name].map { ["\($0.0)", "\($0.1)"] }))
         }
         return Waterfall(a: a, b: b, prior: model.prior, priorWeight: model.priorWeight, steps: steps, weight: total,
                          probability: 1 / (1 + exp2(-total)), threshold: threshold, notes: notes)

@@ -93,6 +93,8 @@ extension SQLiteWriter {
         }
         // Probabilistic links (Fellegi-Sunter), joined under the same guards after the identifiers.
         var evidence: [FellegiSunter.Link] = []
+        // Per link, per comparison: the records whose values reached its level (nil: none).
+        var agreeing: [[(a: Int, b: Int)?]] = []
         // Pairs above the threshold refused by a comparison's `veto` (and the attribute that vetoed).
         var vetoed: [(link: FellegiSunter.Link, attribute: String)] = []
         var model: FellegiSunter.Model?
@@ -160,7 +162,7 @@ extension SQLiteWriter {
                     let entity = Int(entityOf[indexOf[t][id]])
                     for (c, column) in columns.enumerated() {
                         guard let text = values.textBytes(Int32(c + 1)), !text.isEmpty else { continue }
-                        builder.add(column.attribute, entity, text)
+                        builder.add(column.attribute, entity, text, origin: indexOf[t][id])
                     }
                 }
             }
@@ -201,7 +203,12 @@ extension SQLiteWriter {
             let termFrequency = Set(probabilistic.comparisons.indices.filter { probabilistic.comparisons[$0].termFrequency })
             evidence = FellegiSunter.score(records: records, model: trained, compared: compared(), threshold: probabilistic.threshold,
                                            termFrequency: termFrequency, jobs: jobs)
-            // Links name the entities' first records.
+            // Which records' values agreed, for `pipeline explain`; links name the entities' first records.
+            agreeing = evidence.map { link in
+                FellegiSunter.agreeingValues(records: records, comparisons: comparisons, a: link.a, b: link.b).map { pair in
+                    pair.flatMap { p in records.origin(ofValue: p.a).flatMap { x in records.origin(ofValue: p.b).map { (x, $0) } } }
+                }
+            }
             for i in evidence.indices {
                 (evidence[i].a, evidence[i].b) = (representative[evidence[i].a], representative[evidence[i].b])
             }
@@ -209,13 +216,16 @@ extension SQLiteWriter {
             let vetoes = probabilistic.comparisons.indices.filter { probabilistic.comparisons[$0].veto }
             if !vetoes.isEmpty {
                 let elseLevel = vetoes.map { trained.m[$0].count - 1 }
-                evidence = evidence.filter { link in
-                    for (i, c) in vetoes.enumerated() where link.levels[c] == elseLevel[i] {
-                        vetoed.append((link, probabilistic.comparisons[c].attribute))
-                        return false
+                var kept: [Int] = []
+                for (index, link) in evidence.enumerated() {
+                    if let veto = vetoes.indices.first(where: { link.levels[vetoes[$0]] == elseLevel[$0] }) {
+                        vetoed.append((link, probabilistic.comparisons[vetoes[veto]].attribute))
+                    } else {
+                        kept.append(index)
                     }
-                    return true
                 }
+                evidence = kept.map { evidence[$0] }
+                agreeing = kept.map { agreeing[$0] }
             }
             model = trained
             return evidence.map { Stitcher.PairLink(a: $0.a, b: $0.b, strength: $0.probability) }
@@ -456,6 +466,8 @@ extension SQLiteWriter {
                 statement.bind(base + 4, held[Held(profile: Int32(p), type: Int32(type), rank: result.valueRank[o])]!)
             }
         }
+        /// A record as `source:record_id`.
+        func label(_ r: Int) -> String { "\(tables[recordSource[r]].source):\(recordID[r])" }
         if let model {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -466,7 +478,7 @@ extension SQLiteWriter {
                 CREATE TABLE match_evidence (a_source TEXT NOT NULL, a_record_id INTEGER NOT NULL,
                                              b_source TEXT NOT NULL, b_record_id INTEGER NOT NULL,
                                              probability REAL NOT NULL, weight REAL NOT NULL, levels TEXT NOT NULL,
-                                             tf_adjustments TEXT);
+                                             tf_adjustments TEXT, agreeing TEXT);
                 """)
             let saved = try db.prepare("INSERT INTO match_model VALUES (?, ?, ?, ?, ?)")
             saved.bind(1, previousRunID + 1)
@@ -477,7 +489,7 @@ extension SQLiteWriter {
                 saved.bind(5, probabilistic.blocking.map { $0.joined(separator: "+") }.joined(separator: " "))
             }
             try saved.run()
-            let row = try RowInserter(db, table: "match_evidence", width: 8)
+            let row = try RowInserter(db, table: "match_evidence", width: 9)
             let sourceNames = tables.map(\.source)
             let names = model.comparisons.map { Array($0.name.utf8) }
             var levels: [UInt8] = []
@@ -502,6 +514,11 @@ extension SQLiteWriter {
                 // decimal form, so the waterfall adds up to `weight`); NULL when none applied.
                 let adjusted = zip(model.comparisons, link.adjustments).filter { $0.1 != 0 }.map { "\($0.name)=\($1)" }
                 if adjusted.isEmpty { statement.bindNull(base + 8) } else { statement.bind(base + 8, adjusted.joined(separator: " ")) }
+                // The records whose values reached each comparison's level: "phone=crm:12~pos:4431 …".
+                let agreed = i < agreeing.count ? zip(model.comparisons, agreeing[i]).compactMap { c, pair in
+                    pair.map { "\(c.name)=\(label($0.a))~\(label($0.b))" }
+                } : []
+                if agreed.isEmpty { statement.bindNull(base + 9) } else { statement.bind(base + 9, agreed.joined(separator: " ")) }
             }
             // `pipeline explain` finds a profile's links from either end.
             try db.execute("""
@@ -518,7 +535,6 @@ extension SQLiteWriter {
         summary.largestProfile = size.max() ?? 0
         summary.previousProfiles = previousProfileCount
         let refusal = try db.prepare("INSERT INTO identity_refusals VALUES (?, ?, ?, ?, ?)")
-        func label(_ r: Int) -> String { "\(tables[recordSource[r]].source):\(recordID[r])" }
         for (link, attribute) in vetoed {
             refusal.bind(1, "probabilistic")
             refusal.bind(2, "\(label(link.a)) \(label(link.b))")

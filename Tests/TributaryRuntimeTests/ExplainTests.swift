@@ -156,6 +156,38 @@ struct ExplainTests {
         #expect(abs((c1c3["weight"] as? Double ?? .nan) - expected) < 1e-9)
     }
 
+    @Test func explainSaysWhichRecordsOfAClusterAgreed() throws {
+        // C1 and C2 share an e-mail (one cluster, postcodes ZQ1 and ZZ9); C3 has no e-mail and
+        // postcode ZZ9. The link is named C1 ~ C3, but its postcode agreement comes from C2.
+        let ws = try Workspace()
+        var csv = """
+            Id,First,Last,Email,Birth,Zip
+            C1,Annabel,Lee,annabel.lee@example.org,1980-01-02,ZQ1
+            C2,Annabel,Lee,annabel.lee@example.org,1980-01-02,ZZ9
+            C3,Annabel,Lee,,1980-01-02,ZZ9
+
+            """
+        for i in 6...25 { csv += "C\(i),First\(i),Last\(i),,19\(40 + i)-03-04,P\(i)\n" }
+        try ws.write("contacts.csv", csv)
+        try ws.write("model.json", Self.model)
+        try ws.write("explain.yml", Self.pipeline())
+        let run = try CLI.run(["run", ws.file("explain.yml"), "--quiet"])
+        #expect(run.status == 0, "\(run)")
+        let out = ws.file("out/explain.sqlite")
+        let db = try Database(out)
+        let c1 = Self.recordID(db, "C1"), c2 = Self.recordID(db, "C2"), c3 = Self.recordID(db, "C3")
+        let agreeing = try #require(db.value("SELECT agreeing FROM match_evidence"))
+        #expect(agreeing.contains("postcode=crm:\(c2)~crm:\(c3)"), "\(agreeing)")
+        #expect(agreeing.contains("first_name=crm:\(c1)~crm:\(c3)"), "\(agreeing)")
+        let profile = try #require(db.value("SELECT profile_id FROM profile_records WHERE source = 'crm' AND record_id = \(c1)"))
+        let text = try CLI.run(["explain", out, profile])
+        #expect(text.stdout.contains("from crm:\(c2) ~ crm:\(c3)"), "\(text)")
+        #expect(!text.stdout.contains("ZZ9"), "no value without --show-values: \(text)")
+        let shown = try CLI.run(["explain", out, profile, "--show-values"])
+        let postcodeLine = try #require(shown.stdout.split(separator: "\n").first { $0.contains("postcode") && $0.contains("exact") })
+        #expect(postcodeLine.contains("[ZZ9 | ZZ9]"), "C2's value beside C3's, not C1's ZQ1: \(postcodeLine)")
+    }
+
     @Test func noCustomerValueWithoutShowValues() throws {
         let (ws, out) = try Self.run()
         _ = ws
