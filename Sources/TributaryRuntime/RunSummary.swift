@@ -37,7 +37,7 @@ public enum RunSummary {
         if let identity = ledger.identity {
             var line = "  identity: \(g(identity.records)) records → \(count(identity.profiles, "profile"))"
             if identity.unidentifiedRecords > 0 {
-                line += "; \(count(identity.unidentifiedRecords, "record")) with no identifier and no link joined none (unattributed)"
+                line += "; \(count(identity.unidentifiedRecords, "record")) with no identifier, no link and no name joined none (unattributed)"
             }
             if identity.matchedEntities > 0 {
                 line += "; the matcher compared \(g(identity.matchedEntities) + (identity.matchedEntities == 1 ? " cluster or lone record" : " clusters and lone records"))"

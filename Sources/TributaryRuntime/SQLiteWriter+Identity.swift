@@ -95,6 +95,8 @@ extension SQLiteWriter {
         var evidence: [FellegiSunter.Link] = []
         // Per link, per comparison: the records whose values reached its level (nil: none).
         var agreeing: [[(a: Int, b: Int)?]] = []
+        // Records holding a value of a matching attribute (a name, a birth date): a person's record.
+        var hasAttributes = [Bool](repeating: false, count: recordID.count)
         // Pairs above the threshold refused by a comparison's `veto` (and the attribute that vetoed).
         var vetoed: [(link: FellegiSunter.Link, attribute: String)] = []
         var model: FellegiSunter.Model?
@@ -163,6 +165,7 @@ extension SQLiteWriter {
                     for (c, column) in columns.enumerated() {
                         guard let text = values.textBytes(Int32(c + 1)), !text.isEmpty else { continue }
                         builder.add(column.attribute, entity, text, origin: indexOf[t][id])
+                        hasAttributes[indexOf[t][id]] = true
                     }
                 }
             }
@@ -243,12 +246,17 @@ extension SQLiteWriter {
             }
             strongest[p] = i
         }
-        // A record alone in its profile, with no identifier value (and so no link of any kind),
-        // stands for no one we can name: a walk-in sale is a sale, not a customer. It joins no
-        // profile; its activities are kept, unattributed.
+        // A record alone in its profile, with no identifier value (and so no link of any kind) and
+        // no value of a matching attribute, stands for no one we can name: a walk-in sale is a
+        // sale, not a customer. It joins no profile; its activities are kept, unattributed. (A
+        // contact with a name and a birth date but no identifier is a person: it keeps a profile.)
         var size = [Int](repeating: 0, count: result.profileCount)  // records per profile
-        for r in 0..<recordID.count { size[result.profileOf[r]] += 1 }
-        let unidentified = (0..<result.profileCount).map { strongest[$0] < 0 && size[$0] == 1 }
+        var named = [Bool](repeating: false, count: result.profileCount)  // holds a matching attribute's value
+        for r in 0..<recordID.count {
+            size[result.profileOf[r]] += 1
+            if hasAttributes[r] { named[result.profileOf[r]] = true }
+        }
+        let unidentified = (0..<result.profileCount).map { strongest[$0] < 0 && size[$0] == 1 && !named[$0] }
         let unidentifiedCount = unidentified.count { $0 }
         var profileID = [String](repeating: "", count: result.profileCount)
         for p in 0..<result.profileCount where strongest[p] >= 0 {
@@ -414,9 +422,10 @@ extension SQLiteWriter {
         }
         }
         var sourceList: [UInt64: String] = [:]  // bit set of tables → "crm,web"
-        // Identified: the profile holds a value of an identifier that is not anonymous, or a record
-        // linked by the matcher (a person's attributes); else it is a visitor's device.
-        var identified = [Bool](repeating: false, count: result.profileCount)
+        // Identified: the profile holds a value of an identifier that is not anonymous, a record
+        // linked by the matcher, or a matching attribute's value (a person's name); else it is a
+        // visitor's device.
+        var identified = named
         for i in 0..<observations.count where !identity.identifiers[Int(observations.type[i])].anonymous {
             identified[result.profileOf[Int(observations.record[i])]] = true
         }
@@ -425,10 +434,10 @@ extension SQLiteWriter {
             identified[result.profileOf[link.b]] = true
         }
         let profile = try RowInserter(db, table: "profiles", width: 4)
-        let named = (0..<result.profileCount).filter { !unidentified[$0] }
+        let kept = (0..<result.profileCount).filter { !unidentified[$0] }
         try idArena.withUnsafeBufferPointer { (ids) throws(RunError) in
-            try profile.insert(count: named.count) { statement, i, base in
-                let p = named[i]
+            try profile.insert(count: kept.count) { statement, i, base in
+                let p = kept[i]
                 statement.bindText(base + 1, ids.baseAddress! + idStart[p], idStart[p + 1] - idStart[p])
                 statement.bind(base + 2, size[p])
                 statement.bind(base + 4, identified[p] ? 1 : 0)

@@ -97,6 +97,38 @@ struct StableProfileIDTests {
         #expect(db2.rows("SELECT profile_id, change, previous_profile_id FROM profile_id_changes") == [[ann, "merged_from", bob]])
     }
 
+    /// Without identifiers (a matcher-only pipeline), a contact with a name is a person even when
+    /// nothing links it: it keeps an identified profile; a row with no name and no identifier does not.
+    @Test func aNamedRecordWithoutIdentifiersKeepsItsProfile() throws {
+        let ws = try Workspace()
+        try ws.write("names.yml", """
+            version: 1
+            name: names
+            output: { sqlite: out/names.sqlite }
+            sources:
+              crm:
+                format: csv
+                path: crm.csv
+                key: id
+                fields: { id: id, first: first, last: last }
+            identity:
+              identifiers: {}
+              probabilistic:
+                attributes: { first_name: [crm.first], last_name: [crm.last] }
+                blocking: [[last_name]]
+                comparisons:
+                  first_name: { method: exact }
+                  last_name: { method: exact }
+
+            """)
+        try ws.write("crm.csv", "id,first,last\n1,Ann,Lee\n2,,\n3,Bob,Stone\n4,Cy,\n")
+        let outcome = try CLI.run(["run", ws.file("names.yml")])
+        #expect(outcome.status == 0, "\(outcome)")
+        let db = try Database(ws.file("out/names.sqlite"))
+        #expect(db.rows("SELECT r.record_key, r.profile_id IS NULL, p.identified FROM profile_records r LEFT JOIN profiles p USING (profile_id) ORDER BY r.record_key")
+                == [["1", "0", "1"], ["2", "1", nil], ["3", "0", "1"], ["4", "0", "1"]])
+    }
+
     /// A record with no identifier value and no link (a walk-in sale) joins no profile: its
     /// `profile_records` row has no profile, its activity is unattributed, and no segment holds it.
     @Test func unidentifiedRecordsJoinNoProfile() throws {
@@ -126,7 +158,7 @@ struct StableProfileIDTests {
         try ws.write("sales.csv", "line,card,amount\n1,77001,500\n2,,700\n3,77001,100\n4,,900\n5,77002,300\n")
         let outcome = try CLI.run(["run", ws.file("walkins.yml"), "--as-of", "2024-02-01"])
         #expect(outcome.status == 0, "\(outcome)")
-        #expect(outcome.stdout.contains("2 records with no identifier and no link joined none"), "\(outcome)")
+        #expect(outcome.stdout.contains("2 records with no identifier, no link and no name joined none"), "\(outcome)")
         let db = try Database(ws.file("out/walkins.sqlite"))
         #expect(db.rows("SELECT record_key, profile_id IS NULL FROM profile_records ORDER BY record_key")
                 == [["1", "0"], ["2", "1"], ["3", "0"], ["4", "1"], ["5", "0"]])
