@@ -174,7 +174,7 @@ public struct IdentityDefinition: Sendable {
     }
 
     /// Builds the section, checking every `source.field` against the sources' output fields.
-    static func build(_ node: ConfigNode, sources: [SourceDefinition], declared: Set<String>, baseDirectory: String,
+    static func build(_ node: ConfigNode, sources: [SourceDefinition], broken: [String: Set<String>], baseDirectory: String,
                       diagnostics: inout DiagnosticBag) -> IdentityDefinition? {
         let before = diagnostics.errorCount
         ShapeValidator.validate(node, against: shape, context: "'identity'", diagnostics: &diagnostics)
@@ -192,7 +192,11 @@ public struct IdentityDefinition: Sendable {
                     continue
                 }
                 guard let fieldsOfSource = outputs[parts[0]] else {
-                    if declared.contains(parts[0]) { continue }  // the source has errors of its own
+                    if let known = broken[parts[0]] {  // the source has errors of its own
+                        PipelineLoader.checkBrokenReference(source: parts[0], field: parts[1], known: known, at: reference.location,
+                                                            diagnostics: &diagnostics)
+                        continue
+                    }
                     diagnostics.add(.error(.unknownSource, at: reference.location, "unknown source '\(parts[0])'",
                                            hint: Suggestions.didYouMean(parts[0], in: outputs.keys) ?? "sources: " + outputs.keys.sorted().joined(separator: ", ")))
                     continue
@@ -218,7 +222,11 @@ public struct IdentityDefinition: Sendable {
                 for reference in entry.value.scalarList ?? [] {
                     let parts = (reference.scalar ?? "").split(separator: ".", maxSplits: 1).map(String.init)
                     guard parts.count == 2, let known = outputs[parts[0]] else {
-                        if parts.count == 2, declared.contains(parts[0]) { continue }
+                        if parts.count == 2, let partial = broken[parts[0]] {
+                            PipelineLoader.checkBrokenReference(source: parts[0], field: parts[1], known: partial, at: reference.location,
+                                                                diagnostics: &diagnostics)
+                            continue
+                        }
                         diagnostics.add(.error(parts.count == 2 ? .unknownSource : .invalidValue, at: reference.location,
                                                parts.count == 2 ? "unknown source '\(parts[0])'" : "\(reference.safeDescription) is not a `source.field` reference",
                                                hint: parts.count == 2 ? Suggestions.didYouMean(parts[0], in: outputs.keys) : "e.g. `crm.last_key`"))

@@ -18,6 +18,9 @@ public struct PipelineDefinition: Sendable {
     public var audience = AudienceDefinition()
     /// `gates:` on the whole run (per-source ones are in each source).
     public var gates = RunGates()
+    /// Parts left out of a partial definition (`PipelineLoader.loadPartial`) because they have
+    /// errors: `sources` (one or more), `identity`, `profiles`. Empty in a definition a run uses.
+    public var brokenSections: Set<String> = []
 }
 
 /// Data gates on the outcome of a run: when one fails, the run exits 1 and the previous output

@@ -27,6 +27,20 @@ public struct PipelineLoader {
     public static let supportedVersions = ["1"]
 
     public func load(path: String) -> (PipelineDefinition?, DiagnosticBag) {
+        let (definition, diagnostics) = loadPartial(path: path)
+        return (diagnostics.hasErrors ? nil : definition, diagnostics)
+    }
+
+    /// Loads from text; relative paths in the file are resolved against `baseDirectory`.
+    public func load(text: String, file: String, baseDirectory: String) -> (PipelineDefinition?, DiagnosticBag) {
+        let (definition, diagnostics) = loadPartial(text: text, file: file, baseDirectory: baseDirectory)
+        return (diagnostics.hasErrors ? nil : definition, diagnostics)
+    }
+
+    /// Like `load`, but with errors the definition is still returned when the file could be read:
+    /// partial, without the sources and sections that have errors (`brokenSections`), so that the
+    /// checks of the rest (the SQL of traits and segments) run in the same pass. Never run it.
+    public func loadPartial(path: String) -> (PipelineDefinition?, DiagnosticBag) {
         var diagnostics = DiagnosticBag()
         guard let data = FileManager.default.contents(atPath: path) else {
             diagnostics.add(.error(.unreadableFile, at: SourceLocation(file: path, line: 1, column: 1),
@@ -39,18 +53,18 @@ public struct PipelineLoader {
             return (nil, diagnostics)
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return load(text: text, file: path, baseDirectory: directory)
+        return loadPartial(text: text, file: path, baseDirectory: directory)
     }
 
-    /// Loads from text; relative paths in the file are resolved against `baseDirectory`.
-    public func load(text: String, file: String, baseDirectory: String) -> (PipelineDefinition?, DiagnosticBag) {
+    /// `loadPartial` from text.
+    public func loadPartial(text: String, file: String, baseDirectory: String) -> (PipelineDefinition?, DiagnosticBag) {
         var diagnostics = DiagnosticBag()
         guard let parsed = YAMLReader.read(text, file: file, diagnostics: &diagnostics) else {
             return (nil, diagnostics)
         }
         let root = Interpolation.apply(parsed, environment: environment, diagnostics: &diagnostics)
         let definition = build(root, file: file, baseDirectory: baseDirectory, diagnostics: &diagnostics)
-        return (diagnostics.hasErrors ? nil : definition, diagnostics)
+        return (definition, diagnostics)
     }
 
     // MARK: - The pipeline file's own keys
@@ -145,6 +159,8 @@ public struct PipelineLoader {
         let outputPath = root["output"]?["sqlite"]?.scalar.map { absolute($0, baseDirectory) }
 
         var sources: [SourceDefinition] = []
+        // Sources with errors of their own, and the output fields known of each.
+        var broken: [String: Set<String>] = [:]
         if let sourcesNode = root["sources"] {
             if let entries = sourcesNode.entries {
                 if entries.isEmpty {
@@ -153,8 +169,10 @@ public struct PipelineLoader {
                 }
                 for entry in entries {
                     if let source = buildSource(entry, baseDirectory: baseDirectory, defaultGate: defaultGate,
-                                                diagnostics: &diagnostics) {
+                                                broken: &broken, diagnostics: &diagnostics) {
                         sources.append(source)
+                    } else if broken[entry.key] == nil {
+                        broken[entry.key] = []
                     }
                 }
             } else {
@@ -164,14 +182,12 @@ public struct PipelineLoader {
         }
         var identity: IdentityDefinition?
         if let node = root["identity"] {
-            let declared = Set((root["sources"]?.entries ?? []).map(\.key))
-            identity = IdentityDefinition.build(node, sources: sources, declared: declared, baseDirectory: baseDirectory,
+            identity = IdentityDefinition.build(node, sources: sources, broken: broken, baseDirectory: baseDirectory,
                                                 diagnostics: &diagnostics)
         }
         var survivorship: SurvivorshipDefinition?
         if let entry = root.entry("profiles") {
-            let declared = Set((root["sources"]?.entries ?? []).map(\.key))
-            survivorship = SurvivorshipDefinition.build(entry.value, sources: sources, declared: declared,
+            survivorship = SurvivorshipDefinition.build(entry.value, sources: sources, broken: broken,
                                                         hasIdentity: root["identity"] != nil, location: entry.keyLocation,
                                                         diagnostics: &diagnostics)
         }
@@ -179,9 +195,13 @@ public struct PipelineLoader {
                                                 hasIdentity: root["identity"] != nil, baseDirectory: baseDirectory,
                                                 absolute: { absolute($0, baseDirectory) }, pipelineFilePath: file.hasPrefix("<") ? nil : URL(fileURLWithPath: file).path,
                                                 diagnostics: &diagnostics)
-        guard let name = root["name"]?.scalar, let outputPath, !diagnostics.hasErrors else { return nil }
-        var definition = PipelineDefinition(name: name, file: file, outputPath: outputPath, baseDirectory: baseDirectory,
-                                            sources: sources)
+        // With errors the definition is partial (sources and sections with errors left out), for
+        // the checks that can still run on the rest (`loadPartial`); `load` returns none.
+        var definition = PipelineDefinition(name: root["name"]?.scalar ?? "", file: file, outputPath: outputPath ?? "",
+                                            baseDirectory: baseDirectory, sources: sources)
+        if root["identity"] != nil && identity == nil { definition.brokenSections.insert("identity") }
+        if root["profiles"] != nil && survivorship == nil { definition.brokenSections.insert("profiles") }
+        if !broken.isEmpty { definition.brokenSections.insert("sources") }
         definition.identity = identity
         definition.survivorship = survivorship
         definition.audience = audience
@@ -202,7 +222,7 @@ public struct PipelineLoader {
     }
 
     private func buildSource(_ entry: ConfigEntry, baseDirectory: String, defaultGate: RejectionLimit?,
-                             diagnostics: inout DiagnosticBag) -> SourceDefinition? {
+                             broken: inout [String: Set<String>], diagnostics: inout DiagnosticBag) -> SourceDefinition? {
         var node = entry.value
         let errorsBefore = diagnostics.errorCount
         diagnostics.add(contentsOf: Naming.checkName(ConfigNode(.scalar(entry.key), at: entry.keyLocation),
@@ -324,20 +344,10 @@ public struct PipelineLoader {
         for keyNode in node["key"]?.scalarList ?? [] where checkFields {
             if let column = keyScope.resolve(keyNode, diagnostics: &diagnostics) { keyColumns.append(column) }
         }
-        guard let component, let extractor, diagnostics.errorCount == errorsBefore else { return nil }
-        let gate = node["quarantine"]?["max_rejected"]?.scalar.flatMap(RejectionLimit.init) ?? defaultGate
         let layout = scope.layout + (groupField.map { [$0] } ?? [])
-        // Each output field is a column of `src_<source>`; SQLite holds at most 2,000 per table,
-        // a few of them the run's own (`_record_id`, `_file_id`, `_line`, `_run_id`).
-        if layout.count > Self.maxOutputFields {
-            diagnostics.add(.error(.invalidValue, at: node["fields"]?.location ?? entry.keyLocation,
-                                   "source '\(entry.key)' has \(layout.count) output fields; at most \(Self.maxOutputFields) fit in its table",
-                                   hint: "map only the fields the pipeline uses, or `drop` the ones it does not keep"))
-            return nil
-        }
         let keep = node["keep"]?.scalar.flatMap(KeepRule.init) ?? .first
         let keyFields = (node["key"]?.scalarList ?? []).compactMap(\.scalar)
-        if keep != .first, let keepNode = node["keep"] {
+        if keep != .first, let keepNode = node["keep"], checkFields {
             // These rules run in SQL over the loaded table: the fields must be output columns.
             let outputs = Set(layout.map(\.name))
             if keyFields.isEmpty {
@@ -346,12 +356,28 @@ public struct PipelineLoader {
             }
             var needed = keyFields
             if case .latest(let field) = keep { needed.append(field) }
+            // In a source with errors of its own, only a near miss is surely a mistake.
+            let sourceBroken = diagnostics.errorCount != errorsBefore
             for name in needed where !outputs.contains(name) {
+                if sourceBroken && Suggestions.didYouMean(name, in: outputs) == nil { continue }
                 diagnostics.add(.error(.unknownField, at: keepNode.location,
                                        "`keep: \(keep)` needs the field '\(name)' in the output, but it is not there",
                                        hint: Suggestions.didYouMean(name, in: outputs) ?? "do not drop or rename it"))
             }
-            guard diagnostics.errorCount == errorsBefore else { return nil }
+        }
+        guard let component, let extractor, diagnostics.errorCount == errorsBefore else {
+            // What later sections may still check their references against.
+            broken[entry.key] = checkFields ? Set(layout.map(\.name)) : []
+            return nil
+        }
+        let gate = node["quarantine"]?["max_rejected"]?.scalar.flatMap(RejectionLimit.init) ?? defaultGate
+        // Each output field is a column of `src_<source>`; SQLite holds at most 2,000 per table,
+        // a few of them the run's own (`_record_id`, `_file_id`, `_line`, `_run_id`).
+        if layout.count > Self.maxOutputFields {
+            diagnostics.add(.error(.invalidValue, at: node["fields"]?.location ?? entry.keyLocation,
+                                   "source '\(entry.key)' has \(layout.count) output fields; at most \(Self.maxOutputFields) fit in its table",
+                                   hint: "map only the fields the pipeline uses, or `drop` the ones it does not keep"))
+            return nil
         }
         var definition = SourceDefinition(
             name: entry.key, format: component.spec.name, extractor: extractor, patterns: patterns,
@@ -390,6 +416,16 @@ public struct PipelineLoader {
             }
         }
         return transforms
+    }
+
+    /// Checks a `source.field` reference to a source with errors of its own (`known`: the output
+    /// fields known of it so far): a known field passes; a name close to one of them is reported
+    /// as a typo; anything else is left alone, since the broken part may have made it. So one
+    /// `validate` reports the typo without a cascade of doubtful errors.
+    static func checkBrokenReference(source: String, field: String, known: Set<String>, at location: SourceLocation,
+                                     diagnostics: inout DiagnosticBag) {
+        guard !known.contains(field), let hint = Suggestions.didYouMean(field, in: known) else { return }
+        diagnostics.add(.error(.unknownField, at: location, "source '\(source)' has no output field '\(field)'", hint: hint))
     }
 
     /// Rewrites the values of `.path` properties to absolute paths.

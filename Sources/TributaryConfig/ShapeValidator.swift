@@ -82,18 +82,25 @@ public enum ShapeValidator {
             return
         }
         let known = Dictionary(properties.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let missing = Set(properties.filter { property in property.required && !entries.contains { $0.key == property.name } }.map(\.name))
+        // A misspelt required key is one mistake: reported at the misspelling, not again as missing.
+        var misspelt = Set<String>()
         for entry in entries {
             if let property = known[entry.key] {
                 validate(entry.value, against: property.shape, context: "'\(entry.key)'", diagnostics: &diagnostics)
             } else if !extraKeys.contains(entry.key) {
                 let names = properties.map(\.name) + extraKeys
-                let hint = Suggestions.didYouMean(entry.key, in: names)
-                    ?? "allowed keys here: " + names.sorted().joined(separator: ", ")
+                let closest = Suggestions.closest(to: entry.key, in: names)
+                var hint = closest.map { "did you mean '\($0)'?" } ?? "allowed keys here: " + names.sorted().joined(separator: ", ")
+                if let closest, missing.contains(closest) {
+                    misspelt.insert(closest)
+                    hint += " (a required key)"
+                }
                 diagnostics.add(.error(.unknownKey, at: entry.keyLocation,
                                        "unknown key '\(entry.key)' in \(context)", hint: hint))
             }
         }
-        for property in properties where property.required && !entries.contains(where: { $0.key == property.name }) {
+        for property in properties where missing.contains(property.name) && !misspelt.contains(property.name) {
             diagnostics.add(.error(.missingKey, at: node.location,
                                    "\(context) is missing the required key '\(property.name)'",
                                    hint: "add `\(property.name):` (\(property.doc))"))

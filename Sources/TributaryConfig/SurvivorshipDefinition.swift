@@ -35,7 +35,7 @@ public struct SurvivorshipDefinition: Sendable {
         Property("recency", .map(.string), doc: "for `most_recent`: source → the field dating its records (e.g. `crm: updated_at`)"),
     ]))
 
-    static func build(_ node: ConfigNode, sources: [SourceDefinition], declared: Set<String>, hasIdentity: Bool,
+    static func build(_ node: ConfigNode, sources: [SourceDefinition], broken: [String: Set<String>], hasIdentity: Bool,
                       location: SourceLocation, diagnostics: inout DiagnosticBag) -> SurvivorshipDefinition? {
         let before = diagnostics.errorCount
         ShapeValidator.validate(node, against: shape, context: "'profiles'", diagnostics: &diagnostics)
@@ -46,7 +46,9 @@ public struct SurvivorshipDefinition: Sendable {
         let outputs = Dictionary(uniqueKeysWithValues: sources.map { ($0.name, Set($0.layout.map(\.name))) })
         func check(_ source: String, _ field: String, at location: SourceLocation) -> Bool {
             guard let fields = outputs[source] else {
-                if !declared.contains(source) {
+                if let known = broken[source] {  // the source has errors of its own
+                    PipelineLoader.checkBrokenReference(source: source, field: field, known: known, at: location, diagnostics: &diagnostics)
+                } else {
                     diagnostics.add(.error(.unknownSource, at: location, "unknown source '\(source)'",
                                            hint: Suggestions.didYouMean(source, in: outputs.keys)))
                 }

@@ -10,7 +10,10 @@ public enum Suggestions {
             guard distance <= limit else { continue }
             if best == nil || distance < best!.1 { best = (candidate, distance) }
         }
-        return best?.0
+        if let best { return best.0 }
+        // A word that is the start of exactly one candidate (`lifetime_spend` → `lifetime_spend_cents`).
+        let extensions = candidates.filter { word.count >= 4 && $0.count > word.count && $0.lowercased().hasPrefix(lowered) }
+        return extensions.count == 1 ? extensions[0] : nil
     }
 
     /// A hint sentence, or nil when nothing is close.

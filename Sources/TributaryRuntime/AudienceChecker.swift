@@ -71,8 +71,11 @@ public enum AudienceChecker {
                 }
             }
         }
+        // Golden attributes are columns of `profiles`: with a broken `profiles:` section the
+        // expressions over profiles would report its attributes missing; they are left out.
+        let profilesKnown = !definition.brokenSections.contains("profiles")
         // Traits: aggregates over activities joined to the profile (without other traits).
-        for trait in audience.traits {
+        for trait in audience.traits where profilesKnown {
             let prefix = "SELECT ("
             report("trait '\(trait.name)'", trait.expression,
                    sql: prefix + trait.expression.text + ") FROM activities a JOIN profiles p USING (profile_id) GROUP BY profile_id",
@@ -84,7 +87,7 @@ public enum AudienceChecker {
             }
         }
         // Segments: conditions over profile columns (attributes and traits).
-        for segment in audience.segments {
+        for segment in audience.segments where profilesKnown {
             let prefix = "SELECT 1 FROM profiles WHERE ("
             report("segment '\(segment.name)'", segment.condition, sql: prefix + segment.condition.text + ")", prefix: prefix) {
                 tableColumns("profiles")
@@ -92,7 +95,7 @@ public enum AudienceChecker {
         }
         // Exports: plain and hashed columns of profiles.
         let profileColumns = tableColumns("profiles")
-        for export in audience.exports {
+        for export in audience.exports where profilesKnown {
             let named = export.columns + [export.hashEmail, export.hashPhone].compactMap { $0 }
             for column in named where !profileColumns.contains(column) {
                 diagnostics.append(.error(.unknownField, at: export.location, "export '\(export.name)' names '\(column)', which is not a column of profiles",
@@ -138,20 +141,23 @@ extension SQLiteDatabase {
 /// checks, then the SQL checks that need SQLite (which the config target does not link).
 public enum PipelineCheck {
     public static func load(_ loader: PipelineLoader, path: String) -> (PipelineDefinition?, DiagnosticBag) {
-        checked(loader.load(path: path))
+        checked(loader.loadPartial(path: path))
     }
 
     /// The same for a pipeline read already (standard input); relative paths resolve against `baseDirectory`.
     public static func load(_ loader: PipelineLoader, text: String, file: String, baseDirectory: String) -> (PipelineDefinition?, DiagnosticBag) {
-        checked(loader.load(text: text, file: file, baseDirectory: baseDirectory))
+        checked(loader.loadPartial(text: text, file: file, baseDirectory: baseDirectory))
     }
 
+    /// The SQL checks run on the definition even when the loader found errors elsewhere (on the
+    /// parts without errors), so that one pass reports every problem; the definition is returned
+    /// only when there is none.
     private static func checked(_ loaded: (PipelineDefinition?, DiagnosticBag)) -> (PipelineDefinition?, DiagnosticBag) {
         var (definition, diagnostics) = loaded
         if let loaded = definition {
             diagnostics.add(contentsOf: AudienceChecker.check(loaded))
-            if diagnostics.hasErrors { definition = nil }
         }
+        if diagnostics.hasErrors { definition = nil }
         return (definition, diagnostics)
     }
 }
