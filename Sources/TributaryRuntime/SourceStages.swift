@@ -43,10 +43,15 @@ struct SourceStages: Sendable {
     func process(_ piece: ExtractionPiece, input: StagedInput) -> Processed {
         var output = source.extractor.extract(piece, bytes: input.bytes)
         var quarantinedLines = Set<Int>()
-        // Lines over the limit in this piece (those of a record carried to the next piece belong to it).
-        let longLines = input.longLines(in: piece.startOffset..<(output.carry?.offset ?? piece.endOffset))
-        if !longLines.isEmpty {
-            quarantine(output.accountLongLines(longLines, fileIndex: piece.file.index), in: &output,
+        // Lines the staged copy left out in this piece (those of a record carried to the next piece
+        // belong to it): lines over the limit, long runs of blank lines.
+        if !input.longLines.isEmpty || !input.blankRuns.isEmpty {
+            let range = piece.startOffset..<(output.carry?.offset ?? piece.endOffset)
+            var rejections = output.accountLongLines(input.longLines(in: range), fileIndex: piece.file.index)
+            rejections += output.accountBlankRuns(input.blankRuns(in: range), maxRun: input.maxBlankRunLines)
+            if !input.blankRuns.isEmpty { output.renumberLines(input.fileLine) }
+            var seen = Set<Int>()
+            quarantine(rejections.filter { seen.insert($0.row).inserted }.sorted { $0.row < $1.row }, in: &output,
                        fileIndex: piece.file.index, lines: &quarantinedLines)
         }
         let runs = numbering?.apply(to: &output.batch, fileIndex: piece.file.index)

@@ -106,6 +106,27 @@ struct InputStagingTests {
         #expect(plain.counts == J.counts(physical: 4, blank: 1, records: 3, loaded: 2, quarantined: 1))
     }
 
+    // MARK: - Runs of blank lines
+
+    @Test(arguments: [false, true], [1, 5, 4096])
+    func longRunsOfBlankLinesAreCountedAtTheirLineNumbers(compressed: Bool, feedSize: Int) {
+        // Runs of 2, 3, 4 and 9 empty lines (3 are staged), a CRLF blank line, a broken line after them.
+        let text = "\(Self.event)\n\n\n\(Self.event)\n\n\n\n\(Self.event)\n\n\n\n\n{\"type\":\n\r\n"
+            + String(repeating: "\n", count: 9) + "\(Self.event)\n\n\n\n\n"
+        let bytes = compressed ? J.gzip(text) : Array(text.utf8)
+        let collapsed = InputLimits(maxBlankRunLines: 3)
+        let expected = J.run(Self.extractor, bytes, pieceSize: 1 << 20, limits: InputLimits(maxBlankRunLines: 1000))
+        #expect(expected.lines == [1, 4, 8, 24])
+        #expect(expected.rejected == [Rejected(13, .truncatedJSON, #"{"type":"#)])
+        #expect(expected.counts == J.counts(physical: 28, blank: 23, records: 5, loaded: 4, quarantined: 1))
+        for pieceSize in J.pieceSizes {
+            let result = J.run(Self.extractor, bytes, pieceSize: pieceSize, feedSize: feedSize, limits: collapsed)
+            #expect(result.content == expected.content, "pieceSize \(pieceSize)")
+        }
+        let staged = try? J.stage(bytes, feedSize: feedSize, limits: collapsed)
+        #expect(staged?.blankRuns.map(\.dropped) == [1, 6, 1])
+    }
+
     // MARK: - Bombs
 
     @Test func gzipBombIsQuarantinedAsTooLongWithBoundedMemory() throws {
@@ -138,7 +159,11 @@ struct InputStagingTests {
         let growth = Self.peakRSS() - before
         #expect(growth < 8 << 20, "staging \(lines >> 20) MB of line feeds grew the peak RSS by \(growth >> 20) MB")
         #expect(staged.longLines.isEmpty)
-        #expect(staged.bytes.count == 2 * (Self.event.utf8.count + 1) + lines)
+        // The run is counted, not staged: the copy holds the two events and 1,024 line feeds.
+        #expect(staged.bytes.count == 2 * (Self.event.utf8.count + 1) + InputLimits.defaultMaxBlankRunLines)
+        #expect(staged.blankRuns == [BlankRun(afterLine: 1 + InputLimits.defaultMaxBlankRunLines,
+                                              offset: Self.event.utf8.count + InputLimits.defaultMaxBlankRunLines,
+                                              dropped: lines - InputLimits.defaultMaxBlankRunLines)])
         let result = J.run(Self.extractor, bomb, pieceSize: 4 << 20)
         #expect(result.lines == [1, lines + 2])
         #expect(result.counts == J.counts(physical: lines + 2, blank: lines, records: 2, loaded: 2))
@@ -155,8 +180,8 @@ struct InputStagingTests {
             #expect(error.message.contains("memory.jsonl") && error.message.contains("10000 bytes"), "\(error)")
         }
         // Under the limit, and a plain input of any size, are read.
-        #expect(try J.stage(Self.gzip([.repeated(0x0A, 9_000)]), limits: limits).bytes.count == 9_000)
-        #expect(try J.stage([UInt8](repeating: 0x0A, count: 20_000), limits: limits).bytes.count == 20_000)
+        #expect(try J.stage(Self.gzip([.repeated(0x41, 9_000)]), limits: limits).bytes.count == 9_000)
+        #expect(try J.stage([UInt8](repeating: 0x41, count: 20_000), limits: limits).bytes.count == 20_000)
     }
 
     @Test func gzipIsInflatedOnlyForFormatsThatReadIt() throws {

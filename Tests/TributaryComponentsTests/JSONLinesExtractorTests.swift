@@ -66,7 +66,10 @@ struct JSONLinesExtractorTests {
             #expect(piece.startOffset == previousEnd, "pieces must be contiguous", sourceLocation: sourceLocation)
             previousEnd = piece.endOffset
             var output = extractor.extract(piece, bytes: data)
-            let rejections = output.accountLongLines(staged.longLines(in: piece.startOffset..<piece.endOffset), fileIndex: 3)
+            let range = piece.startOffset..<piece.endOffset
+            var rejections = output.accountLongLines(staged.longLines(in: range), fileIndex: 3)
+            rejections += output.accountBlankRuns(staged.blankRuns(in: range), maxRun: staged.maxBlankRunLines)
+            output.renumberLines(staged.fileLine)
             #expect(rejections.isEmpty, "a JSON-lines record spans one line", sourceLocation: sourceLocation)
             #expect(output.batch.columns.count == extractor.fields.count, sourceLocation: sourceLocation)
             #expect(output.batch.rawRanges.count == output.batch.count, sourceLocation: sourceLocation)

@@ -166,6 +166,21 @@ struct HostileInputTests {
                     ["till", "2", "record_too_long", "too long (100 bytes)"]])
     }
 
+    @Test func longRunsOfBlankLinesKeepLineNumbersAndAQuotedFieldHoldingOneIsQuarantined() throws {
+        let ws = try Workspace()
+        let blank = String(repeating: "\n", count: 10)
+        try ws.write("crm.csv", "id,email,note\n1,a@example.com,x\n\(blank)2,b@example.com\n3,c@example.com,\"first\n\(blank)last\"\n\(blank)4,d@example.com,y\n")
+        let ledger = try Self.runner(ws, Self.crmPipeline, limits: InputLimits(maxBlankRunLines: 3)).run()
+        #expect(ledger.totals.records == 4 && ledger.totals.loaded == 2 && ledger.totals.quarantined == 2)
+        let db = try Database(ws.file("out/h.sqlite"))
+        #expect(db.rows("SELECT id FROM src_crm ORDER BY id") == [["1"], ["4"]])
+        // Line numbers are the file's, though the staged copy left 7 of each 10 blank lines out.
+        #expect(db.rows("SELECT line, reason, detail FROM quarantine ORDER BY line")
+                == [["13", "wrong_field_count", "expected 3 fields, found 2"],
+                    ["14", "record_too_long", "holds more than 3 empty lines in a row"]])
+        #expect(db.rows("SELECT physical_lines, blank_lines FROM run_inputs") == [["36", "20"]])
+    }
+
     // MARK: - gzip
 
     /// gzip of `count` bytes `byte`, then `tail`, deflated from a fixed buffer.

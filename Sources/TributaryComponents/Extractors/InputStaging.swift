@@ -13,37 +13,61 @@ public struct InputLimits: Sendable, Equatable {
     public var maxLineBytes: Int
     /// The most bytes a compressed input may inflate to; past it the run fails with an input error.
     public var maxInflatedBytes: Int
+    /// The most empty lines in a row that are staged; the rest of a longer run is only counted
+    /// (as blank lines, at their own line numbers), so a file of line feeds stages to almost nothing.
+    public var maxBlankRunLines: Int
 
     /// 16 MiB: the longest line a real export holds is a few hundred kilobytes (an event with a
     /// large `properties` object); a longer one is almost certainly damage or an attack.
     public static let defaultMaxLineBytes = 16 << 20
     /// 16 GiB of inflated text per compressed input (staged on disk, never in memory).
     public static let defaultMaxInflatedBytes = 16 << 30
+    public static let defaultMaxBlankRunLines = 1024
 
     public init(maxLineBytes: Int = InputLimits.defaultMaxLineBytes,
-                maxInflatedBytes: Int = InputLimits.defaultMaxInflatedBytes) {
+                maxInflatedBytes: Int = InputLimits.defaultMaxInflatedBytes,
+                maxBlankRunLines: Int = InputLimits.defaultMaxBlankRunLines) {
         self.maxLineBytes = max(1, maxLineBytes)
         self.maxInflatedBytes = max(0, maxInflatedBytes)
+        self.maxBlankRunLines = max(1, maxBlankRunLines)
     }
 }
 
 /// A line of an input longer than `InputLimits.maxLineBytes`, left out of the staged bytes.
 public struct LongLine: Sendable, Equatable {
-    /// The physical line (1-based).
+    /// The physical line (1-based) in the file.
     public var line: Int
+    /// Its line in the staged copy (differs from `line` after a run of blank lines left out).
+    public var stagedLine: Int
     /// Where the empty line that stands in for it starts in the staged bytes.
     public var offset: Int
     /// Its length in bytes, without the line feed.
     public var bytes: Int
 
-    public init(line: Int, offset: Int, bytes: Int) {
+    public init(line: Int, stagedLine: Int? = nil, offset: Int, bytes: Int) {
         self.line = line
+        self.stagedLine = stagedLine ?? line
         self.offset = offset
         self.bytes = bytes
     }
 
     /// The quarantine detail (a size, never the content).
     public var detail: String { "too long (\(bytes) bytes)" }
+}
+
+/// Empty lines left out of the staged copy: the end of a run longer than
+/// `InputLimits.maxBlankRunLines`. They come after staged line `afterLine`, whose line feed is at
+/// `offset`.
+public struct BlankRun: Sendable, Equatable {
+    public var afterLine: Int
+    public var offset: Int
+    public var dropped: Int
+
+    public init(afterLine: Int, offset: Int, dropped: Int) {
+        self.afterLine = afterLine
+        self.offset = offset
+        self.dropped = dropped
+    }
 }
 
 /// Why staging an input failed. The message names the file and the limit, never its content.
@@ -61,13 +85,24 @@ public final class StagedInput: @unchecked Sendable {
     public let bytes: FileBytes
     /// The lines over the limit, in line order.
     public let longLines: [LongLine]
+    /// The runs of blank lines left out, in line order.
+    public let blankRuns: [BlankRun]
+    /// For each blank run, the lines dropped up to and including it.
+    private let droppedBefore: [Int]
     /// The input was a gzip file, inflated while it was staged.
     public let inflated: Bool
+    /// `InputLimits.maxBlankRunLines` when it was staged.
+    public let maxBlankRunLines: Int
     private let address: UnsafeMutableRawPointer?
     private let length: Int
 
-    init(fd: Int32, length: Int, longLines: [LongLine], inflated: Bool, brokenOff: String?) throws(StagingError) {
+    init(fd: Int32, length: Int, longLines: [LongLine], blankRuns: [BlankRun], inflated: Bool,
+         maxBlankRunLines: Int, brokenOff: String?) throws(StagingError) {
+        self.maxBlankRunLines = maxBlankRunLines
         self.longLines = longLines
+        self.blankRuns = blankRuns
+        var total = 0
+        droppedBefore = blankRuns.map { total += $0.dropped; return total }
         self.inflated = inflated
         self.length = length
         if length == 0 {
@@ -89,6 +124,20 @@ public final class StagedInput: @unchecked Sendable {
 
     deinit {
         if let address { munmap(address, length) }
+    }
+
+    /// The blank runs whose last staged line feed lies in `range` of the staged bytes.
+    public func blankRuns(in range: Range<Int>) -> ArraySlice<BlankRun> {
+        guard !blankRuns.isEmpty else { return [] }
+        let lower = blankRuns.partitioningIndex { $0.offset >= range.lowerBound }
+        let upper = blankRuns.partitioningIndex { $0.offset >= range.upperBound }
+        return blankRuns[lower..<max(lower, upper)]
+    }
+
+    /// The file's line number of staged line `line`.
+    public func fileLine(_ line: Int) -> Int {
+        let runs = blankRuns.partitioningIndex { $0.afterLine >= line }
+        return runs == 0 ? line : line + droppedBefore[runs - 1]
     }
 
     /// The long lines whose stand-in lies in `range` of the staged bytes.
@@ -137,8 +186,11 @@ public final class InputStager {
     private var lineStart = 0
     private var lineLength = 0
     private var line = 1
+    private var stagedLine = 1
     private var skipping = false
+    private var blankRun = 0
     private(set) public var longLines: [LongLine] = []
+    private(set) public var blankRuns: [BlankRun] = []
 
     // gzip.
     private enum Mode { case undecided, plain, gzip }
@@ -244,7 +296,7 @@ public final class InputStager {
             problem = "gzip stream ends early: the file is truncated after compressed byte \(consumed) of \(max(expectedSize, consumed)) (\(inflatedBytes) bytes inflated)"
         }
         if skipping {  // the last line, without a line feed, is over the limit
-            longLines.append(LongLine(line: line, offset: lineStart, bytes: lineLength))
+            longLines.append(LongLine(line: line, stagedLine: stagedLine, offset: lineStart, bytes: lineLength))
             skipping = false
             try append(0x0A)
         }
@@ -253,7 +305,8 @@ public final class InputStager {
         guard ftruncate(fd, off_t(size)) == 0 else {
             throw StagingError(kind: .write, message: "cannot write the staged copy of input \(name): \(String(cString: strerror(errno)))")
         }
-        return try StagedInput(fd: fd, length: size, longLines: longLines, inflated: mode == .gzip, brokenOff: problem)
+        return try StagedInput(fd: fd, length: size, longLines: longLines, blankRuns: blankRuns, inflated: mode == .gzip,
+                               maxBlankRunLines: limits.maxBlankRunLines, brokenOff: problem)
     }
 
     // MARK: - gzip
@@ -321,13 +374,27 @@ public final class InputStager {
             lineLength += segment
             i = end
             if found != nil {
-                if skipping {
-                    longLines.append(LongLine(line: line, offset: lineStart, bytes: lineLength))
-                    skipping = false
-                }
-                try append(0x0A)
                 i += 1
                 line += 1
+                if skipping {
+                    longLines.append(LongLine(line: line - 1, stagedLine: stagedLine, offset: lineStart, bytes: lineLength))
+                    skipping = false
+                    blankRun = 0
+                } else if lineLength == 0 {
+                    blankRun += 1
+                    if blankRun > limits.maxBlankRunLines {  // counted, not staged
+                        if let last = blankRuns.indices.last, blankRuns[last].afterLine == stagedLine - 1 {
+                            blankRuns[last].dropped += 1
+                        } else {
+                            blankRuns.append(BlankRun(afterLine: stagedLine - 1, offset: lineStart - 1, dropped: 1))
+                        }
+                        continue
+                    }
+                } else {
+                    blankRun = 0
+                }
+                try append(0x0A)
+                stagedLine += 1
                 lineLength = 0
                 lineStart = flushed + outCount
             }
@@ -377,16 +444,15 @@ extension ExtractionOutput {
     public mutating func accountLongLines(_ longLines: ArraySlice<LongLine>, fileIndex: Int) -> [Rejection] {
         var rejections: [Rejection] = []
         for long in longLines {
-            if let row = batch.lines.lastIndex(where: { $0 <= long.line }),
-               long.line < batch.lines[row] + lineSpan(rawRange: batch.rawRanges.indices.contains(row) ? batch.rawRanges[row] : nil) {
+            if let row = recordRow(spanning: long.stagedLine) {
                 if !rejections.contains(where: { $0.row == row }) {
                     rejections.append(Rejection(row: row, reason: .recordTooLong, detail: "line \(long.line) is \(long.detail)"))
                 }
                 continue
             }
-            if let index = quarantined.lastIndex(where: { $0.fileIndex == fileIndex && $0.line <= long.line }),
-               long.line < quarantined[index].line + Self.lineSpan(quarantined[index].raw[...]) {
-                if quarantined[index].line == long.line, quarantined[index].raw.allSatisfy({ $0 == 0x0A || $0 == 0x0D }) {
+            if let index = quarantined.lastIndex(where: { $0.fileIndex == fileIndex && $0.line <= long.stagedLine }),
+               long.stagedLine < quarantined[index].line + Self.lineSpan(quarantined[index].raw[...]) {
+                if quarantined[index].line == long.stagedLine, quarantined[index].raw.allSatisfy({ $0 == 0x0A || $0 == 0x0D }) {
                     quarantined[index].reason = .recordTooLong
                     quarantined[index].detail = long.detail
                 }
@@ -396,10 +462,51 @@ extension ExtractionOutput {
             counts.recordLines += 1
             counts.records += 1
             counts.quarantined += 1
-            quarantined.append(QuarantinedRecord(fileIndex: fileIndex, line: long.line, reason: .recordTooLong,
+            quarantined.append(QuarantinedRecord(fileIndex: fileIndex, line: long.stagedLine, reason: .recordTooLong,
                                                  detail: long.detail, raw: []))
         }
         return rejections.sorted { $0.row < $1.row }
+    }
+
+    /// Accounts the empty lines left out of the staged copy after `runs` (in this output's part of
+    /// the file) as blank lines. A loaded record that spans such a run (a quoted field) lost those
+    /// lines: it is returned as a rejection, for the caller to quarantine.
+    public mutating func accountBlankRuns(_ runs: ArraySlice<BlankRun>, maxRun: Int) -> [Rejection] {
+        var rejections: [Rejection] = []
+        for run in runs {
+            counts.physicalLines += run.dropped
+            counts.blankLines += run.dropped
+            // The dropped lines sat between staged lines afterLine and afterLine + 1.
+            if let row = recordRow(spanning: run.afterLine), recordRow(spanning: run.afterLine + 1) == row {
+                counts.blankLines -= run.dropped
+                counts.recordLines += run.dropped
+                rejections.append(Rejection(row: row, reason: .recordTooLong,
+                                            detail: "holds more than \(maxRun) empty lines in a row"))
+            }
+        }
+        return rejections
+    }
+
+    /// Renumbers every line of the output from the staged copy's lines to the file's.
+    public mutating func renumberLines(_ fileLine: (Int) -> Int) {
+        batch.lines = batch.lines.map(fileLine)
+        for i in quarantined.indices { quarantined[i].line = fileLine(quarantined[i].line) }
+        for i in checks.indices {
+            checks[i].line = fileLine(checks[i].line)
+            switch checks[i].tally {
+            case .count(let lines): checks[i].tally = .count(lines: lines.map(fileLine))
+            case .total(let lines, let amounts): checks[i].tally = .total(lines: lines.map(fileLine), amounts: amounts)
+            case nil: break
+            }
+        }
+    }
+
+    /// The loaded row whose record spans staged line `line`, if any.
+    private func recordRow(spanning line: Int) -> Int? {
+        guard let row = batch.lines.lastIndex(where: { $0 <= line }),
+              line < batch.lines[row] + lineSpan(rawRange: batch.rawRanges.indices.contains(row) ? batch.rawRanges[row] : nil)
+        else { return nil }
+        return row
     }
 
     /// The physical lines a record's raw bytes span.
