@@ -354,6 +354,27 @@ public final class InputStager {
     private func filter(_ base: UnsafePointer<UInt8>, _ count: Int) throws(StagingError) {
         var i = 0
         while i < count {
+            if !skipping, lineLength == 0, base[i] == 0x0A {
+                // Empty lines, in bulk: the first of a run are staged, the rest only counted.
+                var j = i + 1
+                while j < count, base[j] == 0x0A { j += 1 }
+                let n = j - i
+                let kept = min(n, max(0, limits.maxBlankRunLines - blankRun))
+                for _ in 0..<kept { try append(0x0A) }
+                stagedLine += kept
+                if n > kept {
+                    if let last = blankRuns.indices.last, blankRuns[last].afterLine == stagedLine - 1 {
+                        blankRuns[last].dropped += n - kept
+                    } else {
+                        blankRuns.append(BlankRun(afterLine: stagedLine - 1, offset: flushed + outCount - 1, dropped: n - kept))
+                    }
+                }
+                blankRun += n
+                line += n
+                lineStart = flushed + outCount
+                i = j
+                continue
+            }
             let rest = count - i
             let found = memchr(base + i, 0x0A, rest)
             let end = found.map { base.distance(to: UnsafePointer($0.assumingMemoryBound(to: UInt8.self))) } ?? count
