@@ -59,9 +59,10 @@ public enum DryExtraction {
 extension DryExtraction {
     /// Stages `paths` as a run does (see `InputReader`), in the temporary folder.
     static func stage(_ paths: [String], inflateGzip: Bool) throws(RunError) -> [StagedInput] {
-        try paths.map { path throws(RunError) in
+        let budget = StagingBudget(bytes: InputReader.memoryBudget)
+        return try paths.map { path throws(RunError) in
             try InputReader.stage(path: path, directory: NSTemporaryDirectory(), temporaryPrefix: ".tributary-",
-                                  inflateGzip: inflateGzip, limits: InputLimits()).input
+                                  inflateGzip: inflateGzip, limits: InputLimits(), budget: budget).input
         }
     }
 

@@ -258,10 +258,11 @@ public final class Runner {
         let limits = options.inputLimits
         let directory = location.directory
         let prefix = location.temporaryPrefix
+        let budget = StagingBudget(bytes: InputReader.memoryBudget)
         let results = parallelMap(files.count, jobs: options.jobs) { i -> Result<StagedFile, RunError> in
             do throws(RunError) {
                 return .success(try InputReader.stage(path: files[i].path, directory: directory, temporaryPrefix: prefix,
-                                                      inflateGzip: gzip[files[i].source]!, limits: limits))
+                                                      inflateGzip: gzip[files[i].source]!, limits: limits, budget: budget))
             } catch {
                 return .failure(error)
             }

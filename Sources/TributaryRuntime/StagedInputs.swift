@@ -26,8 +26,11 @@ enum InputReader {
     /// far (tests truncate or rewrite the input here).
     nonisolated(unsafe) static var afterChunk: (@Sendable (String, Int) -> Void)?
 
+    /// Bytes of small inputs' staged copies a run keeps in memory rather than in files.
+    static let memoryBudget = 256 << 20
+
     static func stage(path: String, directory: String, temporaryPrefix: String, inflateGzip: Bool,
-                      limits: InputLimits) throws(RunError) -> StagedFile {
+                      limits: InputLimits, budget: StagingBudget? = nil) throws(RunError) -> StagedFile {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw RunError.input("cannot open input file \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -38,7 +41,8 @@ enum InputReader {
         let stager: InputStager
         do {
             stager = try InputStager(directory: directory, name: path, inflateGzip: inflateGzip, limits: limits,
-                                     expectedSize: Int(before.st_size), temporaryPrefix: temporaryPrefix)
+                                     expectedSize: Int(before.st_size), temporaryPrefix: temporaryPrefix,
+                                     budget: budget)
         } catch {
             throw RunError.output(error.message)
         }

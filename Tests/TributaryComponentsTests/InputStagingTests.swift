@@ -184,6 +184,27 @@ struct InputStagingTests {
         #expect(try J.stage([UInt8](repeating: 0x41, count: 20_000), limits: limits).bytes.count == 20_000)
     }
 
+    @Test func smallInputsStageInMemoryWithinTheRunsBudget() throws {
+        let budget = StagingBudget(bytes: 100)
+        func stage(_ text: String) throws -> StagedInput {
+            let stager = try InputStager(directory: NSTemporaryDirectory(), name: "m", inflateGzip: true,
+                                         limits: InputLimits(), budget: budget)
+            try Array(text.utf8).withUnsafeBytes { try stager.feed($0) }
+            return try stager.finish()
+        }
+        let text = String(repeating: "a\n", count: 30)
+        var first: StagedInput? = try stage(text)
+        #expect(first?.inMemory == true)
+        #expect(first.map { Array($0.bytes.base) } == Array(text.utf8))
+        let second = try stage(text)  // 60 bytes, 40 left: a file
+        #expect(!second.inMemory)
+        #expect(Array(second.bytes.base) == Array(text.utf8))
+        first = nil  // gives its 60 bytes back
+        #expect(try stage(text).inMemory)
+        // Over the stager's buffer (1 MiB): a file, whatever the budget.
+        #expect(try !stage(String(repeating: "b\n", count: 600_000)).inMemory)
+    }
+
     @Test func gzipIsInflatedOnlyForFormatsThatReadIt() throws {
         let compressed = J.gzip(Self.event + "\n")
         let stager = try InputStager(directory: NSTemporaryDirectory(), name: "x.csv", inflateGzip: false, limits: InputLimits())

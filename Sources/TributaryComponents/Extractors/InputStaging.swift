@@ -1,4 +1,5 @@
 import CZlib
+import Foundation
 import TributaryCore
 #if canImport(Glibc)
 import Glibc
@@ -70,6 +71,29 @@ public struct BlankRun: Sendable, Equatable {
     }
 }
 
+/// How many bytes of staged copies a run may keep in memory instead of in files: a small input
+/// (its staged copy fits in the stager's 1 MiB buffer) costs no file while the budget lasts.
+public final class StagingBudget: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var left: Int
+
+    public init(bytes: Int) { left = bytes }
+
+    func reserve(_ bytes: Int) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard bytes <= left else { return false }
+        left -= bytes
+        return true
+    }
+
+    func release(_ bytes: Int) {
+        lock.lock()
+        left += bytes
+        lock.unlock()
+    }
+}
+
 /// Why staging an input failed. The message names the file and the limit, never its content.
 public struct StagingError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable { case tooLarge, write }
@@ -93,11 +117,18 @@ public final class StagedInput: @unchecked Sendable {
     public let inflated: Bool
     /// `InputLimits.maxBlankRunLines` when it was staged.
     public let maxBlankRunLines: Int
+    /// Whether the copy is in memory (a small input, within the run's `StagingBudget`).
+    public var inMemory: Bool { budget != nil }
     private let address: UnsafeMutableRawPointer?
     private let length: Int
+    private let budget: StagingBudget?
 
-    init(fd: Int32, length: Int, longLines: [LongLine], blankRuns: [BlankRun], inflated: Bool,
+    /// `fd` < 0: `memory` holds the copy (allocated, `length` bytes; freed here, and its bytes
+    /// given back to `budget`).
+    init(fd: Int32, memory: UnsafeMutableRawPointer? = nil, budget: StagingBudget? = nil, length: Int,
+         longLines: [LongLine], blankRuns: [BlankRun], inflated: Bool,
          maxBlankRunLines: Int, brokenOff: String?) throws(StagingError) {
+        self.budget = fd < 0 ? budget : nil
         self.maxBlankRunLines = maxBlankRunLines
         self.longLines = longLines
         self.blankRuns = blankRuns
@@ -105,9 +136,9 @@ public final class StagedInput: @unchecked Sendable {
         droppedBefore = blankRuns.map { total += $0.dropped; return total }
         self.inflated = inflated
         self.length = length
-        if length == 0 {
-            address = nil
-            var empty = FileBytes(UnsafeRawBufferPointer(start: nil, count: 0))
+        if fd < 0 || length == 0 {
+            address = fd < 0 ? memory : nil
+            var empty = FileBytes(UnsafeRawBufferPointer(start: address, count: address == nil ? 0 : length))
             empty.brokenOff = brokenOff
             bytes = empty
             return
@@ -123,7 +154,12 @@ public final class StagedInput: @unchecked Sendable {
     }
 
     deinit {
-        if let address { munmap(address, length) }
+        if let budget {
+            address?.deallocate()
+            budget.release(length)
+        } else if let address {
+            munmap(address, length)
+        }
     }
 
     /// The blank runs whose last staged line feed lies in `range` of the staged bytes.
@@ -175,7 +211,11 @@ public final class InputStager {
     let inflateGzip: Bool
     /// The input's size, for messages (compressed byte N of M).
     let expectedSize: Int
-    private let fd: Int32
+    private let directory: String
+    private let temporaryPrefix: String
+    private let budget: StagingBudget?
+    /// The staged file, created at the first flush (a small input never needs one, see `budget`).
+    private var fd: Int32 = -1
 
     // The line filter.
     private let out: UnsafeMutablePointer<UInt8>
@@ -207,11 +247,20 @@ public final class InputStager {
 
     /// `directory`: where the staged copy is created; `name`: the input, for messages.
     public init(directory: String, name: String, inflateGzip: Bool, limits: InputLimits, expectedSize: Int = 0,
-                temporaryPrefix: String = ".tributary-stage-") throws(StagingError) {
+                temporaryPrefix: String = ".tributary-stage-", budget: StagingBudget? = nil) throws(StagingError) {
         self.name = name
         self.limits = limits
         self.inflateGzip = inflateGzip
         self.expectedSize = expectedSize
+        self.directory = directory
+        self.temporaryPrefix = temporaryPrefix
+        self.budget = budget
+        out = .allocate(capacity: outCapacity)
+        inflateBuffer = .allocate(capacity: inflateCapacity)
+        if budget == nil { try createFile() }
+    }
+
+    private func createFile() throws(StagingError) {
         let tmpfile: Int32 = 0o20000000 | O_DIRECTORY  // O_TMPFILE (a macro Swift does not import)
         var descriptor = open(directory, tmpfile | O_RDWR | O_CLOEXEC, 0o600)
         if descriptor < 0 {
@@ -226,15 +275,13 @@ public final class InputStager {
             throw StagingError(kind: .write, message: "cannot create a staging file for input \(name) in \(directory): \(String(cString: strerror(errno)))")
         }
         fd = descriptor
-        out = .allocate(capacity: outCapacity)
-        inflateBuffer = .allocate(capacity: inflateCapacity)
     }
 
     deinit {
         if streamOpen { inflateEnd(&stream) }
         out.deallocate()
         inflateBuffer.deallocate()
-        close(fd)
+        if fd >= 0 { close(fd) }
     }
 
     /// Feeds the next bytes of the input.
@@ -300,7 +347,15 @@ public final class InputStager {
             skipping = false
             try append(0x0A)
         }
+        if fd < 0, let budget, budget.reserve(outCount) {  // never flushed: the whole copy is in `out`
+            let memory = UnsafeMutableRawPointer.allocate(byteCount: max(1, outCount), alignment: 16)
+            memory.copyMemory(from: out, byteCount: outCount)
+            return try StagedInput(fd: -1, memory: memory, budget: budget, length: outCount, longLines: longLines,
+                                   blankRuns: blankRuns, inflated: mode == .gzip,
+                                   maxBlankRunLines: limits.maxBlankRunLines, brokenOff: problem)
+        }
         try flush()
+        if fd < 0 { try createFile() }  // an empty input, over the budget
         let size = flushed
         guard ftruncate(fd, off_t(size)) == 0 else {
             throw StagingError(kind: .write, message: "cannot write the staged copy of input \(name): \(String(cString: strerror(errno)))")
@@ -440,6 +495,7 @@ public final class InputStager {
     }
 
     private func flush() throws(StagingError) {
+        if fd < 0, outCount > 0 { try createFile() }
         var done = 0
         while done < outCount {
             let n = pwrite(fd, out + done, outCount - done, off_t(flushed + done))
