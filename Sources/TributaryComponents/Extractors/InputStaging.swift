@@ -261,8 +261,12 @@ public final class InputStager {
     }
 
     private func createFile() throws(StagingError) {
+        #if os(Linux)
         let tmpfile: Int32 = 0o20000000 | O_DIRECTORY  // O_TMPFILE (a macro Swift does not import)
         var descriptor = open(directory, tmpfile | O_RDWR | O_CLOEXEC, 0o600)
+        #else
+        var descriptor: Int32 = -1
+        #endif
         if descriptor < 0 {
             var template = Array((directory + "/" + temporaryPrefix + "stage-XXXXXX").utf8CString)
             descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
