@@ -67,7 +67,8 @@ let package = Package(
         .testTarget(name: "TributaryComponentsTests", dependencies: ["TributaryComponents", "CZlib"]),
         .testTarget(name: "TributaryMatchingTests", dependencies: ["TributaryMatching"]),
         .testTarget(name: "TributaryRuntimeTests",
-                    dependencies: ["TributaryRuntime", "TributaryConfig", "TributaryCore", "TributaryMatching", "CSQLite",
+                    dependencies: ["TributaryRuntime", "TributaryConfig", "TributaryCore", "TributaryMatching",
+                                   "TributaryComponents", "CSQLite", "CZlib",
                                    .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]

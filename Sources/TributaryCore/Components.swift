@@ -112,9 +112,12 @@ public struct PieceChain: Sendable {
     }
 }
 
-/// Read-only bytes of an input file (memory-mapped by the runtime).
+/// Read-only bytes of an input file (the run's staged copy of it, memory-mapped by the runtime).
 public struct FileBytes: @unchecked Sendable {
     public let base: UnsafeRawBufferPointer
+    /// Set when the input breaks off before its end (a truncated or corrupt compressed stream):
+    /// where and how; the bytes are those read before the damage, the last line possibly cut.
+    public var brokenOff: String?
 
     public init(_ base: UnsafeRawBufferPointer) { self.base = base }
 
@@ -143,10 +146,14 @@ public protocol Extractor: Sendable {
     func plan(_ file: InputFile, bytes: FileBytes, targetPieceSize: Int) -> [ExtractionPiece]
     /// Extracts one piece. Never throws: bad records go to `quarantined` with their reason.
     func extract(_ piece: ExtractionPiece, bytes: FileBytes) -> ExtractionOutput
+    /// Whether the format accepts gzip files: the runtime inflates them (as a stream, into the
+    /// staged copy) before planning, so the extractor only ever sees the inflated text.
+    var readsGzip: Bool { get }
 }
 
 extension Extractor {
     public var fieldNames: [String] { fieldDefinitions.map(\.name) }
+    public var readsGzip: Bool { false }
 }
 
 /// A registered extractor: its spec and a factory from a validated source node.

@@ -1,4 +1,5 @@
 import Foundation
+import TributaryComponents
 import TributaryConfig
 import TributaryCore
 
@@ -24,7 +25,7 @@ public enum DryExtraction {
         var result = Result()
         let started = Date()
         let cpu = processCPUSeconds()
-        let mapped = try paths.map { path throws(RunError) in try MappedFile(path: path) }
+        let mapped = try stage(paths, inflateGzip: extractor.readsGzip)
         let files = paths.enumerated().map { InputFile(index: $0, source: "bench", path: $1, size: mapped[$0].bytes.count) }
         let planned = parallelMap(files.count, jobs: jobs) { i in
             extractor.plan(files[i], bytes: mapped[i].bytes, targetPieceSize: pieceSize)
@@ -56,6 +57,15 @@ public enum DryExtraction {
 }
 
 extension DryExtraction {
+    /// Stages `paths` as a run does (see `InputReader`), in the temporary folder.
+    static func stage(_ paths: [String], inflateGzip: Bool) throws(RunError) -> [StagedInput] {
+        let budget = StagingBudget(bytes: InputReader.memoryBudget)
+        return try paths.map { path throws(RunError) in
+            try InputReader.stage(path: path, directory: NSTemporaryDirectory(), temporaryPrefix: ".tributary-",
+                                  inflateGzip: inflateGzip, limits: InputLimits(), budget: budget).input
+        }
+    }
+
     /// The batches of a source after extraction, typing and rules, before its transforms, held in
     /// memory: for measuring transforms on their own (`tributary-bench transforms`).
     public static func shapedBatches(_ source: SourceDefinition, baseDirectory: String, jobs: Int,
@@ -73,7 +83,7 @@ extension DryExtraction {
     /// piece's processing (group runs) before it is kept.
     static func extract(_ source: SourceDefinition, stages: SourceStages, paths: [String], jobs: Int, pieceSize: Int,
                         finish: (inout RecordBatch, SourceStages.Processed) -> Void) throws(RunError) -> [RecordBatch] {
-        let mapped = try paths.map { path throws(RunError) in try MappedFile(path: path) }
+        let mapped = try stage(paths, inflateGzip: source.extractor.readsGzip)
         let files = paths.enumerated().map { InputFile(index: $0, source: source.name, path: $1, size: mapped[$0].bytes.count) }
         let pieces = parallelMap(files.count, jobs: jobs) { i in
             source.extractor.plan(files[i], bytes: mapped[i].bytes, targetPieceSize: pieceSize)
@@ -81,11 +91,11 @@ extension DryExtraction {
         var batches: [RecordBatch] = []
         var chain = PieceChain()
         try OrderedParallelMap(jobs: jobs).run(count: pieces.count, produce: { i in
-            stages.process(pieces[i], bytes: mapped[pieces[i].file.index].bytes)
+            stages.process(pieces[i], input: mapped[pieces[i].file.index])
         }, consume: { i, processed in
             var processed = processed
             if let moved = chain.adjusted(pieces[i]) {
-                processed = stages.process(moved, bytes: mapped[pieces[i].file.index].bytes)
+                processed = stages.process(moved, input: mapped[pieces[i].file.index])
             }
             chain.record(pieces[i], processed.output)
             var batch = processed.output.batch

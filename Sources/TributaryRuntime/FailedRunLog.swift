@@ -137,8 +137,15 @@ enum ISO8601 {
     }
 }
 
-/// The process's peak resident set size so far (`getrusage` `ru_maxrss`), in bytes.
+/// The process's peak resident set size so far, in bytes. On Linux, `VmHWM` from
+/// `/proc/self/status`: the high-water mark of this program's own memory. `getrusage`'s
+/// `ru_maxrss` also holds the resident memory the parent had when it forked (it survives
+/// `exec`), so a run started by a large process (a scheduler's worker, a test runner) would
+/// report that process's memory as its own.
 func peakResidentBytes() -> Int {
+    #if os(Linux)
+    if let kib = ownHighWaterKiB() { return kib * 1024 }
+    #endif
     var usage = rusage()
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     #if os(Linux)
@@ -147,6 +154,21 @@ func peakResidentBytes() -> Int {
     return Int(usage.ru_maxrss)  // bytes on macOS
     #endif
 }
+
+#if os(Linux)
+/// `VmHWM` of `/proc/self/status`, in KiB.
+private func ownHighWaterKiB() -> Int? {
+    let fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 8192)
+    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    guard n > 0 else { return nil }
+    let text = String(decoding: buffer[0..<n], as: UTF8.self)
+    guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
+    return Int(line.dropFirst("VmHWM:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")
+}
+#endif
 
 extension Runner {
     /// Records a run that failed after taking the lock in `<output>.runs.jsonl` (best effort: a

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import TributaryComponents
 import TributaryConfig
 import TributaryCore
 
@@ -14,6 +15,8 @@ public struct RunOptions: Sendable {
     public var asOf: AsOf?
     /// Receives progress updates from the loading thread (see `ProgressReporter`).
     public var progress: (@Sendable (RunProgress) -> Void)?
+    /// The longest line and the largest inflated size an input may have (see `InputLimits`).
+    public var inputLimits = InputLimits()
 
     public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, pieceSize: Int = 4 << 20, asOf: AsOf? = nil) {
         self.jobs = max(1, jobs)
@@ -76,25 +79,15 @@ public final class Runner {
         logger.info("inputs resolved", metadata: ["files": "\(files.count)",
                                                   "bytes": "\(files.reduce(0) { $0 + $1.size })"])
 
-        // Plan pieces and fingerprint inputs, in parallel over files.
-        let mapped = try files.map { file throws(RunError) in try MappedFile(path: file.path) }
+        // Stage and fingerprint inputs (each read once, into a copy the run owns), then plan pieces,
+        // in parallel over files.
+        let staged = try stageInputs(files, location: location)
+        for (i, file) in staged.enumerated() { ledger.inputs[i].sha256 = file.sha256 }
         let extractors = Dictionary(uniqueKeysWithValues: definition.sources.map { ($0.name, $0.extractor) })
         let pieceSize = options.pieceSize
-        let planned = parallelMap(files.count * 2, jobs: options.jobs) { task -> PlanResult in
-            let file = files[task / 2]
-            let bytes = mapped[task / 2].bytes
-            if task % 2 == 0 {
-                return .pieces(extractors[file.source]!.plan(file, bytes: bytes, targetPieceSize: pieceSize))
-            }
-            return .digest(SHA256.hash(data: bytes.base).hexString)
-        }
-        var planList: [ExtractionPiece] = []
-        for (task, result) in planned.enumerated() {
-            switch result {
-            case .pieces(let list): planList += list
-            case .digest(let hex): ledger.inputs[task / 2].sha256 = hex
-            }
-        }
+        let planList = parallelMap(files.count, jobs: options.jobs) { i in
+            extractors[files[i].source]!.plan(files[i], bytes: staged[i].input.bytes, targetPieceSize: pieceSize)
+        }.flatMap { $0 }
         let pieces = planList
         ledger.stages.append(stopwatch.lap("plan", recordsIn: 0, recordsOut: pieces.count))
         progress.start("extract", bytesTotal: pieces.reduce(0) { $0 + $1.endOffset - $1.startOffset }, piecesTotal: pieces.count)
@@ -129,7 +122,7 @@ public final class Runner {
         var loadSeconds = 0.0
         try OrderedParallelMap(jobs: options.jobs).run(count: pieces.count, produce: { index in
             let piece = pieces[index]
-            return stages[piece.file.source]!.process(piece, bytes: mapped[piece.file.index].bytes)
+            return stages[piece.file.source]!.process(piece, input: staged[piece.file.index].input)
         }, consume: { index, speculative throws(RunError) in
             let piece = pieces[index]
             let started = Date()
@@ -137,7 +130,7 @@ public final class Runner {
             // A record the previous piece carried over: extract this piece again from its start.
             var processed = speculative
             if let moved = chain.adjusted(piece) {
-                processed = stages[source]!.process(moved, bytes: mapped[piece.file.index].bytes)
+                processed = stages[source]!.process(moved, input: staged[piece.file.index].input)
             }
             chain.record(piece, processed.output)
             ledger.counters[source, default: TransformCounters()].merge(processed.counters)
@@ -258,9 +251,30 @@ public final class Runner {
         return failures
     }
 
-    private enum PlanResult: Sendable {
-        case pieces([ExtractionPiece])
-        case digest(String)
+    /// Reads every input into the run's staged copy of it, in parallel over files; the first
+    /// failure (in file order) stops the run.
+    private func stageInputs(_ files: [InputFile], location: OutputLocation) throws(RunError) -> [StagedFile] {
+        let gzip = Dictionary(uniqueKeysWithValues: definition.sources.map { ($0.name, $0.extractor.readsGzip) })
+        let limits = options.inputLimits
+        let directory = location.directory
+        let prefix = location.temporaryPrefix
+        let budget = StagingBudget(bytes: InputReader.memoryBudget)
+        let results = parallelMap(files.count, jobs: options.jobs) { i -> Result<StagedFile, RunError> in
+            do throws(RunError) {
+                return .success(try InputReader.stage(path: files[i].path, directory: directory, temporaryPrefix: prefix,
+                                                      inflateGzip: gzip[files[i].source]!, limits: limits, budget: budget))
+            } catch {
+                return .failure(error)
+            }
+        }
+        var staged: [StagedFile] = []
+        for result in results {
+            switch result {
+            case .success(let file): staged.append(file)
+            case .failure(let error): throw error
+            }
+        }
+        return staged
     }
 
     /// The files a run writes: the database, its lock and log, the exports. A run reads none of

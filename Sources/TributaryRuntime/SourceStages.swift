@@ -40,10 +40,21 @@ struct SourceStages: Sendable {
         var counters = TransformCounters()
     }
 
-    func process(_ piece: ExtractionPiece, bytes: FileBytes) -> Processed {
-        var output = source.extractor.extract(piece, bytes: bytes)
-        let runs = numbering?.apply(to: &output.batch, fileIndex: piece.file.index)
+    func process(_ piece: ExtractionPiece, input: StagedInput) -> Processed {
+        var output = source.extractor.extract(piece, bytes: input.bytes)
         var quarantinedLines = Set<Int>()
+        // Lines the staged copy left out in this piece (those of a record carried to the next piece
+        // belong to it): lines over the limit, long runs of blank lines.
+        if !input.longLines.isEmpty || !input.blankRuns.isEmpty {
+            let range = piece.startOffset..<(output.carry?.offset ?? piece.endOffset)
+            var rejections = output.accountLongLines(input.longLines(in: range), fileIndex: piece.file.index)
+            rejections += output.accountBlankRuns(input.blankRuns(in: range), maxRun: input.maxBlankRunLines)
+            if !input.blankRuns.isEmpty { output.renumberLines(input.fileLine) }
+            var seen = Set<Int>()
+            quarantine(rejections.filter { seen.insert($0.row).inserted }.sorted { $0.row < $1.row }, in: &output,
+                       fileIndex: piece.file.index, lines: &quarantinedLines)
+        }
+        let runs = numbering?.apply(to: &output.batch, fileIndex: piece.file.index)
         if let typing { quarantine(typing.apply(to: &output.batch), in: &output, fileIndex: piece.file.index, lines: &quarantinedLines) }
         if let rules = source.rules { quarantine(rules.apply(to: &output.batch), in: &output, fileIndex: piece.file.index, lines: &quarantinedLines) }
         // Trailers count valid records: recompute their checks without the records just quarantined
@@ -75,13 +86,19 @@ struct SourceStages: Sendable {
 /// A small CSV reference table (e.g. stores and their time zones), read whole.
 enum ReferenceTable {
     static func load(path: String, keyColumn: String, valueColumn: String) throws -> [String: String] {
-        let file = try MappedFile(path: path)
+        // Read whole with read(2) (never mapped: a table rewritten meanwhile cannot fault the run).
+        guard let contents = FileManager.default.contents(atPath: path) else {
+            throw RunError.input("cannot read reference table \(path)")
+        }
         let extractor = CSVExtractor(fields: [CSVExtractor.Field(name: "key", columns: [keyColumn]),
                                               CSVExtractor.Field(name: "value", columns: [valueColumn])])
-        let input = InputFile(index: 0, source: "reference", path: path, size: file.bytes.count)
+        let input = InputFile(index: 0, source: "reference", path: path, size: contents.count)
         var table: [String: String] = [:]
-        for piece in extractor.plan(input, bytes: file.bytes, targetPieceSize: Int.max) {
-            let output = extractor.extract(piece, bytes: file.bytes)
+        let bytes = [UInt8](contents)
+        try bytes.withUnsafeBytes { (raw) throws in
+          let file = FileBytes(raw)
+          for piece in extractor.plan(input, bytes: file, targetPieceSize: Int.max) {
+            let output = extractor.extract(piece, bytes: file)
             if let bad = output.quarantined.first {
                 throw RunError.input("reference table \(path), line \(bad.line): \(bad.detail)")
             }
@@ -89,6 +106,7 @@ enum ReferenceTable {
                 guard let key = output.batch.columns[0].string(row), let value = output.batch.columns[1].string(row) else { continue }
                 table[key.trimmingCharacters(in: .whitespaces)] = value.trimmingCharacters(in: .whitespaces)
             }
+          }
         }
         return table
     }

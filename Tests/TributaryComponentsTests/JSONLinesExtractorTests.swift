@@ -1,4 +1,5 @@
 import CZlib
+import Foundation
 import Testing
 @testable import TributaryComponents
 import TributaryCore
@@ -41,40 +42,69 @@ struct JSONLinesExtractorTests {
         var content: Result { var c = self; c.pieces = 0; return c }
     }
 
+    /// Stages the bytes as the runtime does (gzip inflated as a stream, fed `feedSize` bytes at a
+    /// time; lines over the limit left out), then plans them into pieces of `pieceSize`, extracts
+    /// every piece and accounts the long lines in it.
     static func run(_ extractor: JSONLinesExtractor, _ bytes: [UInt8], pieceSize: Int = 1 << 20,
+                    feedSize: Int = 4096, limits: InputLimits = InputLimits(),
                     sourceLocation: Testing.SourceLocation = #_sourceLocation) -> Result {
-        bytes.withUnsafeBytes { raw in
-            let data = FileBytes(raw)
-            let file = InputFile(index: 3, source: "events", path: "memory.jsonl", size: data.count)
-            let pieces = extractor.plan(file, bytes: data, targetPieceSize: pieceSize)
-            var result = Result()
-            result.pieces = pieces.count
-            var previousEnd = 0
-            for (i, piece) in pieces.enumerated() {
-                #expect(piece.ordinal == i, sourceLocation: sourceLocation)
-                #expect(piece.startOffset == previousEnd, "pieces must be contiguous", sourceLocation: sourceLocation)
-                previousEnd = piece.endOffset
-                let output = extractor.extract(piece, bytes: data)
-                #expect(output.batch.columns.count == extractor.fields.count, sourceLocation: sourceLocation)
-                #expect(output.batch.rawRanges.count == output.batch.count, sourceLocation: sourceLocation)
-                for row in 0..<output.batch.count {
-                    result.rows.append(output.batch.columns.map { $0.string(row) })
-                    result.raws.append(String(decoding: output.rawBytes(row: row), as: UTF8.self))
-                }
-                result.lines += output.batch.lines
-                for record in output.quarantined {
-                    #expect(record.fileIndex == 3, sourceLocation: sourceLocation)
-                    result.rejected.append(Rejected(record.line, record.reason, String(decoding: record.raw, as: UTF8.self)))
-                    result.details.append(record.detail)
-                }
-                #expect(output.counts.violations.isEmpty, "piece \(i): \(output.counts.violations)", sourceLocation: sourceLocation)
-                #expect(output.counts.loaded == output.batch.count, sourceLocation: sourceLocation)
-                #expect(output.counts.quarantined == output.quarantined.count, sourceLocation: sourceLocation)
-                result.counts += output.counts
-            }
-            #expect(result.counts.violations.isEmpty, "\(result.counts.violations)", sourceLocation: sourceLocation)
-            return result
+        let staged: StagedInput
+        do {
+            staged = try stage(bytes, feedSize: feedSize, limits: limits)
+        } catch {
+            Issue.record("staging failed: \(error)", sourceLocation: sourceLocation)
+            return Result()
         }
+        let data = staged.bytes
+        let file = InputFile(index: 3, source: "events", path: "memory.jsonl", size: data.count)
+        let pieces = extractor.plan(file, bytes: data, targetPieceSize: pieceSize)
+        var result = Result()
+        result.pieces = pieces.count
+        var previousEnd = 0
+        for (i, piece) in pieces.enumerated() {
+            #expect(piece.ordinal == i, sourceLocation: sourceLocation)
+            #expect(piece.startOffset == previousEnd, "pieces must be contiguous", sourceLocation: sourceLocation)
+            previousEnd = piece.endOffset
+            var output = extractor.extract(piece, bytes: data)
+            let range = piece.startOffset..<piece.endOffset
+            var rejections = output.accountLongLines(staged.longLines(in: range), fileIndex: 3)
+            rejections += output.accountBlankRuns(staged.blankRuns(in: range), maxRun: staged.maxBlankRunLines)
+            output.renumberLines(staged.fileLine)
+            #expect(rejections.isEmpty, "a JSON-lines record spans one line", sourceLocation: sourceLocation)
+            #expect(output.batch.columns.count == extractor.fields.count, sourceLocation: sourceLocation)
+            #expect(output.batch.rawRanges.count == output.batch.count, sourceLocation: sourceLocation)
+            for row in 0..<output.batch.count {
+                result.rows.append(output.batch.columns.map { $0.string(row) })
+                result.raws.append(String(decoding: output.rawBytes(row: row), as: UTF8.self))
+            }
+            result.lines += output.batch.lines
+            for record in output.quarantined.sorted(by: { $0.line < $1.line }) {
+                #expect(record.fileIndex == 3, sourceLocation: sourceLocation)
+                result.rejected.append(Rejected(record.line, record.reason, String(decoding: record.raw, as: UTF8.self)))
+                result.details.append(record.detail)
+            }
+            #expect(output.counts.violations.isEmpty, "piece \(i): \(output.counts.violations)", sourceLocation: sourceLocation)
+            #expect(output.counts.loaded == output.batch.count, sourceLocation: sourceLocation)
+            #expect(output.counts.quarantined == output.quarantined.count, sourceLocation: sourceLocation)
+            result.counts += output.counts
+        }
+        #expect(result.counts.violations.isEmpty, "\(result.counts.violations)", sourceLocation: sourceLocation)
+        return result
+    }
+
+    /// The staged copy of `bytes`, fed to the stager `feedSize` bytes at a time.
+    static func stage(_ bytes: [UInt8], feedSize: Int = 4096, limits: InputLimits = InputLimits()) throws -> StagedInput {
+        let stager = try InputStager(directory: NSTemporaryDirectory(), name: "memory.jsonl", inflateGzip: true,
+                                     limits: limits, expectedSize: bytes.count)
+        try bytes.withUnsafeBytes { raw in
+            var from = 0
+            while from < raw.count {
+                let to = min(raw.count, from + max(1, feedSize))
+                try stager.feed(UnsafeRawBufferPointer(rebasing: raw[from..<to]))
+                from = to
+            }
+        }
+        return try stager.finish()
     }
 
     static func run(_ extractor: JSONLinesExtractor, _ text: String, pieceSize: Int = 1 << 20,
@@ -659,20 +689,6 @@ struct JSONLinesExtractorTests {
         #expect(result.rows.isEmpty)
         #expect(result.rejected == [Rejected(1, .truncatedJSON, "")])
         #expect(result.counts == Self.counts(physical: 1, records: 1, loaded: 0, quarantined: 1))
-    }
-
-    @Test func gzipOutputOwnsItsBuffer() {
-        // The extraction output keeps the inflated bytes alive after the pieces are gone.
-        let extractor = JSONLinesExtractor(fields: Self.eventFields)
-        let compressed = Self.gzip(Self.events)
-        let output: ExtractionOutput = compressed.withUnsafeBytes { raw in
-            let data = FileBytes(raw)
-            let file = InputFile(index: 0, source: "events", path: "e.jsonl.gz", size: data.count)
-            let piece = extractor.plan(file, bytes: data, targetPieceSize: 1 << 20)[0]
-            return extractor.extract(piece, bytes: data)
-        }
-        #expect(output.rawOwner != nil)
-        #expect(Self.text(output.rawBytes(row: 1)) == #"{"type":"page","anonymousId":"a2"}"#)
     }
 
     // MARK: - Paths and configuration

@@ -32,7 +32,8 @@ extension JSONLinesExtractor: ExtractorComponent {
             CRLF line ends and a UTF-8 byte-order mark are accepted. Lines that are not valid UTF-8 \
             (`invalid_utf8`), not a JSON object or followed by extra data (`invalid_json`), cut short \
             (`truncated_json`) or breaking a `require:` rule (`rule_failed`) are quarantined with their line \
-            number. A truncated or corrupt gzip stream keeps the lines inflated before the damage and \
+            number. gzip is inflated as a stream, in fixed buffers, whatever the inflated size (at most \
+            16 GiB per file). A truncated or corrupt gzip stream keeps the lines inflated before the damage and \
             quarantines the rest of the file as one `truncated_json` record. Quote paths that hold `[` or \
             `]` inside YAML flow collections: `{ path: '$.items[0].sku' }`.
             """,

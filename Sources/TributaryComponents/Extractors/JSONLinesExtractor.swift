@@ -1,4 +1,3 @@
-import CZlib
 import TributaryCore
 #if canImport(Glibc)
 import Glibc
@@ -21,9 +20,10 @@ import Darwin
 /// line number, and so is a line that breaks a `require:` rule.
 ///
 /// Files are cut into pieces at line feeds (a line feed never occurs inside a JSON-lines record),
-/// independently of the job count. A gzip file is inflated whole when it is planned, into a buffer
-/// that its pieces share and that quarantine slices raw lines from; if the gzip stream is
-/// truncated or corrupt, the lines inflated before the damage are extracted and the rest of the
+/// independently of the job count. A gzip file is inflated by the runtime as a stream, in fixed
+/// buffers, into the run's staged copy of the input (`InputStager`), so the extractor reads the
+/// inflated text like a plain file; if the gzip stream is truncated or corrupt
+/// (`FileBytes.brokenOff`), the lines inflated before the damage are extracted and the rest of the
 /// file is reported as one quarantined record (`truncated_json`).
 public struct JSONLinesExtractor: Extractor {
     public struct Field: Sendable {
@@ -112,12 +112,13 @@ public struct JSONLinesExtractor: Extractor {
 
     public var fieldDefinitions: [FieldDefinition] { fields.map(\.definition) }
 
+    /// gzip files are inflated by the runtime while it stages them.
+    public var readsGzip: Bool { true }
+
     // MARK: - Planning
 
     /// What the pieces of one file share.
     struct PieceSource: Sendable {
-        /// The inflated content of a gzip file; nil for a plain file (pieces read the mapped file).
-        var inflated: InflatedBytes?
         /// Only on the last piece of a damaged gzip file.
         var damage: GzipDamage?
     }
@@ -130,15 +131,9 @@ public struct JSONLinesExtractor: Extractor {
     }
 
     public func plan(_ file: InputFile, bytes: FileBytes, targetPieceSize: Int) -> [ExtractionPiece] {
-        var data = bytes
+        let data = bytes
         var source = PieceSource()
-        var damageDetail: String?
-        if Gzip.isGzip(bytes) {
-            let (inflated, problem) = Gzip.inflate(bytes)
-            source.inflated = inflated
-            data = FileBytes(UnsafeRawBufferPointer(inflated.buffer))
-            damageDetail = problem
-        }
+        let damageDetail = bytes.brokenOff
         let count = data.count
         var pieces: [ExtractionPiece] = []
         guard count > 0, let raw = data.base.baseAddress else {
@@ -186,7 +181,7 @@ public struct JSONLinesExtractor: Extractor {
 
     public func extract(_ piece: ExtractionPiece, bytes: FileBytes) -> ExtractionOutput {
         let source = piece.context as! PieceSource
-        let data = source.inflated.map { FileBytes(UnsafeRawBufferPointer($0.buffer)) } ?? bytes
+        let data = bytes
         guard data.count > 0, let raw = data.base.baseAddress else {
             var counts = RowCounts()
             var quarantined: [QuarantinedRecord] = []
@@ -200,7 +195,7 @@ public struct JSONLinesExtractor: Extractor {
                                                      detail: damage.detail + JSONLinesPieceRun.damageSuffix, raw: []))
             }
             return ExtractionOutput(batch: RecordBatch(columnCount: fields.count), quarantined: quarantined,
-                                    counts: counts, raw: data, rawOwner: source.inflated)
+                                    counts: counts, raw: data)
         }
         let base = raw.assumingMemoryBound(to: UInt8.self)
         var run = JSONLinesPieceRun(mapping: mapping, base: base, count: data.count, fileIndex: piece.file.index,
@@ -210,7 +205,7 @@ public struct JSONLinesExtractor: Extractor {
         if let damage = source.damage {
             run.quarantineDamagedTail(from: linesEnd, to: piece.endOffset, detail: damage.detail)
         }
-        return run.output(raw: data, owner: source.inflated)
+        return run.output(raw: data)
     }
 }
 
@@ -594,88 +589,12 @@ struct JSONLinesPieceRun {
     static let damageSuffix = "; the rest of the file cannot be read"
 
     /// The batch, quarantine and counts of the piece; frees the builders.
-    mutating func output(raw: FileBytes, owner: InflatedBytes?) -> ExtractionOutput {
+    mutating func output(raw: FileBytes) -> ExtractionOutput {
         var batch = RecordBatch(columnCount: 0)
         batch.columns = ColumnBuilder.finishAll(columns, count: fieldCount)
         batch.lines = lines
         batch.rawRanges = rawRanges
         scanner.release()
-        return ExtractionOutput(batch: batch, quarantined: quarantined, counts: counts, raw: raw, rawOwner: owner)
-    }
-}
-
-// MARK: - gzip
-
-/// Inflated bytes of a gzip file, owned by the pieces that read them and by the extraction
-/// outputs whose raw ranges point into them.
-final class InflatedBytes: @unchecked Sendable {  // immutable after init
-    let buffer: UnsafeMutableRawBufferPointer
-
-    init(buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
-
-    deinit { free(buffer.baseAddress) }
-}
-
-enum Gzip {
-    static func isGzip(_ bytes: FileBytes) -> Bool {
-        bytes.count >= 2 && bytes.base[0] == 0x1F && bytes.base[1] == 0x8B
-    }
-
-    /// Inflates every gzip member of the file into one buffer. On a truncated or corrupt stream
-    /// the bytes inflated so far are kept and `problem` says where the stream broke off.
-    static func inflate(_ input: FileBytes) -> (bytes: InflatedBytes, problem: String?) {
-        let inBase = input.base.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        let inCount = input.count
-        let chunk = 1 << 30  // zlib counts in UInt32
-        var capacity = max(1 << 16, min(inCount, 1 << 40) * 4)
-        var out = malloc(capacity)!.assumingMemoryBound(to: UInt8.self)
-        var produced = 0
-        var problem: String?
-        var stream = z_stream()
-        if inflateInit2_(&stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) != Z_OK {
-            problem = "zlib cannot be initialized"
-        } else {
-            stream.next_in = UnsafeMutablePointer(mutating: inBase)
-            stream.avail_in = UInt32(min(inCount, chunk))
-            var fed = Int(stream.avail_in)
-            inflating: while true {
-                if produced == capacity {
-                    capacity *= 2
-                    out = realloc(out, capacity)!.assumingMemoryBound(to: UInt8.self)
-                }
-                let room = min(capacity - produced, chunk)
-                stream.next_out = out + produced
-                stream.avail_out = UInt32(room)
-                let status = CZlib.inflate(&stream, Z_NO_FLUSH)
-                produced += room - Int(stream.avail_out)
-                var refilled = false
-                if stream.avail_in == 0, fed < inCount {
-                    let n = min(inCount - fed, chunk)
-                    stream.next_in = UnsafeMutablePointer(mutating: inBase + fed)
-                    stream.avail_in = UInt32(n)
-                    fed += n
-                    refilled = true
-                }
-                let position = fed - Int(stream.avail_in)  // compressed bytes consumed
-                switch status {
-                case Z_OK:
-                    continue
-                case Z_STREAM_END:
-                    if position >= inCount { break inflating }
-                    inflateReset(&stream)  // another gzip member follows (concatenated files)
-                case Z_BUF_ERROR where stream.avail_out == 0 || refilled:
-                    continue  // needs more room, or the next chunk of input
-                case Z_BUF_ERROR:
-                    problem = "gzip stream ends early: the file is truncated after compressed byte \(position) of \(inCount) (\(produced) bytes inflated)"
-                    break inflating
-                default:
-                    problem = "gzip stream is corrupt: zlib stops at compressed byte \(position) of \(inCount) (\(produced) bytes inflated)"
-                    break inflating
-                }
-            }
-            inflateEnd(&stream)
-        }
-        out = realloc(out, max(1, produced))!.assumingMemoryBound(to: UInt8.self)
-        return (InflatedBytes(buffer: UnsafeMutableRawBufferPointer(start: out, count: produced)), problem)
+        return ExtractionOutput(batch: batch, quarantined: quarantined, counts: counts, raw: raw)
     }
 }
