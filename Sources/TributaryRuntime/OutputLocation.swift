@@ -41,15 +41,38 @@ struct OutputLocation {
         }
     }
 
-    /// Removes temporary files that killed runs left behind. Call only while holding the lock.
+    /// Removes temporary files that killed runs left behind. Call only while holding the lock. A
+    /// file whose writer is still alive is kept: if the lock file was deleted during a run, the
+    /// next run must not delete the first one's work (see `liveWriters`).
     func removeLeftovers() -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         var removed: [String] = []
         for name in names where name.hasPrefix(temporaryPrefix) {
+            if let pid = writer(of: name), Self.isAlive(pid) { continue }
             let path = directory + "/" + name
             if unlink(path) == 0 { removed.append(path) }
         }
         return removed
+    }
+
+    /// Other live processes with a temporary file of this output: a run is writing it although
+    /// this process holds the lock, so its lock file was deleted (or replaced) during that run.
+    func liveWriters() -> [pid_t] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasPrefix(temporaryPrefix) }.compactMap { writer(of: $0) }
+            .filter { $0 != getpid() && Self.isAlive($0) }
+    }
+
+    /// The process id in a temporary file's name (`.<name>.tmp-<pid>-<n>`), nil when there is none.
+    func writer(of name: String) -> pid_t? {
+        guard name.hasPrefix(temporaryPrefix) else { return nil }
+        let rest = name.dropFirst(temporaryPrefix.count)
+        return rest.split(separator: "-").first.flatMap { pid_t($0) }
+    }
+
+    /// Whether process `pid` exists (signal 0 checks without sending anything).
+    static func isAlive(_ pid: pid_t) -> Bool {
+        pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
     }
 
     /// Creates an empty file readable by its owner only (the output holds personal data).

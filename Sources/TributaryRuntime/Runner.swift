@@ -54,6 +54,11 @@ public final class Runner {
         try location.prepareDirectory()
         let lock = try RunLock(path: location.lockPath)
         defer { withExtendedLifetime(lock) {} }
+        // The lock file deleted during another run lets this one take a new lock: that run's
+        // temporary files, of a live process, tell it is still writing.
+        if let other = location.liveWriters().first {
+            throw RunError.locked("another run (pid \(other)) is writing this output, though its lock file \(location.lockPath) was removed; try again when it has finished")
+        }
         for leftover in location.removeLeftovers() {
             logger.info("removed a leftover of an interrupted run", metadata: ["path": "\(leftover)"])
         }

@@ -244,10 +244,17 @@ struct EndToEndTests {
         #expect(missingFile.stderr.contains("error[TR108]"), "\(missingFile)")
     }
 
+    /// A process id no process can have (above the kernel's pid_max).
+    static func deadPID() -> Int {
+        let max = (try? String(contentsOfFile: "/proc/sys/kernel/pid_max", encoding: .utf8))
+            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 4_194_304
+        return max + 1
+    }
+
     @Test func leftoverTemporaryFileIsRemovedByTheNextRun() throws {
         let workspace = try Workspace()
         let (pipeline, output) = try setUp(workspace)
-        let leftover = try workspace.write("out/.result.sqlite.tmp-123-456", "half-written database")
+        let leftover = try workspace.write("out/.result.sqlite.tmp-\(Self.deadPID())-456", "half-written database")
         // Unrelated files are left alone.
         let unrelated = try workspace.write("out/.other.sqlite.tmp-1-2", "not ours")
         let outcome = try CLI.run(["run", pipeline])
@@ -255,6 +262,30 @@ struct EndToEndTests {
         #expect(!FileManager.default.fileExists(atPath: leftover))
         #expect(FileManager.default.fileExists(atPath: unrelated))
         #expect(FileManager.default.fileExists(atPath: output))
+    }
+
+    @Test func aRunWhoseLockFileWasDeletedKeepsItsOutputFromTheNextRun() throws {
+        // A live process's temporary file in the output folder and no lock held (its lock file was
+        // deleted): the next run must not delete that file nor write beside it; it exits 75.
+        let workspace = try Workspace()
+        let (pipeline, output) = try setUp(workspace)
+        let writer = Process()
+        writer.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        writer.arguments = ["30"]
+        try writer.run()
+        defer { writer.terminate(); writer.waitUntilExit() }
+        let working = try workspace.write("out/.result.sqlite.tmp-\(writer.processIdentifier)-1", "a live run's database")
+        let blocked = try CLI.run(["run", pipeline])
+        #expect(blocked.exited && blocked.status == 75, "\(blocked)")
+        #expect(blocked.stderr.contains("pid \(writer.processIdentifier)"), "\(blocked)")
+        #expect(FileManager.default.fileExists(atPath: working))
+        #expect(!FileManager.default.fileExists(atPath: output))
+        // Once that process is gone, its file is a leftover: removed, and the run goes ahead.
+        writer.terminate()
+        writer.waitUntilExit()
+        let next = try CLI.run(["run", pipeline])
+        #expect(next.exited && next.status == 0, "\(next)")
+        #expect(!FileManager.default.fileExists(atPath: working))
     }
 
     @Test func heldLockMakesASecondRunExit75() throws {
