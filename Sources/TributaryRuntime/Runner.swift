@@ -215,11 +215,20 @@ public final class Runner {
         progress.start("index+publish")
         try writer.finish(ledger)
         ledger.stages.append(stopwatch.lap("index+ledger", recordsIn: totals.loaded, recordsOut: totals.loaded))
-        try writer.publish()
-        published = true
-        // The exports follow the database: each is renamed into place, and the `exports` table
-        // of the published database holds the SHA-256 of the bytes it should have.
-        try SQLiteWriter.publish(exports)
+        // The database, then the exports, renamed into place as one step for the signal handler
+        // (a SIGTERM meanwhile waits, then says the new output was published).
+        try InterruptCleanup.publish(runID: ledger.runID) { (markPublished) throws(RunError) in
+            try writer.publish()
+            published = true
+            markPublished()
+            // The exports follow the database: each is renamed into place, and the `exports` table
+            // of the published database holds the SHA-256 of the bytes it should have.
+            do throws(RunError) {
+                try SQLiteWriter.publish(exports)
+            } catch {
+                throw RunError.output("\(error.description) (the new database of run \(ledger.runID) is published; its `exports` table lists the files it should have)")
+            }
+        }
         ledger.stages.append(stopwatch.lap("publish", recordsIn: 0, recordsOut: 0))
         progress.finish(records: totals.loaded)
         return ledger

@@ -105,7 +105,14 @@ struct Run: ParsableCommand {
             if !quiet {
                 print(RunSummary.render(ledger, definition: definition, seconds: Date().timeIntervalSince(started)))
             }
-            if report != nil { try writeReport(RunReport.load(database: definition.outputPath, runID: ledger.runID), logger) }
+            if report != nil {
+                // The run is published: a report that cannot be written is a warning, not a failed run.
+                do {
+                    try writeReport(RunReport.load(database: definition.outputPath, runID: ledger.runID), logger, published: ledger.runID)
+                } catch {
+                    return
+                }
+            }
         } catch {
             progress?.clear()
             FileHandle.standardError.write("pipeline: \(error.description)\n")
@@ -116,14 +123,17 @@ struct Run: ParsableCommand {
         }
     }
 
-    /// Writes `built` to `--report`; a report that cannot be written is an output error (exit 1).
-    private func writeReport(_ built: RunReport, _ logger: Logger) throws(RunError) {
+    /// Writes `built` to `--report`. After a published run (`published`: its id) a report that
+    /// cannot be written is said as such and the run still succeeds (exit 0): the output is in
+    /// place; after a failed run the run's own failure decides the exit status.
+    private func writeReport(_ built: RunReport, _ logger: Logger, published: Int? = nil) throws(RunError) {
         guard let report else { return }
         do {
             try built.write(to: report)
             logger.info("report written", metadata: ["path": "\(report)"])
         } catch {
-            FileHandle.standardError.write("pipeline: \(error.description)\n")
+            let outcome = published.map { "; run \($0) succeeded and its output is published, only the report is missing" } ?? ""
+            FileHandle.standardError.write("pipeline: warning: \(error.description)\(outcome)\n")
             throw error
         }
     }
@@ -323,7 +333,12 @@ func installSignalHandlers() {
         signal(sig, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
         source.setEventHandler {
-            InterruptCleanup.removeAll()
+            // Waits for a publish in progress: the message and the exit status say which output is
+            // in place. Published already: the run did its work (exit 0), what followed is skipped.
+            if let run = InterruptCleanup.interrupt() {
+                FileHandle.standardError.write("pipeline: signal \(sig) arrived after run \(run) was published; the new output is in place, stopping before the summary and report\n")
+                exit(0)
+            }
             FileHandle.standardError.write("pipeline: interrupted by signal \(sig); the previous output was kept\n")
             exit(128 + sig)
         }

@@ -110,6 +110,47 @@ struct CrashSafetyTests {
         #expect(ws.contents("out").filter { $0.contains(".tmp-") }.isEmpty, "temporary files left: \(ws.contents("out"))")
     }
 
+    /// SIGTERM at moments spread over a whole run (report included): the exit status says which
+    /// output is in place. 143: the previous one, byte for byte; 0: the new one, one more run in
+    /// its ledger (the signal arrived while or after it was published).
+    @Test func aSignalsExitStatusSaysWhichOutputIsInPlace() throws {
+        let rows = 150_000
+        let (ws, pipeline, output) = try Self.fixture(rows: rows)
+        #expect(try CLI.run(["run", pipeline, "--quiet"]).status == 0)
+        let report = ws.file("out/report.html")
+        let started = Date()
+        _ = try CLI.run(["run", pipeline, "--quiet", "--report", report])
+        let duration = max(0.2, Date().timeIntervalSince(started))
+        var random = SplitMix64(state: 143)
+        var statuses: [Int32] = []
+        for _ in 0..<8 {
+            let before = fileBytes(output)
+            let runsBefore = try Database(output).value("SELECT count(*) FROM runs").flatMap { Int($0) } ?? -1
+            let delay = duration * Double(500 + random.below(600)) / 1000
+            let outcome = try Self.runAndKill(["run", pipeline, "--jobs", "2", "--quiet", "--report", report], after: delay, signal: SIGTERM)
+            #expect(outcome.exited, "the handler exits; it is not killed")
+            statuses.append(outcome.status)
+            let runsAfter = try Database(output).value("SELECT count(*) FROM runs").flatMap { Int($0) } ?? -1
+            switch outcome.status {
+            case 143: #expect(fileBytes(output) == before && runsAfter == runsBefore, "143, but the output changed")
+            case 0: #expect(runsAfter == runsBefore + 1, "0, but no new run is published")
+            default: Issue.record("unexpected status \(outcome.status)")
+            }
+            #expect(ws.contents("out").filter { $0.contains(".tmp-") }.isEmpty, "temporary files left: \(ws.contents("out"))")
+        }
+        #expect(statuses.contains(143), "no signal arrived before the publish: \(statuses)")
+    }
+
+    @Test func anUnwritableReportAfterAPublishedRunIsAWarning() throws {
+        let (ws, pipeline, output) = try Self.fixture(rows: 100)
+        // Under a regular file: no folder can be made there, whoever runs the test.
+        let outcome = try CLI.run(["run", pipeline, "--quiet", "--report", pipeline + "/report.html"])
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stderr.contains("warning:") && outcome.stderr.contains("run 1 succeeded and its output is published, only the report is missing"),
+                "\(outcome)")
+        try Self.check(output, rows: 100)
+    }
+
     @Test func unwritableOutputFolderFailsClearlyAndKeepsTheOldOutput() throws {
         guard getuid() != 0 else {
             // root ignores directory permissions; use a path under a regular file instead.
