@@ -8,7 +8,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tributary-bench",
         abstract: "Benchmarks Tributary side by side with its peers on generated data.",
-        subcommands: [CSV.self, Formats.self, Transforms.self, Generate.self])
+        subcommands: [CSV.self, Formats.self, Transforms.self, Generate.self, Fuzz.self])
 }
 
 struct CSV: ParsableCommand {

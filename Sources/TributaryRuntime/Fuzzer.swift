@@ -1,0 +1,158 @@
+import Foundation
+import TributaryComponents
+import TributaryConfig
+import TributaryCore
+
+/// A seeded mutation fuzzer over the real input path of a source (staging with gzip inflation and
+/// the line limit, planning, extraction, typing, rules, transforms) and over the pipeline-file
+/// loader. libFuzzer needs a toolchain built with it; this loop needs nothing and replays: the
+/// same seed gives the same inputs.
+///
+/// Each input is a mutation of a corpus file (a real sample: `SampleData/`): bits flipped, bytes
+/// set to values parsers treat specially (quotes, separators, line ends, NUL, 0xFF), runs
+/// inserted, deleted, duplicated or spliced from another corpus file, the end cut off. What it
+/// checks, besides not crashing:
+/// - the row accounting of the source reconciles (`RowCounts.violations` is empty);
+/// - the counts do not depend on how the file is cut into pieces (one piece, and pieces of a few
+///   hundred bytes read in parallel, as a run cuts a large file).
+/// The input being run is written to `workDirectory/current-<target>` first, so the one that
+/// crashes the process is on disk for a regression test.
+public enum Fuzzer {
+    public struct Target: Sendable {
+        public var name: String
+        /// The source whose pipeline runs (nil: the target is the pipeline-file loader).
+        public var source: SourceDefinition?
+        public var baseDirectory: String
+        public var corpus: [[UInt8]]
+        /// The file name ending the inputs are written with (`.gz` for gzip).
+        public var suffix: String
+
+        public init(name: String, source: SourceDefinition?, baseDirectory: String, corpus: [[UInt8]], suffix: String) {
+            self.name = name
+            self.source = source
+            self.baseDirectory = baseDirectory
+            self.corpus = corpus
+            self.suffix = suffix
+        }
+    }
+
+    public struct Report: Sendable {
+        public var target: String
+        public var executions = 0
+        public var seconds = 0.0
+        /// Inputs that broke an invariant: a description and the path the input was saved to.
+        public var failures: [(what: String, input: String)] = []
+        public var executionsPerSecond: Double { seconds > 0 ? Double(executions) / seconds : 0 }
+    }
+
+    /// Fuzzes `target` for `seconds`, from `seed`; failing inputs are saved in `workDirectory`.
+    /// `maxExecutions`: stop after that many inputs (a run that gives the same inputs on any
+    /// machine, for CI), else after `seconds`.
+    public static func run(_ target: Target, seconds: Double, seed: UInt64, workDirectory: String,
+                           maxExecutions: Int? = nil, maxFailures: Int = 5) -> Report {
+        var report = Report(target: target.name)
+        var random = FuzzRandom(seed: seed)
+        let current = workDirectory + "/current-" + target.name + target.suffix
+        let started = Date()
+        while report.failures.count < maxFailures, !target.corpus.isEmpty {
+            if let maxExecutions { if report.executions >= maxExecutions { break } } else if Date().timeIntervalSince(started) >= seconds { break }
+            var input = target.corpus[random.below(target.corpus.count)]
+            let other = target.corpus[random.below(target.corpus.count)]
+            for _ in 0..<(1 + random.below(4)) { mutate(&input, splice: other, &random) }
+            FileManager.default.createFile(atPath: current, contents: Data(input))
+            if let problem = check(target, path: current, text: input) {
+                let saved = workDirectory + "/failure-\(target.name)-\(report.executions)" + target.suffix
+                try? FileManager.default.removeItem(atPath: saved)
+                try? FileManager.default.copyItem(atPath: current, toPath: saved)
+                report.failures.append((problem, saved))
+            }
+            report.executions += 1
+        }
+        report.seconds = Date().timeIntervalSince(started)
+        try? FileManager.default.removeItem(atPath: current)
+        return report
+    }
+
+    /// The invariants on one input; nil when they hold.
+    static func check(_ target: Target, path: String, text: [UInt8]) -> String? {
+        guard let source = target.source else {
+            // The loader: any text gives diagnostics or a definition, in bounded time.
+            let loader = PipelineLoader(catalog: Registry.standard, environment: [:], mode: .validate)
+            _ = PipelineCheck.load(loader, text: String(decoding: text, as: UTF8.self), file: "fuzz.yml",
+                                   baseDirectory: target.baseDirectory)
+            return nil
+        }
+        do {
+            let whole = try counts(source, path: path, baseDirectory: target.baseDirectory, pieceSize: 1 << 30)
+            if !whole.violations.isEmpty { return "accounting: " + whole.violations.joined(separator: "; ") }
+            let cut = try counts(source, path: path, baseDirectory: target.baseDirectory, pieceSize: 256)
+            if cut != whole { return "counts depend on the piece size: one piece \(whole), pieces of 256 bytes \(cut)" }
+        } catch {
+            // A clear error (a broken gzip stream past its limit, an unreadable input) is an answer.
+            return nil
+        }
+        return nil
+    }
+
+    /// The row counts of `source` over the one file `path`, cut into pieces of `pieceSize`.
+    static func counts(_ source: SourceDefinition, path: String, baseDirectory: String, pieceSize: Int) throws(RunError) -> RowCounts {
+        let stages = try SourceStages(source, baseDirectory: baseDirectory)
+        var total = RowCounts()
+        _ = try DryExtraction.extract(source, stages: stages, paths: [path], jobs: 2, pieceSize: pieceSize) { _, processed in
+            total += processed.output.counts
+        }
+        return total
+    }
+
+    // MARK: Mutations
+
+    /// Bytes parsers treat specially.
+    static let interesting: [UInt8] = [0, 9, 10, 13, 0x22, 0x27, 0x2C, 0x3A, 0x3B, 0x5B, 0x5C, 0x5D, 0x7B, 0x7C, 0x7D, 0x7F, 0x80, 0xC3, 0xEF, 0xFF]
+
+    static func mutate(_ input: inout [UInt8], splice other: [UInt8], _ random: inout FuzzRandom) {
+        let maxSize = 1 << 16
+        if input.isEmpty { input = [interesting[random.below(interesting.count)]]; return }
+        let at = random.below(input.count)
+        switch random.below(8) {
+        case 0:  // flip a bit
+            input[at] ^= UInt8(1 << random.below(8))
+        case 1:  // a special byte
+            input[at] = interesting[random.below(interesting.count)]
+        case 2:  // insert special bytes
+            let run = (0..<(1 + random.below(8))).map { _ in interesting[random.below(interesting.count)] }
+            input.insert(contentsOf: run, at: at)
+        case 3:  // delete a run
+            input.removeSubrange(at..<min(input.count, at + 1 + random.below(64)))
+        case 4:  // duplicate a run (a repeated line, a long line)
+            let end = min(input.count, at + 1 + random.below(256))
+            let copies = 1 + random.below(random.below(4) == 0 ? 64 : 3)
+            let run = Array(input[at..<end])
+            for _ in 0..<copies where input.count + run.count <= maxSize { input.insert(contentsOf: run, at: end) }
+        case 5:  // cut the end off
+            input.removeSubrange(at..<input.count)
+        case 6:  // splice a run of another corpus file
+            guard !other.isEmpty else { return }
+            let from = random.below(other.count)
+            input.insert(contentsOf: other[from..<min(other.count, from + 1 + random.below(512))], at: at)
+        default:  // a random byte
+            input[at] = UInt8(truncatingIfNeeded: random.next())
+        }
+        if input.count > maxSize { input.removeSubrange(maxSize...) }
+    }
+}
+
+/// SplitMix64: the same inputs from the same seed on every machine.
+struct FuzzRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
+}
