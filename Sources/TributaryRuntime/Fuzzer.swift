@@ -73,6 +73,11 @@ public enum Fuzzer {
         return report
     }
 
+    /// The invariants on the input saved at `path` (a failure to reproduce); nil when they hold.
+    public static func replay(_ target: Target, path: String) -> String? {
+        check(target, path: path, text: FileManager.default.contents(atPath: path).map { Array($0) } ?? [])
+    }
+
     /// The invariants on one input; nil when they hold.
     static func check(_ target: Target, path: String, text: [UInt8]) -> String? {
         guard let source = target.source else {

@@ -25,6 +25,9 @@ struct Fuzz: ParsableCommand {
     @Option(help: "A target to fuzz (repeat for several; default all).")
     var target: [String] = []
 
+    @Option(help: "Check one saved input (with one --target) instead of fuzzing.")
+    var replay: String?
+
     @Option(help: "The repository's root (Pipelines/ and SampleData/).")
     var root = "."
 
@@ -59,6 +62,15 @@ struct Fuzz: ParsableCommand {
         let chosen = target.isEmpty ? all : all.filter { target.contains($0.name) }
         guard chosen.count == max(1, target.count) || target.isEmpty else {
             throw ValidationError("targets: " + all.map(\.name).joined(separator: ", "))
+        }
+        if let replay {
+            guard chosen.count == 1, let item = chosen.first else { throw ValidationError("--replay needs one --target") }
+            if let problem = Fuzzer.replay(item, path: replay) {
+                print(problem)
+                throw ExitCode(1)
+            }
+            print("\(replay): the invariants hold")
+            return
         }
         var failed = false
         for (i, item) in chosen.enumerated() {
