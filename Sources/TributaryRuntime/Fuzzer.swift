@@ -73,6 +73,58 @@ public enum Fuzzer {
         return report
     }
 
+    /// The targets, from the repository at `root`: the sources of `Pipelines/acme.yml` (CSV, JSON
+    /// lines plain and gzip, delimited, fixed width) with windows of `SampleData/acme` as corpora,
+    /// and the pipeline loader with `Pipelines/*.yml`.
+    public static func targets(root: String, workDirectory: String) throws(RunError) -> [Target] {
+        let data = root + "/SampleData/acme"
+        let loader = PipelineLoader(catalog: Registry.standard, environment: ["ACME_DATA": data, "TRIBUTARY_OUT": workDirectory + "/out"],
+                                    mode: .validate)
+        let (loaded, diagnostics) = PipelineCheck.load(loader, path: root + "/Pipelines/acme.yml")
+        guard let pipeline = loaded else {
+            throw RunError.input("Pipelines/acme.yml does not load: \(diagnostics.sorted.map(\.message).joined(separator: "; "))")
+        }
+        func source(_ name: String) -> SourceDefinition? { pipeline.sources.first { $0.name == name } }
+        func files(_ folder: String, _ suffix: String, first: Int) -> [String] {
+            Array(((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(suffix) }.sorted()
+                .prefix(first).map { folder + "/" + $0 })
+        }
+        func whole(_ paths: [String]) -> [[UInt8]] { paths.compactMap { FileManager.default.contents(atPath: $0).map { Array($0) } } }
+        let base = pipeline.baseDirectory
+        return [
+            Target(name: "csv", source: source("crm"), baseDirectory: base,
+                   corpus: windows(of: [data + "/crm_contacts.csv"], keepHeader: true), suffix: ".csv"),
+            Target(name: "jsonl", source: source("events"), baseDirectory: base,
+                   corpus: windows(of: files(data + "/events", ".jsonl", first: 3), keepHeader: false), suffix: ".jsonl"),
+            Target(name: "gzip", source: source("events"), baseDirectory: base,
+                   corpus: whole(files(data + "/events", ".jsonl.gz", first: 4)), suffix: ".jsonl.gz"),
+            Target(name: "delimited", source: source("pos"), baseDirectory: base,
+                   corpus: windows(of: files(data + "/pos", ".txt", first: 2), keepHeader: true), suffix: ".txt"),
+            Target(name: "fixed_width", source: source("pos_legacy"), baseDirectory: base,
+                   corpus: windows(of: files(data + "/pos", ".dat", first: 2), keepHeader: false), suffix: ".dat"),
+            Target(name: "pipeline", source: nil, baseDirectory: root + "/Pipelines",
+                   corpus: whole(files(root + "/Pipelines", ".yml", first: 100)), suffix: ".yml"),
+        ]
+    }
+
+    /// Windows of a few kilobytes cut at line ends from each file (the header line kept in front
+    /// when `keepHeader`): small inputs run fast, and many of them cover the file.
+    static func windows(of paths: [String], keepHeader: Bool) -> [[UInt8]] {
+        var corpus: [[UInt8]] = []
+        for path in paths {
+            guard let bytes = FileManager.default.contents(atPath: path).map({ Array($0) }) else { continue }
+            let headerEnd = keepHeader ? (bytes.firstIndex(of: 10).map { $0 + 1 } ?? 0) : 0
+            var start = headerEnd
+            while start < bytes.count && corpus.count < 64 {
+                var end = min(bytes.count, start + 4096)
+                while end < bytes.count && bytes[end - 1] != 10 { end += 1 }
+                corpus.append(Array(bytes[0..<headerEnd]) + Array(bytes[start..<end]))
+                start = end + 4096 * 3
+            }
+        }
+        return corpus
+    }
+
     /// The invariants on the input saved at `path` (a failure to reproduce); nil when they hold.
     public static func replay(_ target: Target, path: String) -> String? {
         check(target, path: path, text: FileManager.default.contents(atPath: path).map { Array($0) } ?? [])

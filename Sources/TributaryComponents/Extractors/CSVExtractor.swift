@@ -581,6 +581,10 @@ struct PieceParse {
     var carry: (offset: Int, line: Int)?
     var quarantined: [QuarantinedRecord] = []
     var counts: RowCounts
+    /// What the piece had produced when the current record's first line began: records that a
+    /// bare CR ends inside that line (or a later one of the record) are undone when the record is
+    /// carried to the next piece, which parses those lines again.
+    var atRecordStart = (counts: RowCounts(), quarantined: 0, rows: 0)
 
     // The record being parsed.
     var column = 0
@@ -704,6 +708,19 @@ struct PieceParse {
         inRecord = false
     }
 
+    /// Undoes the records completed since the current record's first line began (a bare CR ends
+    /// a record inside a line): the piece that the record is carried to parses those lines again.
+    mutating func undoSinceRecordStart() {
+        let mark = atRecordStart
+        guard counts.records != mark.counts.records else { return }
+        let rows = lines.count - mark.rows
+        for f in 0..<fieldCount { columns[f].spanCount -= rows }
+        lines.removeLast(rows)
+        rawRanges.removeLast(rows)
+        quarantined.removeLast(quarantined.count - mark.quarantined)
+        counts = mark.counts
+    }
+
     /// Feeds libcsv one physical line at a time (see `LineFedParser`).
     mutating func parseAll(_ driver: LineFedParser, context: UnsafeMutableRawPointer) {
         let onField: @convention(c) (UnsafeMutableRawPointer?, Int, UnsafeMutableRawPointer?) -> Void = { data, len, ctx in
@@ -722,6 +739,7 @@ struct PieceParse {
                     // The cut fell inside this record: hand it to the next piece, uncounted.
                     me.pointee.carry = (me.pointee.recordStart, me.pointee.recordLine)
                     me.pointee.physicalLines -= me.pointee.recordLines
+                    me.pointee.undoSinceRecordStart()
                     break
                 }
                 // The piece ended inside a quoted field; the lines after the record's first one
@@ -743,6 +761,7 @@ struct PieceParse {
                 me.pointee.recordLines = 0
                 me.pointee.recordStart = pos
                 me.pointee.recordLine = me.pointee.line
+                me.pointee.atRecordStart = (me.pointee.counts, me.pointee.quarantined.count, me.pointee.lines.count)
             }
             me.pointee.recordLines += 1
             me.pointee.physicalLines += 1
