@@ -60,4 +60,28 @@ struct SQLSafetyTests {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: ws.file("out/sec.sqlite")))
         #expect(bytes.range(of: Data("secret-zq".utf8)) == nil && bytes.range(of: Data("client-zq".utf8)) == nil)
     }
+
+    /// A header column named by a `${VAR}` that the file lacks: the quarantine detail and every
+    /// message name it as written, never by the variable's value.
+    @Test func aMissingColumnNamedByAVariableIsNamedAsWritten() throws {
+        let ws = try Workspace()
+        try ws.write("data/crm.csv", "id,email\n1,a@x.com\n")
+        try ws.write("data/sales.txt", "id|total\n1|5\n")
+        try ws.write("p.yml", """
+            version: 1
+            name: col
+            output: { sqlite: out/col.sqlite }
+            sources:
+              crm: { format: csv, path: data/crm.csv, fields: { id: id, email: "${EMAIL_COLUMN}" } }
+              sales: { format: delimited, delimiter: "|", path: data/sales.txt, fields: { id: id, total: "${TOTAL_COLUMN}" } }
+
+            """)
+        let run = try CLI.run(["run", ws.file("p.yml")], environment: ["EMAIL_COLUMN": "s3cr3t-mail", "TOTAL_COLUMN": "s3cr3t-total"])
+        #expect(!run.stdout.contains("s3cr3t") && !run.stderr.contains("s3cr3t"), "\(run)")
+        let db = try Database(ws.file("out/col.sqlite"))
+        let details = db.rows("SELECT detail FROM quarantine ORDER BY source").compactMap { $0.first ?? nil }
+        #expect(details == ["the file's header has no column '${EMAIL_COLUMN}'", "the file's header has no column '${TOTAL_COLUMN}'"], "\(details)")
+        let stored = db.rows("SELECT * FROM quarantine").flatMap { $0 }.compactMap { $0 }
+        #expect(!stored.contains { $0.contains("s3cr3t") })
+    }
 }

@@ -53,7 +53,7 @@ extension CSVExtractor: ExtractorComponent {
         var fields: [Field] = []
         for entry in source["fields"]?.entries ?? [] {
             let (definition, columns) = FieldSpec.parse(entry, locatorKey: "column", diagnostics: &diagnostics)
-            fields.append(Field(definition, columns: columns))
+            fields.append(Field(definition, columns: columns, written: FieldSpec.writtenLocators(entry, locatorKey: "column")))
         }
         if source["fields"]?.entries?.isEmpty == true {
             diagnostics.add(.error(.missingKey, at: source["fields"]!.location, "the source maps no fields",

@@ -19,17 +19,22 @@ public struct CSVExtractor: Extractor {
         public var definition: FieldDefinition
         /// Candidate header names; the first non-empty value wins.
         public var columns: [String]
+        /// The names as the pipeline file writes them (`${EMAIL_COLUMN}` stays a name): what a
+        /// message about a missing column says, so that no variable's value is printed or stored.
+        public var writtenColumns: [String]
 
         public var name: String { definition.name }
 
         public init(name: String, columns: [String], type: FieldType = .string) {
             definition = FieldDefinition(name: name, type: type)
             self.columns = columns
+            writtenColumns = columns
         }
 
-        public init(_ definition: FieldDefinition, columns: [String]) {
+        public init(_ definition: FieldDefinition, columns: [String], written: [String]? = nil) {
             self.definition = definition
             self.columns = columns
+            writtenColumns = written.flatMap { $0.count == columns.count ? $0 : nil } ?? columns
         }
     }
 
@@ -121,7 +126,7 @@ public struct CSVExtractor: Extractor {
                     foundAny = true
                 }
             }
-            if !foundAny { missing.append(field.columns.joined(separator: " or ")) }
+            if !foundAny { missing.append(field.writtenColumns.joined(separator: " or ")) }
         }
         return FileLayout(headerFieldCount: header.count, target: target, rank: rank, missing: missing)
     }

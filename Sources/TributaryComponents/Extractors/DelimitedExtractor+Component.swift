@@ -55,7 +55,7 @@ extension DelimitedExtractor: ExtractorComponent {
         var fields: [Field] = []
         for entry in source["fields"]?.entries ?? [] {
             let (definition, columns) = FieldSpec.parse(entry, locatorKey: "column", diagnostics: &diagnostics)
-            fields.append(Field(definition, columns: columns))
+            fields.append(Field(definition, columns: columns, written: FieldSpec.writtenLocators(entry, locatorKey: "column")))
         }
         if let node = source["fields"], node.entries?.isEmpty == true {
             diagnostics.add(.error(.missingKey, at: node.location, "the source maps no fields",

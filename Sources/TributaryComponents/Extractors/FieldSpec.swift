@@ -40,6 +40,14 @@ public enum FieldSpec {
         return [.error(.invalidValue, at: node.location, "unknown time zone \(node.safeDescription)", hint: hint)]
     }
 
+    /// The locators of a field as the pipeline file writes them (a `${VAR}` stays a name), in the
+    /// order of `parse`'s locators.
+    public static func writtenLocators(_ entry: ConfigEntry, locatorKey: String) -> [String] {
+        let node = entry.value
+        let locatorNode = node.entries != nil ? node[locatorKey] : node
+        return (locatorNode?.scalarList ?? []).filter { $0.scalar != nil }.compactMap(\.writtenScalar)
+    }
+
     /// The declared field and its locators. Reports bad names and date formats.
     public static func parse(_ entry: ConfigEntry, locatorKey: String,
                              diagnostics: inout DiagnosticBag) -> (definition: FieldDefinition, locators: [String]) {
