@@ -350,12 +350,20 @@ public enum Stitcher {
                     var reason: Refusal.Reason?
                     for record in members where !forest.anchored[forest.find(record)] {
                         let fits = anchors.filter { !conflict($0, record, on: guards) }
-                        if fits.count == 1, case .joined = forest.union(fits[0], record) {
+                        guard fits.count == 1 else {
+                            if fits.count > 1 { reason = .ambiguous } else if !anchors.isEmpty { reason = reason ?? .conflict }
+                            leftover.append(record)
+                            continue
+                        }
+                        switch forest.union(fits[0], record) {
+                        case .joined:
                             if linkedBy[record] == nil { linkedBy[record] = type }
                             made.append(Edge(a: Int32(fits[0]), b: Int32(record), type: Int32(type), value: Int32(order[valueRank]),
                                              records: Int32(members.count)))
-                        } else {
-                            if fits.count > 1 { reason = .ambiguous } else if !anchors.isEmpty { reason = reason ?? .conflict }
+                        case .alreadyTogether:
+                            break
+                        case .refused(let refusal):
+                            reason = reason ?? refusal
                             leftover.append(record)
                         }
                     }
