@@ -11,9 +11,12 @@ import Glibc
 /// quote. A row with the wrong number of fields, a stray quote, or a quote that is never closed is
 /// quarantined with its physical line number, and parsing resumes on the next line.
 ///
-/// Files are cut into pieces at record boundaries by a quote-aware scan, so pieces are parsed in
-/// parallel. libcsv is fed one physical line at a time, which gives exact line numbers and lets a
-/// malformed record be skipped without losing the records after it.
+/// Files are cut into pieces at the first line feed after each target size, without scanning the
+/// quotes, so pieces are parsed in parallel. A cut that falls inside a quoted field is repaired
+/// when the pieces are put back in order (`PieceChain` extracts the next piece again from the
+/// record's start), so the result is that of one sequential parse. libcsv is fed one physical line
+/// at a time, which gives exact line numbers and lets a malformed record be skipped without losing
+/// the records after it. The header mapping is `FileLayout` (`CSVExtractor+FileLayout.swift`).
 public struct CSVExtractor: Extractor {
     public struct Field: Sendable {
         public var definition: FieldDefinition
@@ -58,17 +61,6 @@ public struct CSVExtractor: Extractor {
 
     // MARK: - Planning
 
-    /// What the pieces of one file share: how header positions map to fields.
-    struct FileLayout: Sendable {
-        var headerFieldCount: Int
-        /// For each header position: the field it feeds, or -1.
-        var target: [Int32]
-        /// For each header position: its rank among the field's candidate columns (0 = preferred).
-        var rank: [UInt8]
-        /// Mapped columns the header lacks; non-empty makes every record of the file quarantined.
-        var missing: [String]
-    }
-
     public func plan(_ file: InputFile, bytes: FileBytes, targetPieceSize: Int) -> [ExtractionPiece] {
         let base = bytes.nonEmptyBase
         var start = 0
@@ -110,27 +102,6 @@ public struct CSVExtractor: Extractor {
         var blankLines: Int
     }
 
-    func makeLayout(header: [String]) -> FileLayout {
-        var target = [Int32](repeating: -1, count: header.count)
-        var rank = [UInt8](repeating: 0, count: header.count)
-        var missing: [String] = []
-        let normalized = header.map { $0.trimmingCharacters(in: " \t") }
-        for (f, field) in fields.enumerated() {
-            var foundAny = false
-            for (r, column) in field.columns.enumerated() {
-                let position = normalized.firstIndex(of: column)
-                    ?? normalized.firstIndex { $0.lowercased() == column.lowercased() }
-                if let position, target[position] == -1 {
-                    target[position] = Int32(f)
-                    rank[position] = UInt8(min(r, 255))
-                    foundAny = true
-                }
-            }
-            if !foundAny { missing.append(field.writtenColumns.joined(separator: " or ")) }
-        }
-        return FileLayout(headerFieldCount: header.count, target: target, rank: rank, missing: missing)
-    }
-
     // MARK: - Extraction
 
     public func extract(_ piece: ExtractionPiece, bytes: FileBytes) -> ExtractionOutput {
@@ -146,245 +117,6 @@ public struct CSVExtractor: Extractor {
         let base = bytes.nonEmptyBase
         var parser = LineFedParser(extractor: self, layout: layout)
         return parser.run(base, piece: piece, counts: counts)
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s.removeFirst() }
-        while let l = s.last, set.contains(l) { s.removeLast() }
-        return String(s)
-    }
-}
-
-// MARK: - Record boundaries
-
-/// Finds record boundaries with the same state machine as libcsv (field start, unquoted field,
-/// quoted field, "quote seen inside a quoted field"), including its whitespace rules, strict-mode
-/// errors and the driver's recovery (a broken record restarts at its second line; a quote still
-/// open after `maxRecordLines` lines likewise). A cut is made only where the parser is between
-/// records, so the pieces are parsed independently with exactly the result of one sequential
-/// parse, whatever the piece size or the number of jobs.
-struct BoundaryScanner {
-    var quote: UInt8
-    var delimiter: UInt8
-    var strict: Bool
-    var maxRecordLines: Int
-
-    // Byte classes.
-    private static let other: UInt8 = 0, quoteClass: UInt8 = 1, delimClass: UInt8 = 2, crClass: UInt8 = 3,
-                        lfClass: UInt8 = 4, spaceClass: UInt8 = 5
-
-    // libcsv's parser states.
-    private enum State { case rowNotBegun, fieldNotBegun, unquoted, quoted, mightHaveEnded }
-
-    func classes() -> [UInt8] {
-        var table = [UInt8](repeating: Self.other, count: 256)
-        table[0x20] = Self.spaceClass
-        table[0x09] = Self.spaceClass
-        table[0x0D] = Self.crClass
-        table[0x0A] = Self.lfClass
-        table[Int(delimiter)] = Self.delimClass   // a tab delimiter is a delimiter, not a space
-        table[Int(quote)] = Self.quoteClass
-        return table
-    }
-
-    /// Where the cutting stands: the current piece and the last record boundary seen.
-    struct Cursor {
-        var pieceStart: Int
-        var pieceLine: Int
-        var boundary: Int
-        var boundaryLine: Int
-    }
-
-    func cut(_ p: UnsafeBufferPointer<UInt8>, from start: Int, firstLine: Int, target: Int,
-             emit: (_ from: Int, _ to: Int, _ firstLine: Int) -> Void) {
-        let end = p.count
-        guard start < end, let base = p.baseAddress else { return }
-        var cursor = Cursor(pieceStart: start, pieceLine: firstLine, boundary: start, boundaryLine: firstLine)
-        // Fast path: quote parity, exact as long as every quote sits where well-formed CSV puts
-        // it. At the first quote that does not, continue with the full state machine from the
-        // last record boundary (where parity and the state machine still agreed).
-        if !cleanScan(base, end, target: target, cursor: &cursor, emit: emit) {
-            exactScan(base, end, target: target, cursor: &cursor, emit: emit)
-        }
-        if cursor.pieceStart < end { emit(cursor.pieceStart, end, cursor.pieceLine) }
-    }
-
-    /// Scans only quote and line-feed bytes, eight bytes at a time. Returns false when it meets a
-    /// quote that is not an opening quote at a field start, a doubled quote, or a closing quote
-    /// before a delimiter or line end (or a quoted field longer than `maxRecordLines`).
-    func cleanScan(_ base: UnsafePointer<UInt8>, _ end: Int, target: Int, cursor: inout Cursor,
-                   emit: (_ from: Int, _ to: Int, _ firstLine: Int) -> Void) -> Bool {
-        let raw = UnsafeRawPointer(base)
-        let quotes = 0x0101_0101_0101_0101 &* UInt64(quote)
-        let newlines = 0x0101_0101_0101_0101 &* UInt64(0x0A)
-        let start = cursor.boundary
-        var inQuote = false
-        var line = cursor.boundaryLine
-        var pos = start
-
-        @inline(__always) func isEdge(_ b: UInt8) -> Bool { b == delimiter || b == 0x0A || b == 0x0D }
-        @inline(__always) func isEdgeOrQuote(_ i: Int) -> Bool { i < start || i >= end || isEdge(base[i]) || base[i] == quote }
-
-        /// A line feed at `i`, inside quotes or not.
-        @inline(__always) func lineFeed(_ i: Int, quoted: Bool) -> Bool {
-            line += 1
-            if !quoted {
-                if i + 1 - cursor.pieceStart >= target {
-                    emit(cursor.pieceStart, i + 1, cursor.pieceLine)
-                    cursor.pieceStart = i + 1
-                    cursor.pieceLine = line
-                }
-                cursor.boundary = i + 1
-                cursor.boundaryLine = line
-                return true
-            }
-            return line - cursor.boundaryLine < maxRecordLines
-        }
-
-        // A quote opens a field right after a delimiter or line end (or a quote: the second of a
-        // doubled pair); it closes one right before a delimiter or line end (or a quote: the first
-        // of a pair). Eight bytes at a time: masks of quotes and edges, the inside-quotes state as a
-        // prefix XOR of the quote mask, line feeds visited one by one.
-        let delimiters = 0x0101_0101_0101_0101 &* UInt64(delimiter)
-        let returns = 0x0101_0101_0101_0101 &* UInt64(0x0D)
-        while pos + 8 <= end {
-            let word = raw.loadUnaligned(fromByteOffset: pos, as: UInt64.self)
-            let quoteBits = zeroBytes(word ^ quotes)
-            let lineBits = zeroBytes(word ^ newlines)
-            if quoteBits | lineBits == 0 { pos += 8; continue }
-            let q = movemask(quoteBits)
-            let edgeOrQuote = movemask(quoteBits | lineBits | zeroBytes(word ^ delimiters) | zeroBytes(word ^ returns))
-            let before = (edgeOrQuote << 1 | (isEdgeOrQuote(pos - 1) ? 1 : 0)) & 0xFF
-            let after = edgeOrQuote >> 1 | (isEdgeOrQuote(pos + 8) ? 0x80 : 0)
-            var inside = q
-            inside ^= inside << 1
-            inside ^= inside << 2
-            inside ^= inside << 4
-            inside &= 0xFF
-            if inQuote { inside ^= 0xFF }
-            let opening = q & inside
-            let closing = q & ~inside & 0xFF
-            if opening & ~before | closing & ~after != 0 { return false }
-            var lines = movemask(lineBits)
-            while lines != 0 {
-                let k = lines.trailingZeroBitCount
-                guard lineFeed(pos + k, quoted: inside >> k & 1 == 1) else { return false }
-                lines &= lines &- 1
-            }
-            inQuote = inside & 0x80 != 0
-            pos += 8
-        }
-        while pos < end {
-            let b = base[pos]
-            if b == quote {
-                if !inQuote {
-                    guard isEdgeOrQuote(pos - 1) else { return false }
-                    inQuote = true
-                } else {
-                    guard isEdgeOrQuote(pos + 1) else { return false }
-                    inQuote = false
-                }
-            } else if b == 0x0A {
-                guard lineFeed(pos, quoted: inQuote) else { return false }
-            }
-            pos += 1
-        }
-        return true
-    }
-
-    /// The full libcsv state machine, from the last record boundary to the end of the input.
-    func exactScan(_ base: UnsafePointer<UInt8>, _ end: Int, target: Int, cursor: inout Cursor,
-                   emit: (_ from: Int, _ to: Int, _ firstLine: Int) -> Void) {
-        let table = classes()
-        let raw = UnsafeRawPointer(base)
-        let quotes = 0x0101_0101_0101_0101 &* UInt64(quote)
-        let newlines = 0x0101_0101_0101_0101 &* UInt64(0x0A)
-        var state = State.rowNotBegun
-        var pos = cursor.boundary
-        var line = cursor.boundaryLine     // the line `pos` is on
-        var lineStart = pos
-        var recordStart = pos              // the first line of the record being scanned
-        var recordLine = line
-        var spacesAfterQuote = false
-
-        /// The parser gives up on the record: it restarts at the record's second line.
-        func restart() {
-            var second = recordStart
-            while second < end, base[second] != 0x0A { second += 1 }
-            pos = min(end, second + 1)
-            line = recordLine + 1
-            lineStart = pos
-            state = .rowNotBegun
-        }
-
-        table.withUnsafeBufferPointer { classOf in
-            while pos < end {
-                // Inside a quoted field only a quote or a line feed matters: skip 8 bytes at a time.
-                if state == .quoted {
-                    while pos + 8 <= end {
-                        let word = raw.loadUnaligned(fromByteOffset: pos, as: UInt64.self)
-                        if zeroBytes(word ^ quotes) | zeroBytes(word ^ newlines) != 0 { break }
-                        pos += 8
-                    }
-                    if pos >= end { break }
-                }
-                let c = classOf[Int(base[pos])]
-                switch state {
-                case .rowNotBegun, .fieldNotBegun:
-                    if state == .rowNotBegun, c != Self.spaceClass, c != Self.crClass, c != Self.lfClass {
-                        recordStart = lineStart
-                        recordLine = line
-                    }
-                    switch c {
-                    case Self.quoteClass: state = .quoted
-                    case Self.delimClass: state = .fieldNotBegun
-                    case Self.crClass, Self.lfClass: state = .rowNotBegun
-                    case Self.spaceClass: break
-                    default: state = .unquoted
-                    }
-                case .unquoted:
-                    switch c {
-                    case Self.delimClass: state = .fieldNotBegun
-                    case Self.crClass, Self.lfClass: state = .rowNotBegun
-                    case Self.quoteClass where strict: restart(); continue
-                    default: break
-                    }
-                case .quoted:
-                    if c == Self.quoteClass { state = .mightHaveEnded; spacesAfterQuote = false }
-                case .mightHaveEnded:
-                    switch c {
-                    case Self.delimClass: state = .fieldNotBegun
-                    case Self.crClass, Self.lfClass: state = .rowNotBegun
-                    case Self.spaceClass: spacesAfterQuote = true
-                    case Self.quoteClass:
-                        if spacesAfterQuote, strict { restart(); continue }
-                        state = .quoted  // a doubled quote: still inside the field
-                    default:
-                        if strict { restart(); continue }
-                        state = .quoted
-                    }
-                }
-                if c == Self.lfClass {
-                    line += 1
-                    lineStart = pos + 1
-                    if state == .rowNotBegun {
-                        if pos + 1 - cursor.pieceStart >= target {
-                            emit(cursor.pieceStart, pos + 1, cursor.pieceLine)
-                            cursor.pieceStart = pos + 1
-                            cursor.pieceLine = line
-                        }
-                    } else if line - recordLine >= maxRecordLines {
-                        pos += 1
-                        restart()
-                        continue
-                    }
-                }
-                pos += 1
-            }
-        }
     }
 }
 
@@ -481,80 +213,6 @@ struct LineFedParser {
         csv_free(state.pointee.parser)
         state.pointee.parser.deallocate()
         return state.pointee.output()
-    }
-}
-
-/// A growable column under construction, in manually managed memory: appending in the libcsv
-/// callback costs a bounds check and a memcpy, with no reference counting or exclusivity checks.
-struct ColumnBuilder {
-    var bytes: UnsafeMutablePointer<UInt8>
-    var byteCount = 0
-    var byteCapacity: Int
-    var spans: UnsafeMutablePointer<Span>
-    var spanCount = 0
-    var spanCapacity: Int
-
-    init(rows: Int, bytes: Int) {
-        byteCapacity = max(64, bytes)
-        spanCapacity = max(16, rows)
-        self.bytes = .allocate(capacity: byteCapacity)
-        spans = .allocate(capacity: spanCapacity)
-    }
-
-    @inline(__always)
-    mutating func appendBytes(_ source: UnsafeRawPointer, _ count: Int) -> Span {
-        if byteCount + count > byteCapacity {
-            var capacity = byteCapacity * 2
-            while capacity < byteCount + count { capacity *= 2 }
-            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
-            grown.update(from: bytes, count: byteCount)
-            bytes.deallocate()
-            bytes = grown
-            byteCapacity = capacity
-        }
-        (bytes + byteCount).update(from: source.assumingMemoryBound(to: UInt8.self), count: count)
-        let span = Span(offset: UInt32(truncatingIfNeeded: byteCount), length: UInt32(truncatingIfNeeded: count))
-        byteCount += count
-        return span
-    }
-
-    @inline(__always)
-    mutating func appendSpan(_ span: Span) {
-        if spanCount == spanCapacity {
-            let grown = UnsafeMutablePointer<Span>.allocate(capacity: spanCapacity * 2)
-            grown.update(from: spans, count: spanCount)
-            spans.deallocate()
-            spans = grown
-            spanCapacity *= 2
-        }
-        spans[spanCount] = span
-        spanCount += 1
-    }
-
-    /// `count` builders in manually managed memory, each sized for about `rows` rows and `bytes`
-    /// bytes (they grow as needed); release them with `finishAll`.
-    static func allocate(count: Int, rows: Int, bytes: Int) -> UnsafeMutablePointer<ColumnBuilder> {
-        let columns = UnsafeMutablePointer<ColumnBuilder>.allocate(capacity: max(1, count))
-        for f in 0..<count { (columns + f).initialize(to: ColumnBuilder(rows: rows, bytes: bytes)) }
-        return columns
-    }
-
-    /// The columns of `count` builders made by `allocate`; frees them.
-    static func finishAll(_ columns: UnsafeMutablePointer<ColumnBuilder>, count: Int) -> [TextColumn] {
-        let finished = (0..<count).map { columns[$0].finish() }
-        columns.deinitialize(count: count)
-        columns.deallocate()
-        return finished
-    }
-
-    /// Moves the contents into an immutable column and frees the builder's memory.
-    mutating func finish() -> TextColumn {
-        var column = TextColumn()
-        column.bytes = Array(UnsafeBufferPointer(start: bytes, count: byteCount))
-        column.spans = Array(UnsafeBufferPointer(start: spans, count: spanCount))
-        bytes.deallocate()
-        spans.deallocate()
-        return column
     }
 }
 
