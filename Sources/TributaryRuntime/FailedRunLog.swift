@@ -60,9 +60,7 @@ public struct FailedRunRecord: Codable, Sendable, Equatable {
         case .input(let m): failure = "input"; reasons = [m]
         case .output(let m): failure = "output"; reasons = [m]
         case .internalError(let m): failure = "internal_error"; reasons = [m]
-        case .invalidPipeline(let m): failure = "invalid_pipeline"; reasons = [m]
         case .locked(let m): failure = "locked"; reasons = [m]
-        case .interrupted(let s): failure = "interrupted"; reasons = ["interrupted by signal \(s)"]
         }
         exitCode = error.exitCode
         jobs = ledger.jobs
