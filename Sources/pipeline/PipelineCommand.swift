@@ -6,16 +6,6 @@ import TributaryConfig
 import TributaryCore
 import TributaryRuntime
 
-/// Exit codes, documented in Docs/exit-codes.md.
-enum Exit {
-    static let ok: Int32 = 0
-    static let gateFailed: Int32 = 1
-    static let internalError: Int32 = 2
-    static let usage: Int32 = 64
-    static let locked: Int32 = 75
-    static let invalidPipeline: Int32 = 78
-}
-
 @main
 struct PipelineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,23 +13,49 @@ struct PipelineCommand: ParsableCommand {
         abstract: "Tributary: unify customer records from CSV, event logs and POS dumps into one database.",
         discussion: """
             Examples:
-              pipeline run Pipelines/crm-sample.yml              run the sample pipeline
-              pipeline run Pipelines/crm-sample.yml --jobs 1     the same on one core
-              pipeline validate Pipelines/*.yml                  check pipeline files (for CI)
-              pipeline validate --format github Pipelines/*.yml  annotations in GitHub Actions
-              pipeline inspect out/retail-sample.sqlite          tables, quarantine, profiles, last run
-              pipeline runs out/retail-sample.sqlite             the run history (failed runs too)
-              pipeline explain out/crm-matching.sqlite p_…       why a profile's records are one person
-              pipeline explain out/crm-matching.sqlite --records crm:3 crm:17   score two records
-              pipeline validate --estimate Pipelines/crm-matching.yml           candidate pairs per blocking rule
-              pipeline report out/retail-sample.sqlite -o r.html the HTML report of the last run
-              pipeline docs > Docs/components.md                 regenerate the component reference
+              pipeline run Pipelines/crm-sample.yml           run the sample pipeline
+              pipeline run Pipelines/crm-sample.yml -j 1      the same on one core
+              pipeline validate Pipelines/*.yml               check pipeline files (CI)
+              pipeline validate --format github Pipelines/    annotations for GitHub
+              pipeline inspect out/retail-sample.sqlite       tables, quarantine, last run
+              pipeline runs out/retail-sample.sqlite          the run history
+              pipeline explain out/crm-matching.sqlite p_…    why records are one person
+              pipeline explain DB --records crm:3 crm:17      score two records
+              pipeline validate --estimate Pipelines/crm-matching.yml
+                                                              candidate pairs per rule
+              pipeline report out/retail-sample.sqlite -o r.html
+                                                              the run's HTML report
+              pipeline docs > Docs/components.md              the component reference
 
-            Exit codes: 0 success, 1 data gate failed or input/output problem, 2 internal error,
-            64 usage error, 75 another run holds the lock, 78 invalid pipeline file.
+            Shell completions (subcommands, options, file names; also zsh and fish):
+              source <(pipeline --generate-completion-script bash)
+
+            \(ExitStatus.helpText())
             """,
         version: Runner.version,
         subcommands: [Run.self, Validate.self, Inspect.self, Runs.self, Explain.self, Report.self, Docs.self])
+
+    /// A first word that is no subcommand is a usage error (exit 64) naming the closest subcommand,
+    /// before ArgumentParser would call it "2 unexpected arguments".
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let message = unknownSubcommand(arguments) {
+            FileHandle.standardError.write(message)
+            Foundation.exit(ExitStatus.usage.rawValue)
+        }
+        main(arguments)
+    }
+
+    /// The error text for `arguments` whose first word is not a subcommand, or nil.
+    static func unknownSubcommand(_ arguments: [String]) -> String? {
+        guard let word = arguments.first, !word.hasPrefix("-") else { return nil }
+        let names = configuration.subcommands.map { $0._commandName } + ["help"]
+        guard !names.contains(word) else { return nil }
+        let known = configuration.subcommands.map { $0._commandName }
+        let hint = Suggestions.didYouMean(word, in: known).map { "; \($0)" }
+            ?? " (one of: \(known.joined(separator: ", ")))"
+        return "Error: unknown subcommand '\(word)'\(hint)\nUsage: pipeline <subcommand>\n  See 'pipeline --help' for more information.\n"
+    }
 }
 
 struct Run: ParsableCommand {
@@ -50,11 +66,14 @@ struct Run: ParsableCommand {
             when the run succeeded; a failed, interrupted or killed run leaves the previous output as it was.
             """)
 
-    @Argument(help: "The pipeline file.")
+    @Argument(help: "The pipeline file.", completion: .file(extensions: ["yml", "yaml"]))
     var file: String
 
-    @Option(name: .shortAndLong, help: "Worker threads (default: number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: [.customShort("j"), .customLong("jobs")], help: "Worker threads (default: the number of cores).")
+    var jobsOption: Int?
+
+    /// `--jobs`, or the number of cores. (An optional, so the help does not add this machine's count.)
+    var jobs: Int { jobsOption ?? ProcessInfo.processInfo.activeProcessorCount }
 
     @Option(help: ArgumentHelp("Size of the pieces input files are cut into, in MiB.", visibility: .hidden))
     var pieceMib: Int = 4
@@ -68,7 +87,8 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Evaluate traits and segments at this instant instead of now (2024-06-05 or 2024-06-05T09:00:00Z), for reproducible and back-dated runs.", valueName: "instant"))
     var asOf: InstantArgument?
 
-    @Option(help: ArgumentHelp("Write an HTML report of the run (also of a failed run) to this file.", valueName: "file"))
+    @Option(help: ArgumentHelp("Write an HTML report of the run (also of a failed run) to this file.", valueName: "file"),
+            completion: .file(extensions: ["html"]))
     var report: String?
 
     @Option(help: ArgumentHelp("Seconds between progress lines when stderr is not a terminal.", visibility: .hidden))
@@ -90,7 +110,7 @@ struct Run: ParsableCommand {
             FileHandle.standardError.write(DiagnosticFormatter(format: .text, sources: [file: text])
                 .render(diagnostics.sorted, files: 1))
         }
-        guard let definition else { throw ExitCode(Exit.invalidPipeline) }
+        guard let definition else { throw ExitCode(ExitStatus.invalidPipeline.rawValue) }
         let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
         var options = RunOptions(jobs: jobs, pieceSize: pieceMib << 20, asOf: asOf?.value)
         let progress = quiet ? nil : Progress.reporter(logger: logger, interval: progressInterval)
@@ -151,7 +171,8 @@ struct Validate: ParsableCommand {
             blocking rule of identity.probabilistic; exits 1 when a file cannot be estimated.
             """)
 
-    @Argument(help: "Pipeline files; a folder means every *.yml and *.yaml in it, '-' standard input.")
+    @Argument(help: "Pipeline files; a folder means every *.yml and *.yaml in it, '-' standard input.",
+              completion: .file(extensions: ["yml", "yaml"]))
     var files: [String]
 
     @Option(help: "Output format: text, json or github (GitHub Actions annotations).")
@@ -160,8 +181,11 @@ struct Validate: ParsableCommand {
     @Flag(help: "Also read the inputs (nothing is written) and count the candidate pairs of each blocking rule of identity.probabilistic.")
     var estimate = false
 
-    @Option(name: .shortAndLong, help: "Worker threads for --estimate (default: number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: [.customShort("j"), .customLong("jobs")], help: "Worker threads for --estimate (default: the number of cores).")
+    var jobsOption: Int?
+
+    /// `--jobs`, or the number of cores.
+    var jobs: Int { jobsOption ?? ProcessInfo.processInfo.activeProcessorCount }
 
     func run() throws {
         let loader = PipelineLoader(catalog: Registry.standard, mode: .validate)
@@ -176,7 +200,7 @@ struct Validate: ParsableCommand {
         let failed = all.contains(where: { $0.severity == .error })
         guard estimate, !failed else {
             print(diagnostics, terminator: "")
-            if failed { throw ExitCode(Exit.invalidPipeline) }
+            if failed { throw ExitCode(ExitStatus.invalidPipeline.rawValue) }
             return
         }
         // --estimate: load each file as a run would, extract its inputs, count pairs.
@@ -201,7 +225,7 @@ struct Validate: ParsableCommand {
             for result in results { print(PairEstimate.text(result), terminator: "") }
         }
         for problem in problems { FileHandle.standardError.write("pipeline: \(problem)\n") }
-        if !problems.isEmpty { throw ExitCode(Exit.gateFailed) }
+        if !problems.isEmpty { throw ExitCode(ExitStatus.failure.rawValue) }
     }
 }
 
@@ -218,7 +242,7 @@ struct Explain: ParsableCommand {
               pipeline explain out/crm-matching.sqlite --records crm:3 crm:17 --format json
             """)
 
-    @Argument(help: "The output database.")
+    @Argument(help: "The output database.", completion: .file(extensions: ["sqlite", "db"]))
     var database: String
 
     @Argument(help: "A profile id (profiles.profile_id).")
@@ -270,7 +294,7 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Summarize an output database: tables and row counts, quarantine by reason, profiles, the last run.")
 
-    @Argument(help: "The output database.")
+    @Argument(help: "The output database.", completion: .file(extensions: ["sqlite", "db"]))
     var database: String
 
     func run() throws {
@@ -286,7 +310,7 @@ struct Inspect: ParsableCommand {
 struct Runs: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the recent runs recorded in an output database.")
 
-    @Argument(help: "The output database.")
+    @Argument(help: "The output database.", completion: .file(extensions: ["sqlite", "db"]))
     var database: String
 
     @Option(help: "How many runs to list.")
@@ -340,7 +364,7 @@ func installSignalHandlers() {
                 exit(0)
             }
             FileHandle.standardError.write("pipeline: interrupted by signal \(sig); the previous output was kept\n")
-            exit(128 + sig)
+            exit(ExitStatus.interrupted(by: sig))
         }
         source.resume()
         SignalSources.keep.append(source)

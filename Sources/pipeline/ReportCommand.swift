@@ -12,10 +12,11 @@ struct Report: ParsableCommand {
             `pipeline runs`) is reported with --run.
             """)
 
-    @Argument(help: "The output database.")
+    @Argument(help: "The output database.", completion: .file(extensions: ["sqlite", "db"]))
     var database: String
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("The HTML file to write ('-' for stdout).", valueName: "file"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("The HTML file to write ('-' for stdout).", valueName: "file"),
+            completion: .file(extensions: ["html"]))
     var output: String = "-"
 
     @Option(name: .customLong("run"), help: "The run to report (default: the latest published run).")
