@@ -12,9 +12,12 @@
 //                        The CSV extractor parses with libcsv (CCSV); the JSON-lines extractor
 //                        inflates gzip with zlib (CZlib).
 //   TributaryMatching    identity resolution as a pure library (deterministic stitching, Fellegi-Sunter matching).
-//   TributaryRuntime     planner, parallel runner, SQLite writer, atomic publish, lock, ledger.
+//   TributaryRuntime     planner, parallel runner, SQLite writer (identity, golden records,
+//                        activities, traits, segments, exports), atomic publish, lock, ledger,
+//                        explain, inspect and the HTML report.
 //   pipeline             the thin CLI (swift-argument-parser).
-//   tributary-bench      benchmarks run side by side with the peers (DuckDB).
+//   tributary-bench      data generators with ground truth (retail, Acme) and benchmarks run
+//                        side by side with the peers (DuckDB; Splink in Scripts/bench-*).
 import PackageDescription
 
 let package = Package(

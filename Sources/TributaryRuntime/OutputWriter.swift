@@ -20,9 +20,10 @@ public struct SourceTable: Sendable {
     }
 }
 
-/// Where a run's results go. The SQLite writer is the embedded default; a PostgreSQL writer
-/// implements the same protocol. A writer stages everything and makes it visible only in
-/// `publish()`; `abort()` leaves the previously published output as it was.
+/// Where a run's results go, in the order the runner calls the steps. `SQLiteWriter` is the only
+/// implementation: the steps after loading are SQL over the loaded tables, so this is the
+/// runner's boundary, not a plug-in point (Docs/architecture.md). A writer stages everything and
+/// makes it visible only in `publish()`; `abort()` leaves the previously published output as it was.
 protocol OutputWriter: AnyObject {
     /// Creates the schema for this run's sources.
     func begin(tables: [SourceTable]) throws(RunError)
