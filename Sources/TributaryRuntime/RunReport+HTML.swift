@@ -323,8 +323,8 @@ extension RunReport {
         """
 }
 
-private extension RunReport.Input {
-    mutating func add(_ other: RunReport.Input) {
+extension RunReport.Input {
+    fileprivate mutating func add(_ other: RunReport.Input) {
         records += other.records; loaded += other.loaded; quarantined += other.quarantined
         filtered += other.filtered; duplicates += other.duplicates
     }
