@@ -49,7 +49,7 @@ struct CommandLineTests {
     @Test func jobsHelpNamesTheDefaultOnce() throws {
         for command in ["run", "validate"] {
             let outcome = try CLI.run([command, "--help"])
-            let text = outcome.stdout.replacingOccurrences(of: "\n", with: " ")
+            let text = outcome.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")  // unwrapped
             #expect(text.contains("(default: the number of cores)"), "\(outcome)")
             #expect(!text.contains("cores). (default:"), "\(outcome)")
         }
