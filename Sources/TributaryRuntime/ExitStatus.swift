@@ -2,7 +2,8 @@
 /// summary and the table of `Docs/exit-codes.md` (checked by a test) all come from here; they
 /// follow `sysexits.h` where one fits.
 public enum ExitStatus: Int32, CaseIterable, Sendable {
-    /// The new output is published (or the command did what it was asked).
+    /// The new output is published (also when a signal arrives while or after it is renamed into
+    /// place), or the command did what it was asked.
     case success = 0
     /// A data gate failed, or an input or the output could not be read or written; the previous
     /// output is still published. Also a path given to `inspect`, `runs`, `report` or `explain`

@@ -361,7 +361,7 @@ func installSignalHandlers() {
             // in place. Published already: the run did its work (exit 0), what followed is skipped.
             if let run = InterruptCleanup.interrupt() {
                 FileHandle.standardError.write("pipeline: signal \(sig) arrived after run \(run) was published; the new output is in place, stopping before the summary and report\n")
-                exit(0)
+                exit(ExitStatus.success.rawValue)
             }
             FileHandle.standardError.write("pipeline: interrupted by signal \(sig); the previous output was kept\n")
             exit(ExitStatus.interrupted(by: sig))
