@@ -20,7 +20,8 @@ struct PipelineCommand: ParsableCommand {
               pipeline inspect out/retail-sample.sqlite       tables, quarantine, last run
               pipeline runs out/retail-sample.sqlite          the run history
               pipeline explain out/crm-matching.sqlite p_…    why records are one person
-              pipeline explain DB --records crm:3 crm:17      score two records
+              pipeline explain out/crm-matching.sqlite --records crm:2 crm:17
+                                                              score two records
               pipeline validate --estimate Pipelines/crm-matching.yml
                                                               candidate pairs per rule
               pipeline report out/retail-sample.sqlite -o r.html
@@ -239,7 +240,7 @@ struct Explain: ParsableCommand {
             Customer values are printed only with --show-values.
 
               pipeline explain out/crm-matching.sqlite p_1a2b3c4d5e6f7a8b
-              pipeline explain out/crm-matching.sqlite --records crm:3 crm:17 --format json
+              pipeline explain out/crm-matching.sqlite --records crm:2 crm:17 --format json
             """)
 
     @Argument(help: "The output database.", completion: .file(extensions: ["sqlite", "db"]))
