@@ -1,9 +1,10 @@
-/// SplitMix64: small, fast, and the same sequence on every platform for a seed.
-struct SplitMix64: RandomNumberGenerator, Sendable {
+/// SplitMix64: small, fast, and the same sequence on every platform for a seed (the matcher's
+/// random pairs, the fuzzer's inputs).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     var state: UInt64
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -12,7 +13,7 @@ struct SplitMix64: RandomNumberGenerator, Sendable {
     }
 
     /// Uniform in 0..<bound (multiply-shift; the bias is negligible for bounds far below 2^64).
-    mutating func next(below bound: Int) -> Int {
+    public mutating func next(below bound: Int) -> Int {
         Int(next().multipliedFullWidth(by: UInt64(bound)).high)
     }
 }

@@ -36,7 +36,7 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     /// "Exit codes: 0 success, 1 …, 130 / 143 interrupted.", wrapped to `width` columns.
     public static func helpText(width: Int = 78) -> String {
         let items = allCases.map { "\($0.rawValue) \($0.summary)" }
-            + ["\(interrupted(by: 2)) / \(interrupted(by: 15)) interrupted (SIGINT / SIGTERM)"]
+            + ["\(interrupted(by: 2)) / \(interrupted(by: 15)) interrupted before the publish (SIGINT / SIGTERM)"]
         var lines: [String] = []
         var line = "Exit codes:"
         for (i, item) in items.enumerated() {

@@ -2,6 +2,7 @@ import Foundation
 import TributaryComponents
 import TributaryConfig
 import TributaryCore
+import TributaryMatching
 
 /// A seeded mutation fuzzer over the real input path of a source (staging with gzip inflation and
 /// the line limit, planning, extraction, typing, rules, transforms) and over the pipeline-file
@@ -51,14 +52,14 @@ public enum Fuzzer {
     public static func run(_ target: Target, seconds: Double, seed: UInt64, workDirectory: String,
                            maxExecutions: Int? = nil, maxFailures: Int = 5) -> Report {
         var report = Report(target: target.name)
-        var random = FuzzRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let current = workDirectory + "/current-" + target.name + target.suffix
         let started = Date()
         while report.failures.count < maxFailures, !target.corpus.isEmpty {
             if let maxExecutions { if report.executions >= maxExecutions { break } } else if Date().timeIntervalSince(started) >= seconds { break }
-            var input = target.corpus[random.below(target.corpus.count)]
-            let other = target.corpus[random.below(target.corpus.count)]
-            for _ in 0..<(1 + random.below(4)) { mutate(&input, splice: other, &random) }
+            var input = target.corpus[random.next(below: target.corpus.count)]
+            let other = target.corpus[random.next(below: target.corpus.count)]
+            for _ in 0..<(1 + random.next(below: 4)) { mutate(&input, splice: other, &random) }
             FileManager.default.createFile(atPath: current, contents: Data(input))
             if let problem = check(target, path: current, text: input) {
                 let saved = workDirectory + "/failure-\(target.name)-\(report.executions)" + target.suffix
@@ -166,50 +167,34 @@ public enum Fuzzer {
     /// Bytes parsers treat specially.
     static let interesting: [UInt8] = [0, 9, 10, 13, 0x22, 0x27, 0x2C, 0x3A, 0x3B, 0x5B, 0x5C, 0x5D, 0x7B, 0x7C, 0x7D, 0x7F, 0x80, 0xC3, 0xEF, 0xFF]
 
-    static func mutate(_ input: inout [UInt8], splice other: [UInt8], _ random: inout FuzzRandom) {
+    static func mutate(_ input: inout [UInt8], splice other: [UInt8], _ random: inout SplitMix64) {
         let maxSize = 1 << 16
-        if input.isEmpty { input = [interesting[random.below(interesting.count)]]; return }
-        let at = random.below(input.count)
-        switch random.below(8) {
+        if input.isEmpty { input = [interesting[random.next(below: interesting.count)]]; return }
+        let at = random.next(below: input.count)
+        switch random.next(below: 8) {
         case 0:  // flip a bit
-            input[at] ^= UInt8(1 << random.below(8))
+            input[at] ^= UInt8(1 << random.next(below: 8))
         case 1:  // a special byte
-            input[at] = interesting[random.below(interesting.count)]
+            input[at] = interesting[random.next(below: interesting.count)]
         case 2:  // insert special bytes
-            let run = (0..<(1 + random.below(8))).map { _ in interesting[random.below(interesting.count)] }
+            let run = (0..<(1 + random.next(below: 8))).map { _ in interesting[random.next(below: interesting.count)] }
             input.insert(contentsOf: run, at: at)
         case 3:  // delete a run
-            input.removeSubrange(at..<min(input.count, at + 1 + random.below(64)))
+            input.removeSubrange(at..<min(input.count, at + 1 + random.next(below: 64)))
         case 4:  // duplicate a run (a repeated line, a long line)
-            let end = min(input.count, at + 1 + random.below(256))
-            let copies = 1 + random.below(random.below(4) == 0 ? 64 : 3)
+            let end = min(input.count, at + 1 + random.next(below: 256))
+            let copies = 1 + random.next(below: random.next(below: 4) == 0 ? 64 : 3)
             let run = Array(input[at..<end])
             for _ in 0..<copies where input.count + run.count <= maxSize { input.insert(contentsOf: run, at: end) }
         case 5:  // cut the end off
             input.removeSubrange(at..<input.count)
         case 6:  // splice a run of another corpus file
             guard !other.isEmpty else { return }
-            let from = random.below(other.count)
-            input.insert(contentsOf: other[from..<min(other.count, from + 1 + random.below(512))], at: at)
+            let from = random.next(below: other.count)
+            input.insert(contentsOf: other[from..<min(other.count, from + 1 + random.next(below: 512))], at: at)
         default:  // a random byte
             input[at] = UInt8(truncatingIfNeeded: random.next())
         }
         if input.count > maxSize { input.removeSubrange(maxSize...) }
     }
-}
-
-/// SplitMix64: the same inputs from the same seed on every machine.
-struct FuzzRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
 }
