@@ -59,6 +59,11 @@ public final class Runner {
         if let other = location.liveWriters().first {
             throw RunError.locked("another run (pid \(other)) is writing this output, though its lock file \(location.lockPath) was removed; try again when it has finished")
         }
+        // A run killed between publishing its database and its exports: point the exports back
+        // at the published run's copies (and drop the copies of runs that never published).
+        for line in ExportRepair.repair(output: location.target, exportPaths: definition.audience.exports.map(\.path)) {
+            logger.notice("\(line)")
+        }
         for leftover in location.removeLeftovers() {
             logger.info("removed a leftover of an interrupted run", metadata: ["path": "\(leftover)"])
         }
@@ -221,10 +226,11 @@ public final class Runner {
             try writer.publish()
             published = true
             markPublished()
-            // The exports follow the database: each is renamed into place, and the `exports` table
-            // of the published database holds the SHA-256 of the bytes it should have.
+            SQLiteWriter.keep(exports)
+            // The exports follow the database, which names the run's copy of each with its SHA-256:
+            // each target becomes a name of its copy.
             do throws(RunError) {
-                try SQLiteWriter.publish(exports)
+                try SQLiteWriter.publish(exports, runID: ledger.runID)
             } catch {
                 throw RunError.output("\(error.description) (the new database of run \(ledger.runID) is published; its `exports` table lists the files it should have)")
             }

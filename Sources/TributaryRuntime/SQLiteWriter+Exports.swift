@@ -6,8 +6,11 @@ import TributaryCore
 import Glibc
 #endif
 
-/// One activation export of a run: written to a temporary file beside its target while the run
-/// goes on, renamed into place right after the database is published.
+/// One activation export of a run. Its bytes go to the run's own copy beside the target
+/// (`.<file name>.run-<run id>`, named in the `exports` table) before the database is published,
+/// so the published database and the copies it names are one unit; right after, the target is
+/// made a second name of that copy (a hard link renamed into place). A kill in between leaves the
+/// target behind, and the next run repairs it (`ExportRepair`).
 public struct ExportFile: Sendable {
     public var name: String
     public var path: String
@@ -21,6 +24,8 @@ public struct ExportFile: Sendable {
     public var unhashableEmails = 0
     public var unhashablePhones = 0
     var temporaryPath = ""
+    /// The run's own copy, once written (see the type's notes).
+    var stampedPath = ""
 }
 
 /// How ad and e-mail platforms (Google Customer Match, Meta custom audiences, ...) want
@@ -133,8 +138,22 @@ extension SQLiteWriter {
         }
         try flush()
         file.sha256 = hasher.finalize().hexString
+        // The run's own copy, flushed, under its final name before the database names it.
+        guard fsync(fd) == 0 else {
+            throw RunError.output("cannot flush the export \(export.path): \(String(cString: strerror(errno))); the previous output was kept")
+        }
+        let stamped = ExportRepair.stampedPath(of: export.path, runID: runID)
+        unlink(stamped)
+        InterruptCleanup.register(stamped)
+        guard rename(file.temporaryPath, stamped) == 0 else {
+            InterruptCleanup.unregister(stamped)
+            throw RunError.output("cannot write the export \(export.path): \(String(cString: strerror(errno))); the previous output was kept")
+        }
+        InterruptCleanup.unregister(file.temporaryPath)
+        file.temporaryPath = ""
+        file.stampedPath = stamped
 
-        let record = try db.prepare("INSERT INTO exports VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        let record = try db.prepare("INSERT INTO exports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
         record.bind(1, runID)
         record.bind(2, file.name)
         record.bind(3, file.path)
@@ -143,6 +162,7 @@ extension SQLiteWriter {
         record.bind(6, file.sha256)
         record.bind(7, file.unhashableEmails)
         record.bind(8, file.unhashablePhones)
+        record.bind(9, stamped)
         try record.run()
         return file
     }
@@ -158,19 +178,27 @@ extension SQLiteWriter {
         return ActivationHash.sha256Hex(normalized)
     }
 
-    /// Renames each export over its target (after the database is published).
-    static func publish(_ files: [ExportFile]) throws(RunError) {
+    /// The run's copies belong to the published database: no interruption may delete them now.
+    static func keep(_ files: [ExportFile]) {
+        for file in files where !file.stampedPath.isEmpty { InterruptCleanup.unregister(file.stampedPath) }
+    }
+
+    /// Makes each target a name of the run's copy (after the database is published), then removes
+    /// the copies of earlier runs.
+    static func publish(_ files: [ExportFile], runID: Int) throws(RunError) {
         for file in files {
-            try OutputLocation(target: file.path).publish(file.temporaryPath)
-            InterruptCleanup.unregister(file.temporaryPath)
+            try ExportRepair.link(file.stampedPath, to: file.path)
+            ExportRepair.removeStale(of: file.path, keeping: runID)
         }
     }
 
-    /// Removes the temporary files of a run that does not publish.
+    /// Removes the files of a run that does not publish.
     static func discard(_ files: [ExportFile]) {
-        for file in files where !file.temporaryPath.isEmpty {
-            unlink(file.temporaryPath)
-            InterruptCleanup.unregister(file.temporaryPath)
+        for file in files {
+            for path in [file.temporaryPath, file.stampedPath] where !path.isEmpty {
+                unlink(path)
+                InterruptCleanup.unregister(path)
+            }
         }
     }
 }

@@ -185,7 +185,8 @@ final class SQLiteWriter: OutputWriter {
           rows INTEGER NOT NULL,
           sha256 TEXT NOT NULL,
           unhashable_emails INTEGER NOT NULL,
-          unhashable_phones INTEGER NOT NULL
+          unhashable_phones INTEGER NOT NULL,
+          file TEXT
         );
         CREATE TABLE quarantine (
           quarantine_id INTEGER PRIMARY KEY,

@@ -110,9 +110,48 @@ struct ExportSafetyTests {
         outcome = try CLI.run(["run", path, "--quiet"])
         #expect(outcome.status == 1, "\(outcome)")
         #expect(fileBytes(ws.file("out/exports/all.csv")) == published)
-        #expect(ws.contents("out/exports") == ["all.csv"])
+        // Beside it only the published run's own copy, which the database names.
+        #expect(Set(ws.contents("out/exports")) == ["all.csv", ".all.csv.run-1"])
         // The published database's ledger still names the file's digest.
         let db = try Database(ws.file("out/x.sqlite"))
         #expect(db.value("SELECT sha256 FROM exports") == ActivationHash.sha256Hex(String(decoding: published, as: UTF8.self)))
+        #expect(db.value("SELECT file FROM exports") == ws.file("out/exports/.all.csv.run-1"))
+        #expect(fileBytes(ws.file("out/exports/.all.csv.run-1")) == published)
+    }
+
+    /// A kill between the database's rename and the exports' leaves the new database beside the
+    /// old export files. The database names its run's own copies, so it and they are one unit,
+    /// and the next run (even one that fails its gates) points the exports back at them.
+    @Test func theNextRunRepairsExportsThatAKillLeftBehind() throws {
+        let ws = try Workspace()
+        try ws.write("crm.csv", "id,email\n1,a@example.com\n2,b@example.com\n")
+        let path = try ws.write("p.yml", """
+            version: 1
+            name: exports
+            output: { sqlite: out/x.sqlite }
+            gates: { min_records: 2 }
+            sources:
+              crm: { format: csv, path: crm.csv, fields: { id: id, email: email } }
+            identity:
+              identifiers:
+                email: { from: [crm.email] }
+            profiles:
+              email: { from: [crm.email] }
+            exports:
+              everyone: { path: out/exports/all.csv, columns: [profile_id], hash_email: email }
+            """)
+        try #require(try CLI.run(["run", path, "--quiet"]).status == 0)
+        let published = try #require(fileBytes(ws.file("out/exports/all.csv")))
+        // As a kill leaves it: the target still the previous run's file (another inode), and a
+        // copy of a run that never published.
+        try FileManager.default.removeItem(atPath: ws.file("out/exports/all.csv"))
+        try ws.write("out/exports/all.csv", "profile_id,email_sha256\nthe previous run's rows\n")
+        try ws.write("out/exports/.all.csv.run-7", "a run killed before it published")
+        try ws.write("crm.csv", "id,email\n1,a@example.com\n")   // this run fails its gate
+        let failed = try CLI.run(["run", path])
+        #expect(failed.status == 1, "\(failed)")
+        #expect(fileBytes(ws.file("out/exports/all.csv")) == published, "the export is the published run's again")
+        #expect(Set(ws.contents("out/exports")) == ["all.csv", ".all.csv.run-1"])
+        #expect(failed.stderr.contains("pointed back at run 1's copy"), "\(failed)")
     }
 }
