@@ -343,14 +343,20 @@ public final class Runner {
         var files: [InputFile] = []
         let location = OutputLocation(target: definition.outputPath)
         let owned = ownedFiles(location)
+        // Temporary files and the exports' run copies, by name.
+        let ownedPrefixes = [location.temporaryPrefix] + definition.audience.exports.flatMap { export -> [String] in
+            let name = URL(fileURLWithPath: export.path).lastPathComponent
+            return ["." + name + ".tmp-", "." + name + ".run-"]
+        }
         for source in definition.sources {
             var seen = Set<String>()
             for pattern in source.patterns {
-                // The run's own files (database, lock, log, exports, temporary files) are never input.
+                // The run's own files (database, lock, log, exports and their copies, temporary
+                // files) are never input.
                 let matches = Glob.expand(pattern).filter { path in
                     let full = Self.standardized(path)
                     let name = URL(fileURLWithPath: full).lastPathComponent
-                    return !owned.contains(full) && !name.hasPrefix(location.temporaryPrefix)
+                    return !owned.contains(full) && !ownedPrefixes.contains { name.hasPrefix($0) }
                 }
                 if matches.isEmpty {
                     throw RunError.input("input path \(pattern) of source '\(source.name)' matches no file")
