@@ -27,7 +27,12 @@ public enum OutputInspector {
             let asOf = tables.contains("runs") ? (try? strings(db, "SELECT as_of FROM runs ORDER BY run_id DESC LIMIT 1").first) ?? nil : nil
             let rows = try rowsOf(db, "SELECT segment, members, entered, exited FROM segments ORDER BY segment")
             out += "\nsegments" + (asOf.map { " as of \($0)" } ?? "") + ":\n"
-                + (rows.isEmpty ? "  none\n" : rows.map { "  \($0[0]): \($0[1]) profiles (+\($0[2]) entered, -\($0[3]) exited)\n" }.joined())
+                + (rows.isEmpty ? "  none\n" : rows.map { row in
+                    // Grouped digits, and no sign: "1,204 profiles (1,204 entered, 0 exited)".
+                    let n = row.map { Int($0) ?? 0 }
+                    return "  \(row[0]): \(ProgressReporter.grouped(n[1])) profile\(n[1] == 1 ? "" : "s") "
+                        + "(\(ProgressReporter.grouped(n[2])) entered, \(ProgressReporter.grouped(n[3])) exited)\n"
+                }.joined())
         }
         if tables.contains("exports") {
             let rows = try rowsOf(db, "SELECT export, rows, path FROM exports WHERE run_id = (SELECT max(run_id) FROM exports) ORDER BY export")

@@ -64,6 +64,8 @@ struct SampleDataTests {
         #expect(inspect.stdout.contains("from 54 records"), "\(inspect.stdout)")          // 16 + 11 + 17 + 10 loaded
         #expect(inspect.stdout.contains("reconciliations: 5 of 8 passed"), "\(inspect.stdout)")  // SampleData/pos/README.md
         #expect(inspect.stdout.contains("web truncated_json: 1"), "\(inspect.stdout)")
+        // Counts as words, not signed deltas: no "1 profiles", no "-0 exited".
+        #expect(inspect.stdout.contains("high_value: 1 profile (1 entered, 0 exited)"), "\(inspect.stdout)")
         let runs = try CLI.run(["runs", ws.file("retail-sample.sqlite")])
         #expect(runs.status == 0 && runs.stdout.contains("succeeded"), "\(runs)")
         // The surrogate-pair escape is decoded to the emoji (SampleData/events/README.md, line 6).
