@@ -9,17 +9,17 @@ public enum OutputInspector {
         let tables = try strings(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         for table in tables {
             out += "  " + table.padding(toLength: 24, withPad: " ", startingAt: 0)
-                + String(try int(db, "SELECT count(*) FROM \(SQLiteWriter.quote(table))")) + " rows\n"
+                + { n in ProgressReporter.grouped(n) + (n == 1 ? " row\n" : " rows\n") }(try int(db, "SELECT count(*) FROM \(SQLiteWriter.quote(table))"))
         }
         if tables.contains("quarantine") {
             let rows = try rowsOf(db, "SELECT source, reason, count(*) FROM quarantine GROUP BY source, reason ORDER BY source, reason")
-            out += "\nquarantine by source and reason:\n" + (rows.isEmpty ? "  none\n" : rows.map { "  \($0[0]) \($0[1]): \($0[2])\n" }.joined())
+            out += "\nquarantine by source and reason:\n" + (rows.isEmpty ? "  none\n" : rows.map { "  \($0[0]) \($0[1]): \(ProgressReporter.grouped(Int($0[2]) ?? 0))\n" }.joined())
         }
         if tables.contains("profiles") {
-            out += "\nprofiles: \(try int(db, "SELECT count(*) FROM profiles")) from \(try int(db, "SELECT count(*) FROM profile_records")) records"
+            out += "\nprofiles: \(ProgressReporter.grouped(try int(db, "SELECT count(*) FROM profiles"))) from \(ProgressReporter.grouped(try int(db, "SELECT count(*) FROM profile_records"))) records"
             if tables.contains("identity_refusals") {
                 let refused = try rowsOf(db, "SELECT reason, count(*) FROM identity_refusals GROUP BY reason ORDER BY reason")
-                if !refused.isEmpty { out += "; links refused: " + refused.map { "\($0[0]) \($0[1])" }.joined(separator: ", ") }
+                if !refused.isEmpty { out += "; links refused: " + refused.map { "\($0[0]) \(ProgressReporter.grouped(Int($0[1]) ?? 0))" }.joined(separator: ", ") }
             }
             out += "\n"
         }
@@ -36,7 +36,7 @@ public enum OutputInspector {
         }
         if tables.contains("exports") {
             let rows = try rowsOf(db, "SELECT export, rows, path FROM exports WHERE run_id = (SELECT max(run_id) FROM exports) ORDER BY export")
-            if !rows.isEmpty { out += "\nexports of the last run:\n" + rows.map { "  \($0[0]): \($0[1]) rows → \($0[2])\n" }.joined() }
+            if !rows.isEmpty { out += "\nexports of the last run:\n" + rows.map { "  \($0[0]): \(ProgressReporter.grouped(Int($0[1]) ?? 0)) rows → \($0[2])\n" }.joined() }
         }
         if tables.contains("reconciliations") {
             let failed = try int(db, "SELECT count(*) FROM reconciliations WHERE passed = 0")
