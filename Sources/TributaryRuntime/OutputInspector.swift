@@ -73,8 +73,8 @@ public enum OutputInspector {
             let seconds = r.seconds.map { String(format: "%.2f", $0) } ?? ""
             let peak = r.peakRSSBytes.map { String(format: "%.1f", Double($0) / 1_048_576) } ?? ""
             let line = pad("\(r.runID)", 4) + " " + pad(r.startedAt, 25) + " " + pad(r.status, 10) + " " + pad(seconds, 9) + " "
-                + pad(r.records.map(String.init) ?? "", 10) + " " + pad(r.loaded.map(String.init) ?? "", 10) + " "
-                + pad(r.quarantined.map(String.init) ?? "", 12) + " " + pad(peak, 9) + " " + r.note
+                + pad(r.records.map(ProgressReporter.grouped) ?? "", 10) + " " + pad(r.loaded.map(ProgressReporter.grouped) ?? "", 10) + " "
+                + pad(r.quarantined.map(ProgressReporter.grouped) ?? "", 12) + " " + pad(peak, 9) + " " + r.note
             out += line.trimmingCharacters(in: .whitespaces) + "\n"
         }
         return out
