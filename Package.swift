@@ -18,6 +18,7 @@
 //   pipeline             the thin CLI (swift-argument-parser).
 //   tributary-bench      data generators with ground truth (retail, Acme) and benchmarks run
 //                        side by side with the peers (DuckDB; Splink in Scripts/bench-*).
+//   TributaryTestSupport (Tests/) helpers the test targets share; not a product.
 import PackageDescription
 
 let package = Package(
@@ -66,12 +67,19 @@ let package = Package(
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                           ]),
 
-        .testTarget(name: "TributaryConfigTests", dependencies: ["TributaryConfig", "TributaryComponents"]),
-        .testTarget(name: "TributaryComponentsTests", dependencies: ["TributaryComponents", "CZlib"]),
-        .testTarget(name: "TributaryMatchingTests", dependencies: ["TributaryMatching"]),
+        // What the test targets share: temporary workspaces, running the built `pipeline`, reading
+        // an output database, hand-built config nodes, the seeded generator's test draw.
+        .target(name: "TributaryTestSupport",
+                dependencies: ["TributaryCore", "TributaryMatching", "CSQLite"],
+                path: "Tests/TributaryTestSupport"),
+        .testTarget(name: "TributaryConfigTests",
+                    dependencies: ["TributaryConfig", "TributaryComponents", "TributaryTestSupport"]),
+        .testTarget(name: "TributaryComponentsTests",
+                    dependencies: ["TributaryComponents", "CZlib", "TributaryMatching", "TributaryTestSupport"]),
+        .testTarget(name: "TributaryMatchingTests", dependencies: ["TributaryMatching", "TributaryTestSupport"]),
         .testTarget(name: "TributaryRuntimeTests",
                     dependencies: ["TributaryRuntime", "TributaryConfig", "TributaryCore", "TributaryMatching",
-                                   "TributaryComponents", "CSQLite", "CZlib",
+                                   "TributaryComponents", "CSQLite", "CZlib", "TributaryTestSupport",
                                    .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,8 @@
 import Testing
 @testable import TributaryComponents
 import TributaryCore
+import TributaryMatching
+import TributaryTestSupport
 
 // Every expected value below is written by hand from the CSV text next to it. Physical lines are
 // numbered from 1 at the top of the file (the header is line 1 unless blank lines precede it).
@@ -515,21 +517,6 @@ extension CSVExtractorTests {
 
 // MARK: - Generated input
 
-/// A small deterministic PRNG (SplitMix64), so generated files are the same on every run.
-struct SplitMix64 {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
-
 /// A CSV file of `rows` generated rows of known kinds, with what a correct extraction must give,
 /// derived from the generator's own knowledge of each row.
 struct GeneratedCSV {
@@ -543,7 +530,7 @@ struct GeneratedCSV {
     var multiLineRecords = 0
 
     init(seed: UInt64, rows: Int, eol: String, unterminatedTail: Bool, strayQuotes: Bool) {
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         var line = 1  // the physical line the next appended line will have
         let eolBytes = Array(eol.utf8)
 

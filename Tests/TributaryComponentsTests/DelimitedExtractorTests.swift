@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import TributaryComponents
 import TributaryCore
+import TributaryTestSupport
 
 // Every expected value below is written by hand next to the input it comes from. Non-ASCII text is
 // spelled out as bytes: the input in its encoding (e.g. ISO-8859-1 0xDC for Ü) and the expected
@@ -503,9 +504,8 @@ func ascii(_ text: String) -> [UInt8] {
 }
 
 /// The product's sample point-of-sale dumps.
-func dumpSampleFolder(_ file: String = #filePath) -> URL {
-    URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("SampleData/pos")
+func dumpSampleFolder() -> URL {
+    packageRoot.appendingPathComponent("SampleData/pos")
 }
 
 /// A string from hand-written UTF-8 bytes.

@@ -1,17 +1,12 @@
 import Testing
 @testable import TributaryComponents
 import TributaryCore
+import TributaryTestSupport
 
 // The `email` and `phone` standardizers, built from config nodes against a field scope as the
 // loader builds them, then applied to hand-made batches. Every expected value is written by hand.
 
-private func at(_ line: Int, _ column: Int = 1) -> TributaryCore.SourceLocation { SourceLocation(file: "t.yml", line: line, column: column) }
-
-private func scalar(_ text: String, line: Int = 1, column: Int = 1) -> ConfigNode { ConfigNode(.scalar(text), at: at(line, column)) }
-
-private func mapping(_ entries: (String, ConfigNode)...) -> ConfigNode {
-    ConfigNode(.mapping(entries.map { ConfigEntry(key: $0.0, keyLocation: at($0.1.location.line, 1), value: $0.1) }), at: at(1))
-}
+private let nodes = ConfigNodes(file: "t.yml", keys: .onValueLine(column: 1))
 
 private func build<C: TransformComponent>(_ component: C.Type, _ node: ConfigNode, scope: inout FieldScope)
     -> (transform: (any Transform)?, diagnostics: [Diagnostic]) {
@@ -131,10 +126,10 @@ private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
     ]
 
     private static func emailTransform(into: Bool, scope: inout FieldScope) throws -> any Transform {
-        var entries: [(String, ConfigNode)] = [("field", scalar("email"))]
-        if into { entries.append(("into", scalar("email_norm"))) }
-        entries.append(("placeholders", ConfigNode(.sequence([scalar("Nobody@Acme-Corp.com"), scalar("@donotreply.io")]), at: at(1))))
-        let node = ConfigNode(.mapping(entries.map { ConfigEntry(key: $0.0, keyLocation: at(1), value: $0.1) }), at: at(1))
+        var entries: [(String, ConfigNode)] = [("field", nodes.scalar("email"))]
+        if into { entries.append(("into", nodes.scalar("email_norm"))) }
+        entries.append(("placeholders", ConfigNode(.sequence([nodes.scalar("Nobody@Acme-Corp.com"), nodes.scalar("@donotreply.io")]), at: nodes.at(1))))
+        let node = ConfigNode(.mapping(entries.map { ConfigEntry(key: $0.0, keyLocation: nodes.at(1), value: $0.1) }), at: nodes.at(1))
         let (transform, diagnostics) = build(Email.self, node, scope: &scope)
         #expect(diagnostics.isEmpty)
         return try #require(transform)
@@ -171,7 +166,7 @@ private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
 
     @Test func emailScalarFormAndCounters() throws {
         var scope = FieldScope(fields: ["email"])
-        let (transform, diagnostics) = build(Email.self, scalar("email"), scope: &scope)
+        let (transform, diagnostics) = build(Email.self, nodes.scalar("email"), scope: &scope)
         #expect(diagnostics.isEmpty)
         var b = makeBatch([" A@B.com", "a@b.com", "n/a", "x@y", "x@@y.com", "x y@z.com", nil, "q@w.io", "Q@W.IO", "a..b@c.com",
                            "a@-b.com", "none", "x@x"])
@@ -205,7 +200,7 @@ private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
 
     @Test func emailMatchKey() throws {
         var scope = FieldScope(fields: ["email"])
-        let node = mapping(("field", scalar("email")), ("match_key", scalar("email_key")))
+        let node = nodes.mapping(("field", nodes.scalar("email")), ("match_key", nodes.scalar("email_key")))
         let (transform, diagnostics) = build(Email.self, node, scope: &scope)
         #expect(diagnostics.isEmpty)
         #expect(scope.names == ["email", "email_key"])
@@ -217,27 +212,27 @@ private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
 
     @Test func emailConfigProblems() {
         var scope = FieldScope(fields: ["email", "name"])
-        let unknown = build(Email.self, mapping(("field", scalar("emial", line: 4, column: 17))), scope: &scope)
+        let unknown = build(Email.self, nodes.mapping(("field", nodes.scalar("emial", line: 4, column: 17))), scope: &scope)
         #expect(unknown.transform == nil)
         #expect(unknown.diagnostics.map(\.code) == [.unknownField])
         #expect(unknown.diagnostics.first?.code.rawValue == "TR201")
-        #expect(unknown.diagnostics.first?.location == at(4, 17))
+        #expect(unknown.diagnostics.first?.location == nodes.at(4, 17))
         #expect(unknown.diagnostics.first?.hint == "did you mean 'email'?")
 
-        let scalarForm = build(Email.self, scalar("mail", line: 6, column: 12), scope: &scope)
+        let scalarForm = build(Email.self, nodes.scalar("mail", line: 6, column: 12), scope: &scope)
         #expect(scalarForm.diagnostics.map(\.code) == [.unknownField])
-        #expect(scalarForm.diagnostics.first?.location == at(6, 12))
+        #expect(scalarForm.diagnostics.first?.location == nodes.at(6, 12))
 
-        let clash = build(Email.self, mapping(("field", scalar("email")), ("into", scalar("name", line: 7, column: 30))), scope: &scope)
+        let clash = build(Email.self, nodes.mapping(("field", nodes.scalar("email")), ("into", nodes.scalar("name", line: 7, column: 30))), scope: &scope)
         #expect(clash.transform == nil)
         #expect(clash.diagnostics.map(\.code) == [.duplicateField])
-        #expect(clash.diagnostics.first?.location == at(7, 30))
+        #expect(clash.diagnostics.first?.location == nodes.at(7, 30))
 
-        let badName = build(Email.self, mapping(("field", scalar("email")), ("match_key", scalar("email key", line: 8, column: 5))),
+        let badName = build(Email.self, nodes.mapping(("field", nodes.scalar("email")), ("match_key", nodes.scalar("email key", line: 8, column: 5))),
                             scope: &scope)
         #expect(badName.transform == nil)
         #expect(badName.diagnostics.map(\.code) == [.invalidValue])
-        #expect(badName.diagnostics.first?.location == at(8, 5))
+        #expect(badName.diagnostics.first?.location == nodes.at(8, 5))
         #expect(scope.names == ["email", "name"], "failed builds add no field")
     }
 
@@ -372,10 +367,10 @@ private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
     ]
 
     private static func phoneTransform(into: Bool, scope: inout FieldScope) throws -> any Transform {
-        var entries: [(String, ConfigNode)] = [("field", scalar("phone")), ("region", scalar("US")),
-                                               ("country_field", scalar("country")), ("extension_into", scalar("phone_ext"))]
-        if into { entries.append(("into", scalar("phone_e164"))) }
-        let node = ConfigNode(.mapping(entries.map { ConfigEntry(key: $0.0, keyLocation: at(1), value: $0.1) }), at: at(1))
+        var entries: [(String, ConfigNode)] = [("field", nodes.scalar("phone")), ("region", nodes.scalar("US")),
+                                               ("country_field", nodes.scalar("country")), ("extension_into", nodes.scalar("phone_ext"))]
+        if into { entries.append(("into", nodes.scalar("phone_e164"))) }
+        let node = ConfigNode(.mapping(entries.map { ConfigEntry(key: $0.0, keyLocation: nodes.at(1), value: $0.1) }), at: nodes.at(1))
         let (transform, diagnostics) = build(Phone.self, node, scope: &scope)
         #expect(diagnostics.isEmpty)
         return try #require(transform)
@@ -411,7 +406,7 @@ private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
 
     @Test func phoneWithoutRegionOrCountry() throws {
         var scope = FieldScope(fields: ["phone"])
-        let (transform, diagnostics) = build(Phone.self, mapping(("field", scalar("phone"))), scope: &scope)
+        let (transform, diagnostics) = build(Phone.self, nodes.mapping(("field", nodes.scalar("phone"))), scope: &scope)
         #expect(diagnostics.isEmpty)
         var b = makeBatch(["+44 7400 123456", "07400 123456", "415-555-0100"])
         var counters = TransformCounters()
@@ -422,7 +417,7 @@ private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
 
     @Test func phoneCountersOverABatch() throws {
         var scope = FieldScope(fields: ["phone"])
-        let (transform, _) = build(Phone.self, mapping(("field", scalar("phone")), ("region", scalar("GB"))), scope: &scope)
+        let (transform, _) = build(Phone.self, nodes.mapping(("field", nodes.scalar("phone")), ("region", nodes.scalar("GB"))), scope: &scope)
         var b = makeBatch(["07400 123456", "+447400123456", "n/a", "0000 000000", "0770", "abc", "+99 123 4567", nil, "  ",
                            "+1 (415) 555-0100", "+1 (115) 555-0100", "020 7946 0958 ext 2"])
         var counters = TransformCounters()
@@ -441,33 +436,33 @@ private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
 
     @Test func phoneConfigProblems() throws {
         var scope = FieldScope(fields: ["phone", "country"])
-        let unknownField = build(Phone.self, mapping(("field", scalar("phnoe", line: 3, column: 20))), scope: &scope)
+        let unknownField = build(Phone.self, nodes.mapping(("field", nodes.scalar("phnoe", line: 3, column: 20))), scope: &scope)
         #expect(unknownField.transform == nil)
         #expect(unknownField.diagnostics.map(\.code.rawValue) == ["TR201"])
-        #expect(unknownField.diagnostics.first?.location == at(3, 20))
+        #expect(unknownField.diagnostics.first?.location == nodes.at(3, 20))
         #expect(unknownField.diagnostics.first?.hint == "did you mean 'phone'?")
 
-        let unknownCountry = build(Phone.self, mapping(("field", scalar("phone")), ("country_field", scalar("contry", line: 5, column: 9))),
+        let unknownCountry = build(Phone.self, nodes.mapping(("field", nodes.scalar("phone")), ("country_field", nodes.scalar("contry", line: 5, column: 9))),
                                    scope: &scope)
         #expect(unknownCountry.diagnostics.map(\.code.rawValue) == ["TR201"])
-        #expect(unknownCountry.diagnostics.first?.location == at(5, 9))
+        #expect(unknownCountry.diagnostics.first?.location == nodes.at(5, 9))
         #expect(unknownCountry.diagnostics.first?.hint == "did you mean 'country'?")
 
-        let name = build(Phone.self, mapping(("field", scalar("phone")), ("region", scalar("USA", line: 7, column: 33))), scope: &scope)
+        let name = build(Phone.self, nodes.mapping(("field", nodes.scalar("phone")), ("region", nodes.scalar("USA", line: 7, column: 33))), scope: &scope)
         #expect(name.transform == nil)
         #expect(name.diagnostics.map(\.code.rawValue) == ["TR105"])
-        #expect(name.diagnostics.first?.location == at(7, 33))
+        #expect(name.diagnostics.first?.location == nodes.at(7, 33))
         #expect(name.diagnostics.first?.hint == "use the ISO code 'US'")
 
-        let german = build(Phone.self, mapping(("field", scalar("phone")), ("region", scalar("Deutschland", line: 8))), scope: &scope)
+        let german = build(Phone.self, nodes.mapping(("field", nodes.scalar("phone")), ("region", nodes.scalar("Deutschland", line: 8))), scope: &scope)
         #expect(german.diagnostics.first?.hint == "use the ISO code 'DE'")
 
-        let unsupported = build(Phone.self, mapping(("field", scalar("phone")), ("region", scalar("ZZ", line: 9, column: 2))), scope: &scope)
+        let unsupported = build(Phone.self, nodes.mapping(("field", nodes.scalar("phone")), ("region", nodes.scalar("ZZ", line: 9, column: 2))), scope: &scope)
         #expect(unsupported.diagnostics.map(\.code.rawValue) == ["TR105"])
-        #expect(unsupported.diagnostics.first?.location == at(9, 2))
+        #expect(unsupported.diagnostics.first?.location == nodes.at(9, 2))
         #expect(unsupported.diagnostics.first?.hint?.isEmpty == false)
 
-        let lower = build(Phone.self, mapping(("field", scalar("phone")), ("region", scalar("gb"))), scope: &scope)
+        let lower = build(Phone.self, nodes.mapping(("field", nodes.scalar("phone")), ("region", nodes.scalar("gb"))), scope: &scope)
         #expect(lower.diagnostics.isEmpty, "an ISO code in lower case is accepted")
 
         // The spec's shape reports the same problem, so `pipeline validate` shows it once.
@@ -476,14 +471,14 @@ private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
             Issue.record("region is a custom-checked scalar")
             return
         }
-        #expect(check(scalar("USA", line: 7, column: 33)) == name.diagnostics)
-        #expect(check(scalar("CA")).isEmpty)
+        #expect(check(nodes.scalar("USA", line: 7, column: 33)) == name.diagnostics)
+        #expect(check(nodes.scalar("CA")).isEmpty)
 
         var fresh = FieldScope(fields: ["phone", "phone_e164"])
-        let clash = build(Phone.self, mapping(("field", scalar("phone")), ("into", scalar("phone_e164", line: 11, column: 4))), scope: &fresh)
+        let clash = build(Phone.self, nodes.mapping(("field", nodes.scalar("phone")), ("into", nodes.scalar("phone_e164", line: 11, column: 4))), scope: &fresh)
         #expect(clash.diagnostics.map(\.code.rawValue) == ["TR202"])
-        #expect(clash.diagnostics.first?.location == at(11, 4))
-        let badName = build(Phone.self, mapping(("field", scalar("phone")), ("extension_into", scalar("ext-1", line: 12))), scope: &fresh)
+        #expect(clash.diagnostics.first?.location == nodes.at(11, 4))
+        let badName = build(Phone.self, nodes.mapping(("field", nodes.scalar("phone")), ("extension_into", nodes.scalar("ext-1", line: 12))), scope: &fresh)
         #expect(badName.diagnostics.map(\.code.rawValue) == ["TR106"])
     }
 

@@ -2,19 +2,12 @@ import Foundation
 import Testing
 @testable import TributaryComponents
 import TributaryCore
+import TributaryTestSupport
 
 // `map`, `null_if` and `coalesce`, built from config nodes against a field scope. Expected values
 // are written by hand.
 
-private func at(_ line: Int, _ column: Int = 1) -> TributaryCore.SourceLocation { SourceLocation(file: "g.yml", line: line, column: column) }
-
-private func text(_ value: String, line: Int = 1, column: Int = 1) -> ConfigNode { ConfigNode(.scalar(value), at: at(line, column)) }
-
-private func items(_ values: String...) -> ConfigNode { ConfigNode(.sequence(values.map { text($0) }), at: at(1)) }
-
-private func object(_ entries: (String, ConfigNode)...) -> ConfigNode {
-    ConfigNode(.mapping(entries.map { ConfigEntry(key: $0.0, keyLocation: $0.1.location, value: $0.1) }), at: at(1))
-}
+private let nodes = ConfigNodes(file: "g.yml", keys: .atValue)
 
 private func build(_ component: any TransformComponent.Type, _ node: ConfigNode,
                    scope: inout FieldScope) -> (transform: (any Transform)?, diagnostics: [Diagnostic]) {
@@ -58,11 +51,11 @@ struct GenericTransformTests {
     @Test(arguments: mapCases)
     func mapInlineValues(_ c: MapCase) throws {
         var scope = FieldScope(fields: ["status"])
-        var node = object(("field", text("status")), ("into", text("state")),
-                          ("values", object(("A", text("active")), ("L", text("lead")))))
+        var node = nodes.mapping(("field", nodes.scalar("status")), ("into", nodes.scalar("state")),
+                          ("values", nodes.mapping(("A", nodes.scalar("active")), ("L", nodes.scalar("lead")))))
         if let fallback = c.fallback, case .mapping(var entries) = node.value {
-            entries.append(ConfigEntry(key: "default", keyLocation: at(1), value: text(fallback)))
-            node = ConfigNode(.mapping(entries), at: at(1))
+            entries.append(ConfigEntry(key: "default", keyLocation: nodes.at(1), value: nodes.scalar(fallback)))
+            node = ConfigNode(.mapping(entries), at: nodes.at(1))
         }
         let (transform, diagnostics) = build(MapValues.self, node, scope: &scope)
         #expect(diagnostics.isEmpty)
@@ -82,8 +75,8 @@ struct GenericTransformTests {
         let path = folder.appendingPathComponent("stores.csv").path
 
         var scope = FieldScope(fields: ["store"])
-        let node = object(("field", text("store")), ("table", text(path)), ("key_column", text("id")),
-                          ("value_column", text("region")), ("default", text("null")))
+        let node = nodes.mapping(("field", nodes.scalar("store")), ("table", nodes.scalar(path)), ("key_column", nodes.scalar("id")),
+                          ("value_column", nodes.scalar("region")), ("default", nodes.scalar("null")))
         // Building must not read the file: it does not exist yet.
         let (built, diagnostics) = build(MapValues.self, node, scope: &scope)
         #expect(diagnostics.isEmpty)
@@ -109,8 +102,8 @@ struct GenericTransformTests {
 
     @Test func mapWithAMissingTableCountsTheProblem() throws {
         var scope = FieldScope(fields: ["store"])
-        let node = object(("field", text("store")), ("table", text("/nonexistent/stores.csv")), ("key_column", text("id")),
-                          ("value_column", text("region")))
+        let node = nodes.mapping(("field", nodes.scalar("store")), ("table", nodes.scalar("/nonexistent/stores.csv")), ("key_column", nodes.scalar("id")),
+                          ("value_column", nodes.scalar("region")))
         let transform = try #require(build(MapValues.self, node, scope: &scope).transform)
         var b = records(["17", "42"])
         var counters = TransformCounters()
@@ -121,15 +114,15 @@ struct GenericTransformTests {
 
     @Test func mapConfigErrors() {
         var scope = FieldScope(fields: ["status"])
-        let unknown = build(MapValues.self, object(("field", text("stat", line: 3, column: 17)), ("values", object(("A", text("a"))))),
+        let unknown = build(MapValues.self, nodes.mapping(("field", nodes.scalar("stat", line: 3, column: 17)), ("values", nodes.mapping(("A", nodes.scalar("a"))))),
                             scope: &scope)
         #expect(unknown.diagnostics.map(\.code) == [.unknownField])
-        #expect(unknown.diagnostics.first?.location == at(3, 17))
-        let neither = build(MapValues.self, object(("field", text("status"))), scope: &scope)
+        #expect(unknown.diagnostics.first?.location == nodes.at(3, 17))
+        let neither = build(MapValues.self, nodes.mapping(("field", nodes.scalar("status"))), scope: &scope)
         #expect(neither.diagnostics.map(\.code) == [.missingKey])
-        let noColumns = build(MapValues.self, object(("field", text("status")), ("table", text("/x.csv", line: 4))), scope: &scope)
+        let noColumns = build(MapValues.self, nodes.mapping(("field", nodes.scalar("status")), ("table", nodes.scalar("/x.csv", line: 4))), scope: &scope)
         #expect(noColumns.diagnostics.map(\.code) == [.missingKey])
-        #expect(noColumns.diagnostics.first?.location == at(4))
+        #expect(noColumns.diagnostics.first?.location == nodes.at(4))
         #expect(scope.names == ["status"])
     }
 
@@ -137,10 +130,10 @@ struct GenericTransformTests {
 
     @Test func nullIfPlaceholders() throws {
         var scope = FieldScope(fields: ["email", "phone", "name"])
-        let (transform, diagnostics) = build(NullIf.self, object(
-            ("fields", items("email", "phone")),
-            ("values", items("unknown", "n/a", "0000000000", "test@example.com")),
-            ("ignore_case", text("true"))), scope: &scope)
+        let (transform, diagnostics) = build(NullIf.self, nodes.mapping(
+            ("fields", nodes.list("email", "phone")),
+            ("values", nodes.list("unknown", "n/a", "0000000000", "test@example.com")),
+            ("ignore_case", nodes.scalar("true"))), scope: &scope)
         #expect(diagnostics.isEmpty)
         var b = records(["UNKNOWN", "ann@example.com", "Test@Example.com", nil, "N/A", "unknown "],
                         ["0000000000", "N/a", "555-0100", "000000000", nil, "unknown"],
@@ -155,14 +148,14 @@ struct GenericTransformTests {
 
     @Test func nullIfIsCaseSensitiveByDefault() throws {
         var scope = FieldScope(fields: ["v"])
-        let transform = try #require(build(NullIf.self, object(("fields", text("v")), ("values", items("n/a"))), scope: &scope).transform)
+        let transform = try #require(build(NullIf.self, nodes.mapping(("fields", nodes.scalar("v")), ("values", nodes.list("n/a"))), scope: &scope).transform)
         var b = records(["n/a", "N/A", "na"])
         var counters = TransformCounters()
         _ = transform.apply(to: &b, counters: &counters)
         #expect(column(b, 0) == [nil, "N/A", "na"])
         #expect(counters.values == ["null_if.v": 1])
 
-        let unknown = build(NullIf.self, object(("fields", items("v", "w")), ("values", items("x"))), scope: &scope)
+        let unknown = build(NullIf.self, nodes.mapping(("fields", nodes.list("v", "w")), ("values", nodes.list("x"))), scope: &scope)
         #expect(unknown.transform == nil)
         #expect(unknown.diagnostics.map(\.code) == [.unknownField])
     }
@@ -171,8 +164,8 @@ struct GenericTransformTests {
 
     @Test func coalesceTakesTheFirstNonEmptyValue() throws {
         var scope = FieldScope(fields: ["mobile", "phone", "work_phone"])
-        let (transform, diagnostics) = build(Coalesce.self, object(
-            ("fields", items("mobile", "phone", "work_phone")), ("into", text("best_phone"))), scope: &scope)
+        let (transform, diagnostics) = build(Coalesce.self, nodes.mapping(
+            ("fields", nodes.list("mobile", "phone", "work_phone")), ("into", nodes.scalar("best_phone"))), scope: &scope)
         #expect(diagnostics.isEmpty)
         #expect(scope.names == ["mobile", "phone", "work_phone", "best_phone"])
         var b = records(["555-0101", nil, "", "  ", nil],
@@ -184,10 +177,10 @@ struct GenericTransformTests {
 
     @Test func coalesceConfigErrors() {
         var scope = FieldScope(fields: ["mobile", "phone"])
-        let unknown = build(Coalesce.self, object(("fields", items("mobile", "phnoe")), ("into", text("best"))), scope: &scope)
+        let unknown = build(Coalesce.self, nodes.mapping(("fields", nodes.list("mobile", "phnoe")), ("into", nodes.scalar("best"))), scope: &scope)
         #expect(unknown.diagnostics.map(\.code) == [.unknownField])
         #expect(unknown.diagnostics.first?.hint == "did you mean 'phone'?")
-        let clash = build(Coalesce.self, object(("fields", items("mobile")), ("into", text("phone"))), scope: &scope)
+        let clash = build(Coalesce.self, nodes.mapping(("fields", nodes.list("mobile")), ("into", nodes.scalar("phone"))), scope: &scope)
         #expect(clash.diagnostics.map(\.code) == [.duplicateField])
         #expect(scope.names == ["mobile", "phone"])
     }

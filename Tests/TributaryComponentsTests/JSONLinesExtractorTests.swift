@@ -3,6 +3,7 @@ import Foundation
 import Testing
 @testable import TributaryComponents
 import TributaryCore
+import TributaryTestSupport
 
 // Every expected value below is written by hand from the JSON text next to it (UTF-8 bytes of
 // decoded escapes are spelled out in hex). Physical lines are numbered from 1.
@@ -702,36 +703,21 @@ struct JSONLinesExtractorTests {
         }
     }
 
-    static func at(_ line: Int, _ column: Int) -> TributaryCore.SourceLocation {
-        TributaryCore.SourceLocation(file: "p.yml", line: line, column: column)
-    }
-
-    static func scalar(_ text: String, _ line: Int, _ column: Int) -> ConfigNode {
-        ConfigNode(.scalar(text), at: at(line, column))
-    }
-
-    static func mapping(_ line: Int, _ entries: [(String, ConfigNode)]) -> ConfigNode {
-        ConfigNode(.mapping(entries.map { ConfigEntry(key: $0.0, keyLocation: at($0.1.location.line, 3), value: $0.1) }),
-                   at: at(line, 1))
-    }
-
-    static func sequence(_ items: [ConfigNode]) -> ConfigNode {
-        ConfigNode(.sequence(items), at: items.first?.location ?? at(1, 1))
-    }
+    static let nodes = ConfigNodes(file: "p.yml", keys: .onValueLine(column: 3))
 
     @Test func makeBuildsFieldsAndRules() throws {
-        let source = Self.mapping(1, [
-            ("format", Self.scalar("jsonl", 2, 9)),
-            ("fields", Self.mapping(3, [
-                ("email", Self.scalar("$.traits.email", 4, 12)),
-                ("user", Self.sequence([Self.scalar("$.userId", 5, 12), Self.scalar("$.anonymousId", 5, 22)])),
-                ("revenue", Self.mapping(6, [("path", Self.scalar("$.properties.revenue", 6, 20)),
-                                             ("type", Self.scalar("decimal", 6, 48))])),
+        let source = Self.nodes.mapping(line: 1, [
+            ("format", Self.nodes.scalar("jsonl", line: 2, column: 9)),
+            ("fields", Self.nodes.mapping(line: 3, [
+                ("email", Self.nodes.scalar("$.traits.email", line: 4, column: 12)),
+                ("user", Self.nodes.sequence([Self.nodes.scalar("$.userId", line: 5, column: 12), Self.nodes.scalar("$.anonymousId", line: 5, column: 22)])),
+                ("revenue", Self.nodes.mapping(line: 6, [("path", Self.nodes.scalar("$.properties.revenue", line: 6, column: 20)),
+                                             ("type", Self.nodes.scalar("decimal", line: 6, column: 48))])),
             ])),
-            ("require", Self.mapping(7, [
-                ("paths", Self.sequence([Self.scalar("$.messageId", 8, 13)])),
-                ("allowed", Self.mapping(9, [("$.type", Self.sequence([Self.scalar("track", 10, 15)]))])),
-                ("at_least_one_of", Self.sequence([Self.sequence([Self.scalar("$.userId", 11, 8), Self.scalar("$.anonymousId", 11, 18)])])),
+            ("require", Self.nodes.mapping(line: 7, [
+                ("paths", Self.nodes.sequence([Self.nodes.scalar("$.messageId", line: 8, column: 13)])),
+                ("allowed", Self.nodes.mapping(line: 9, [("$.type", Self.nodes.sequence([Self.nodes.scalar("track", line: 10, column: 15)]))])),
+                ("at_least_one_of", Self.nodes.sequence([Self.nodes.sequence([Self.nodes.scalar("$.userId", line: 11, column: 8), Self.nodes.scalar("$.anonymousId", line: 11, column: 18)])])),
             ])),
         ])
         var bag = DiagnosticBag()
@@ -755,15 +741,15 @@ struct JSONLinesExtractorTests {
     }
 
     @Test func makeReportsBadPathsWhereTheyAre() {
-        let source = Self.mapping(1, [
-            ("fields", Self.mapping(2, [
-                ("email", Self.scalar("traits.email", 3, 12)),
-                ("user", Self.sequence([Self.scalar("$.userId", 4, 12), Self.scalar("$..id", 4, 24)])),
-                ("sku", Self.mapping(5, [("path", Self.scalar("$.items[*]", 5, 18))])),
+        let source = Self.nodes.mapping(line: 1, [
+            ("fields", Self.nodes.mapping(line: 2, [
+                ("email", Self.nodes.scalar("traits.email", line: 3, column: 12)),
+                ("user", Self.nodes.sequence([Self.nodes.scalar("$.userId", line: 4, column: 12), Self.nodes.scalar("$..id", line: 4, column: 24)])),
+                ("sku", Self.nodes.mapping(line: 5, [("path", Self.nodes.scalar("$.items[*]", line: 5, column: 18))])),
             ])),
-            ("require", Self.mapping(6, [
-                ("not_null", Self.sequence([Self.scalar("$.", 7, 16)])),
-                ("allowed", Self.mapping(8, [("type", Self.sequence([Self.scalar("track", 8, 15)]))])),
+            ("require", Self.nodes.mapping(line: 6, [
+                ("not_null", Self.nodes.sequence([Self.nodes.scalar("$.", line: 7, column: 16)])),
+                ("allowed", Self.nodes.mapping(line: 8, [("type", Self.nodes.sequence([Self.nodes.scalar("track", line: 8, column: 15)]))])),
             ])),
         ])
         var bag = DiagnosticBag()
@@ -784,8 +770,8 @@ struct JSONLinesExtractorTests {
             Issue.record("unexpected spec shape")
             return
         }
-        #expect(check(Self.scalar("$.messageId", 1, 1)).isEmpty)
-        #expect(check(Self.scalar("messageId", 1, 1)).map(\.code) == [.invalidValue])
+        #expect(check(Self.nodes.scalar("$.messageId", line: 1, column: 1)).isEmpty)
+        #expect(check(Self.nodes.scalar("messageId", line: 1, column: 1)).map(\.code) == [.invalidValue])
         #expect(JSONLinesExtractor.spec.name == "jsonl")
         #expect(JSONLinesExtractor.spec.kind == .extractor)
         #expect(Registry.standard.extractor("jsonl") != nil)

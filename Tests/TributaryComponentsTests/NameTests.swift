@@ -1,17 +1,12 @@
 import Testing
 @testable import TributaryComponents
 import TributaryCore
+import TributaryTestSupport
 
 // The `name` transform, built through the registry from config nodes as the loader builds it.
 // Every expected value below is written by hand.
 
-private func at(_ line: Int, _ column: Int = 1) -> TributaryCore.SourceLocation { SourceLocation(file: "n.yml", line: line, column: column) }
-
-private func scalar(_ text: String, line: Int = 1, column: Int = 1) -> ConfigNode { ConfigNode(.scalar(text), at: at(line, column)) }
-
-private func mapping(_ entries: (String, ConfigNode)..., line: Int = 1) -> ConfigNode {
-    ConfigNode(.mapping(entries.map { ConfigEntry(key: $0.0, keyLocation: $0.1.location, value: $0.1) }), at: at(line))
-}
+private let nodes = ConfigNodes(file: "n.yml", keys: .atValue)
 
 private func make(_ node: ConfigNode, scope: inout FieldScope) -> (transform: (any Transform)?, diagnostics: [Diagnostic]) {
     var diagnostics = DiagnosticBag()
@@ -34,14 +29,14 @@ private func exact(_ value: String?) -> [UInt32]? { value.map { $0.unicodeScalar
 /// The split transform used by the table: every output field.
 private func splitTransform(pattern: String? = nil) throws -> (any Transform, FieldScope) {
     var scope = FieldScope(fields: ["id", "full_name"])
-    var entries: [(String, ConfigNode)] = [("field", scalar("full_name"))]
-    if let pattern { entries.append(("pattern", scalar(pattern))) }
-    entries.append(("into", mapping(("first", scalar("first_name")), ("middle", scalar("middle_name")),
-                                    ("last", scalar("last_name")), ("prefix", scalar("honorific")),
-                                    ("suffix", scalar("name_suffix")))))
-    entries.append(("match_keys", mapping(("first", scalar("first_key")), ("last", scalar("last_key")),
-                                          ("first_canonical", scalar("first_canon_key")))))
-    let node = ConfigNode(.mapping(entries.map { ConfigEntry(key: $0.0, keyLocation: at(1), value: $0.1) }), at: at(1))
+    var entries: [(String, ConfigNode)] = [("field", nodes.scalar("full_name"))]
+    if let pattern { entries.append(("pattern", nodes.scalar(pattern))) }
+    entries.append(("into", nodes.mapping(("first", nodes.scalar("first_name")), ("middle", nodes.scalar("middle_name")),
+                                    ("last", nodes.scalar("last_name")), ("prefix", nodes.scalar("honorific")),
+                                    ("suffix", nodes.scalar("name_suffix")))))
+    entries.append(("match_keys", nodes.mapping(("first", nodes.scalar("first_key")), ("last", nodes.scalar("last_key")),
+                                          ("first_canonical", nodes.scalar("first_canon_key")))))
+    let node = ConfigNode(.mapping(entries.map { ConfigEntry(key: $0.0, keyLocation: nodes.at(1), value: $0.1) }), at: nodes.at(1))
     let (transform, diagnostics) = make(node, scope: &scope)
     #expect(diagnostics.isEmpty, "\(diagnostics)")
     return (try #require(transform), scope)
@@ -240,9 +235,9 @@ struct NameTests {
     @Test(arguments: inPlaceCases)
     func standardizesSeparateFieldsInPlace(_ c: InPlaceCase) throws {
         var scope = FieldScope(fields: ["given", "family"])
-        let node = mapping(("first", scalar("given")), ("last", scalar("family")),
-                           ("match_keys", mapping(("first", scalar("fk")), ("last", scalar("lk")),
-                                                  ("first_canonical", scalar("ck")))))
+        let node = nodes.mapping(("first", nodes.scalar("given")), ("last", nodes.scalar("family")),
+                           ("match_keys", nodes.mapping(("first", nodes.scalar("fk")), ("last", nodes.scalar("lk")),
+                                                  ("first_canonical", nodes.scalar("ck")))))
         let (transform, diagnostics) = make(node, scope: &scope)
         #expect(diagnostics.isEmpty)
         var b = batch([c.first], [c.last])
@@ -258,8 +253,8 @@ struct NameTests {
         // `Johnson Jr` in a last-name field: key johnson, suffix jr; split from a full name, the
         // split's suffix. A Jr and a Sr of one name are told apart by it, not by a different key.
         var scope = FieldScope(fields: ["given", "family"])
-        let node = mapping(("first", scalar("given")), ("last", scalar("family")),
-                           ("match_keys", mapping(("last", scalar("lk")), ("suffix", scalar("sk")))))
+        let node = nodes.mapping(("first", nodes.scalar("given")), ("last", nodes.scalar("family")),
+                           ("match_keys", nodes.mapping(("last", nodes.scalar("lk")), ("suffix", nodes.scalar("sk")))))
         let transform = try #require(make(node, scope: &scope).transform)
         var b = batch(["Robert", "ROBERT", "Ann", "Li"], ["Johnson Jr", "JOHNSON SR.", "Smith", "Jr"])
         _ = transform.apply(to: &b)
@@ -269,8 +264,8 @@ struct NameTests {
         #expect(b.columns[1].string(0) == "Johnson Jr")   // the field itself keeps its suffix
 
         var splitScope = FieldScope(fields: ["full"])
-        let split = try #require(make(mapping(("field", scalar("full")), ("into", mapping(("last", scalar("last")))),
-                                              ("match_keys", mapping(("last", scalar("lk")), ("suffix", scalar("sk"))))),
+        let split = try #require(make(nodes.mapping(("field", nodes.scalar("full")), ("into", nodes.mapping(("last", nodes.scalar("last")))),
+                                              ("match_keys", nodes.mapping(("last", nodes.scalar("lk")), ("suffix", nodes.scalar("sk"))))),
                                       scope: &splitScope).transform)
         var c = batch(["MURPHY SR, DANIEL", "Daniel Murphy"])
         _ = split.apply(to: &c)
@@ -280,7 +275,7 @@ struct NameTests {
 
     @Test func inPlaceCounters() throws {
         var scope = FieldScope(fields: ["given", "family"])
-        let transform = try #require(make(mapping(("first", scalar("given")), ("last", scalar("family"))), scope: &scope).transform)
+        let transform = try #require(make(nodes.mapping(("first", nodes.scalar("given")), ("last", nodes.scalar("family"))), scope: &scope).transform)
         var b = batch(["ANNA", "Anna", nil, "J?rg"], ["SMITH", "Smith", nil, "Meier"])
         var counters = TransformCounters()
         _ = transform.apply(to: &b, counters: &counters)
@@ -335,49 +330,49 @@ struct NameTests {
 
     @Test func unknownFieldIsReportedAtItsPosition() {
         var scope = FieldScope(fields: ["full_name"])
-        let node = mapping(("field", scalar("fullname", line: 7, column: 15)),
-                           ("into", mapping(("first", scalar("first_name")))))
+        let node = nodes.mapping(("field", nodes.scalar("fullname", line: 7, column: 15)),
+                           ("into", nodes.mapping(("first", nodes.scalar("first_name")))))
         let (transform, diagnostics) = make(node, scope: &scope)
         #expect(transform == nil)
         #expect(diagnostics.map(\.code.rawValue) == ["TR201"])
-        #expect(diagnostics.first?.location == at(7, 15))
+        #expect(diagnostics.first?.location == nodes.at(7, 15))
         #expect(diagnostics.first?.hint == "did you mean 'full_name'?")
         #expect(scope.names == ["full_name"], "nothing is added after an error")
 
         var separate = FieldScope(fields: ["given", "family"])
-        let inPlace = make(mapping(("first", scalar("given")), ("last", scalar("surname", line: 4, column: 9))), scope: &separate)
+        let inPlace = make(nodes.mapping(("first", nodes.scalar("given")), ("last", nodes.scalar("surname", line: 4, column: 9))), scope: &separate)
         #expect(inPlace.transform == nil)
         #expect(inPlace.diagnostics.map(\.code) == [.unknownField])
-        #expect(inPlace.diagnostics.first?.location == at(4, 9))
+        #expect(inPlace.diagnostics.first?.location == nodes.at(4, 9))
     }
 
     @Test func conflictingAndMissingKeys() {
         var scope = FieldScope(fields: ["full_name", "given", "first_name"])
-        let both = make(mapping(("field", scalar("full_name")), ("first", scalar("given", line: 3, column: 5))), scope: &scope)
+        let both = make(nodes.mapping(("field", nodes.scalar("full_name")), ("first", nodes.scalar("given", line: 3, column: 5))), scope: &scope)
         #expect(both.transform == nil)
         #expect(both.diagnostics.map(\.code) == [.invalidValue])
-        #expect(both.diagnostics.first?.location == at(3, 5))
+        #expect(both.diagnostics.first?.location == nodes.at(3, 5))
 
-        let neither = make(mapping(("pattern", scalar("auto")), line: 2), scope: &scope)
+        let neither = make(nodes.mapping(("pattern", nodes.scalar("auto")), line: 2), scope: &scope)
         #expect(neither.diagnostics.map(\.code) == [.missingKey])
-        #expect(neither.diagnostics.first?.location == at(2))
+        #expect(neither.diagnostics.first?.location == nodes.at(2))
 
-        let noOutputs = make(mapping(("field", scalar("full_name", line: 6, column: 3))), scope: &scope)
+        let noOutputs = make(nodes.mapping(("field", nodes.scalar("full_name", line: 6, column: 3))), scope: &scope)
         #expect(noOutputs.diagnostics.map(\.code) == [.missingKey])
-        #expect(noOutputs.diagnostics.first?.location == at(6, 3))
+        #expect(noOutputs.diagnostics.first?.location == nodes.at(6, 3))
 
-        let intoInPlace = make(mapping(("first", scalar("given")), ("into", mapping(("first", scalar("x")), line: 9))), scope: &scope)
+        let intoInPlace = make(nodes.mapping(("first", nodes.scalar("given")), ("into", nodes.mapping(("first", nodes.scalar("x")), line: 9))), scope: &scope)
         #expect(intoInPlace.diagnostics.map(\.code) == [.invalidValue])
 
-        let existing = make(mapping(("field", scalar("full_name")),
-                                    ("into", mapping(("first", scalar("first_name", line: 5, column: 20))))), scope: &scope)
+        let existing = make(nodes.mapping(("field", nodes.scalar("full_name")),
+                                    ("into", nodes.mapping(("first", nodes.scalar("first_name", line: 5, column: 20))))), scope: &scope)
         #expect(existing.transform == nil)
         #expect(existing.diagnostics.map(\.code.rawValue) == ["TR202"])
-        #expect(existing.diagnostics.first?.location == at(5, 20))
+        #expect(existing.diagnostics.first?.location == nodes.at(5, 20))
 
-        let twice = make(mapping(("field", scalar("full_name")), ("into", mapping(("first", scalar("fn")))),
-                                 ("match_keys", mapping(("first", scalar("fn", line: 8, column: 2))))), scope: &scope)
+        let twice = make(nodes.mapping(("field", nodes.scalar("full_name")), ("into", nodes.mapping(("first", nodes.scalar("fn")))),
+                                 ("match_keys", nodes.mapping(("first", nodes.scalar("fn", line: 8, column: 2))))), scope: &scope)
         #expect(twice.diagnostics.map(\.code) == [.duplicateField])
-        #expect(twice.diagnostics.first?.location == at(8, 2))
+        #expect(twice.diagnostics.first?.location == nodes.at(8, 2))
     }
 }

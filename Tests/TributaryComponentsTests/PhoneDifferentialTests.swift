@@ -2,16 +2,12 @@ import Foundation
 import Testing
 @testable import TributaryComponents
 import TributaryCore
+import TributaryTestSupport
 
 // The phone standardizer against Python's `phonenumbers` (libphonenumber): every line of
 // Tests/Fixtures/phonenumbers-differential.tsv (written by Scripts/generate-phone-metadata from
 // the example numbers of every region and type, plus perturbed ones) holds an input, the default
 // region (empty: none), and phonenumbers' verdict: the E.164 number or `invalid`.
-
-private func fixture(_ name: String, _ file: String = #filePath) -> URL {
-    URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures").appendingPathComponent(name)
-}
 
 /// Our E.164 for `input` read with `region` (an ISO code, or nil), or nil when invalid.
 func standardizePhone(_ input: String, region: String?) -> String? {

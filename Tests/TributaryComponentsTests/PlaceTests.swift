@@ -1,17 +1,12 @@
 import Testing
 @testable import TributaryComponents
 import TributaryCore
+import TributaryTestSupport
 
 // `country`, `postcode` and `address`, built from config nodes against a field scope as the
 // loader builds them. Every expected value below is written by hand.
 
-private func at(_ line: Int, _ column: Int = 1) -> TributaryCore.SourceLocation { SourceLocation(file: "p.yml", line: line, column: column) }
-
-private func text(_ value: String, line: Int = 1, column: Int = 1) -> ConfigNode { ConfigNode(.scalar(value), at: at(line, column)) }
-
-private func object(_ entries: (String, ConfigNode)...) -> ConfigNode {
-    ConfigNode(.mapping(entries.map { ConfigEntry(key: $0.0, keyLocation: $0.1.location, value: $0.1) }), at: at(1))
-}
+private let nodes = ConfigNodes(file: "p.yml", keys: .atValue)
 
 private func build(_ component: any TransformComponent.Type, _ node: ConfigNode,
                    scope: inout FieldScope) -> (transform: (any Transform)?, diagnostics: [Diagnostic]) {
@@ -70,7 +65,7 @@ struct PlaceTests {
     @Test(arguments: countryCases)
     func country(_ c: CountryCase) throws {
         var scope = FieldScope(fields: ["id", "country"])
-        let (transform, diagnostics) = build(Country.self, object(("field", text("country")), ("into", text("country_code"))),
+        let (transform, diagnostics) = build(Country.self, nodes.mapping(("field", nodes.scalar("country")), ("into", nodes.scalar("country_code"))),
                                              scope: &scope)
         #expect(diagnostics.isEmpty)
         var b = records(["1"], [c.input])
@@ -83,7 +78,7 @@ struct PlaceTests {
 
     @Test func countryBlankValuesGetTheDefault() throws {
         var scope = FieldScope(fields: ["country"])
-        let (transform, diagnostics) = build(Country.self, object(("field", text("country")), ("default", text("Deutschland"))),
+        let (transform, diagnostics) = build(Country.self, nodes.mapping(("field", nodes.scalar("country")), ("default", nodes.scalar("Deutschland"))),
                                              scope: &scope)
         #expect(diagnostics.isEmpty)
         #expect(scope.names == ["country"], "without `into` the field is replaced in place")
@@ -94,7 +89,7 @@ struct PlaceTests {
         #expect(counters.values == ["country.defaulted": 6, "country.unknown": 1])
 
         var plain = FieldScope(fields: ["country"])
-        let noDefault = try #require(build(Country.self, object(("field", text("country"))), scope: &plain).transform)
+        let noDefault = try #require(build(Country.self, nodes.mapping(("field", nodes.scalar("country"))), scope: &plain).transform)
         var b2 = records(["", nil, "usa"])
         var counters2 = TransformCounters()
         _ = noDefault.apply(to: &b2, counters: &counters2)
@@ -104,7 +99,7 @@ struct PlaceTests {
 
     @Test func countryOutputColumnIsAddedToTheScope() throws {
         var scope = FieldScope(fields: ["name", "country"])
-        let (transform, _) = build(Country.self, object(("field", text("country")), ("into", text("country_code"))), scope: &scope)
+        let (transform, _) = build(Country.self, nodes.mapping(("field", nodes.scalar("country")), ("into", nodes.scalar("country_code"))), scope: &scope)
         #expect(scope.names == ["name", "country", "country_code"])
         #expect(scope.column(of: "country_code") == 2)
         var b = records(["Ann", "Bob", "Cy"], ["Schweiz", nil, "Holland"])
@@ -126,26 +121,26 @@ struct PlaceTests {
 
     @Test func countryConfigErrors() {
         var scope = FieldScope(fields: ["country", "country_code"])
-        let unknown = build(Country.self, object(("field", text("contry", line: 4, column: 21))), scope: &scope)
+        let unknown = build(Country.self, nodes.mapping(("field", nodes.scalar("contry", line: 4, column: 21))), scope: &scope)
         #expect(unknown.transform == nil)
         #expect(unknown.diagnostics.map(\.code) == [.unknownField])
         #expect(unknown.diagnostics.first?.code.rawValue == "TR201")
-        #expect(unknown.diagnostics.first?.location == at(4, 21))
+        #expect(unknown.diagnostics.first?.location == nodes.at(4, 21))
         #expect(unknown.diagnostics.first?.hint == "did you mean 'country'?")
 
-        let clash = build(Country.self, object(("field", text("country")), ("into", text("country_code", line: 5, column: 30))),
+        let clash = build(Country.self, nodes.mapping(("field", nodes.scalar("country")), ("into", nodes.scalar("country_code", line: 5, column: 30))),
                           scope: &scope)
         #expect(clash.transform == nil)
         #expect(clash.diagnostics.map(\.code) == [.duplicateField])
-        #expect(clash.diagnostics.first?.location == at(5, 30))
+        #expect(clash.diagnostics.first?.location == nodes.at(5, 30))
 
-        let badDefault = build(Country.self, object(("field", text("country")), ("default", text("Narnia", line: 6, column: 40))),
+        let badDefault = build(Country.self, nodes.mapping(("field", nodes.scalar("country")), ("default", nodes.scalar("Narnia", line: 6, column: 40))),
                                scope: &scope)
         #expect(badDefault.transform == nil)
         #expect(badDefault.diagnostics.map(\.code) == [.invalidValue])
-        #expect(badDefault.diagnostics.first?.location == at(6, 40))
+        #expect(badDefault.diagnostics.first?.location == nodes.at(6, 40))
 
-        let badName = build(Country.self, object(("field", text("country")), ("into", text("country code", line: 7))), scope: &scope)
+        let badName = build(Country.self, nodes.mapping(("field", nodes.scalar("country")), ("into", nodes.scalar("country code", line: 7))), scope: &scope)
         #expect(badName.diagnostics.map(\.code) == [.invalidValue])
         #expect(scope.names == ["country", "country_code"], "failed steps add no field")
     }
@@ -229,9 +224,9 @@ struct PlaceTests {
     @Test(arguments: postcodeCases)
     func postcode(_ c: PostcodeCase) throws {
         var scope = FieldScope(fields: ["postcode", "country"])
-        let (transform, diagnostics) = build(Postcode.self, object(
-            ("field", text("postcode")), ("country_field", text("country")),
-            ("into", text("postcode_norm")), ("plus4_into", text("zip4"))), scope: &scope)
+        let (transform, diagnostics) = build(Postcode.self, nodes.mapping(
+            ("field", nodes.scalar("postcode")), ("country_field", nodes.scalar("country")),
+            ("into", nodes.scalar("postcode_norm")), ("plus4_into", nodes.scalar("zip4"))), scope: &scope)
         #expect(diagnostics.isEmpty)
         #expect(scope.names == ["postcode", "country", "postcode_norm", "zip4"])
         var b = records([c.input], [c.country])
@@ -245,7 +240,7 @@ struct PlaceTests {
 
     @Test func postcodeWithAFixedCountryInPlace() throws {
         var scope = FieldScope(fields: ["zip"])
-        let (transform, diagnostics) = build(Postcode.self, object(("field", text("zip")), ("country", text("US"))), scope: &scope)
+        let (transform, diagnostics) = build(Postcode.self, nodes.mapping(("field", nodes.scalar("zip")), ("country", nodes.scalar("US"))), scope: &scope)
         #expect(diagnostics.isEmpty)
         #expect(scope.names == ["zip"])
         var b = records(["2134", "02134-1234", "x", nil, "90210"])
@@ -255,7 +250,7 @@ struct PlaceTests {
         #expect(counters.values == ["postcode.invalid.US": 1])
 
         var fr = FieldScope(fields: ["zip"])
-        let unchecked = try #require(build(Postcode.self, object(("field", text("zip")), ("country", text("France"))), scope: &fr).transform)
+        let unchecked = try #require(build(Postcode.self, nodes.mapping(("field", nodes.scalar("zip")), ("country", nodes.scalar("France"))), scope: &fr).transform)
         var b2 = records(["75008", "f-75008"])
         var counters2 = TransformCounters()
         _ = unchecked.apply(to: &b2, counters: &counters2)
@@ -265,31 +260,31 @@ struct PlaceTests {
 
     @Test func postcodeConfigErrors() {
         var scope = FieldScope(fields: ["zip", "country_code"])
-        let neither = build(Postcode.self, object(("field", text("zip"))), scope: &scope)
+        let neither = build(Postcode.self, nodes.mapping(("field", nodes.scalar("zip"))), scope: &scope)
         #expect(neither.transform == nil)
         #expect(neither.diagnostics.map(\.code) == [.missingKey])
 
-        let both = build(Postcode.self, object(("field", text("zip")), ("country", text("US")), ("country_field", text("country_code"))),
+        let both = build(Postcode.self, nodes.mapping(("field", nodes.scalar("zip")), ("country", nodes.scalar("US")), ("country_field", nodes.scalar("country_code"))),
                          scope: &scope)
         #expect(both.diagnostics.map(\.code) == [.invalidValue])
 
-        let unknownField = build(Postcode.self, object(("field", text("zip")), ("country_field", text("country", line: 8, column: 44))),
+        let unknownField = build(Postcode.self, nodes.mapping(("field", nodes.scalar("zip")), ("country_field", nodes.scalar("country", line: 8, column: 44))),
                                  scope: &scope)
         #expect(unknownField.diagnostics.map(\.code) == [.unknownField])
-        #expect(unknownField.diagnostics.first?.location == at(8, 44))
+        #expect(unknownField.diagnostics.first?.location == nodes.at(8, 44))
 
-        let unknownPostcode = build(Postcode.self, object(("field", text("zipp", line: 9, column: 22)), ("country", text("US"))),
+        let unknownPostcode = build(Postcode.self, nodes.mapping(("field", nodes.scalar("zipp", line: 9, column: 22)), ("country", nodes.scalar("US"))),
                                     scope: &scope)
         #expect(unknownPostcode.diagnostics.map(\.code) == [.unknownField])
-        #expect(unknownPostcode.diagnostics.first?.location == at(9, 22))
+        #expect(unknownPostcode.diagnostics.first?.location == nodes.at(9, 22))
 
-        let badCountry = build(Postcode.self, object(("field", text("zip")), ("country", text("Atlantis", line: 3, column: 5))),
+        let badCountry = build(Postcode.self, nodes.mapping(("field", nodes.scalar("zip")), ("country", nodes.scalar("Atlantis", line: 3, column: 5))),
                                scope: &scope)
         #expect(badCountry.diagnostics.map(\.code) == [.invalidValue])
-        #expect(badCountry.diagnostics.first?.location == at(3, 5))
+        #expect(badCountry.diagnostics.first?.location == nodes.at(3, 5))
 
-        let same = build(Postcode.self, object(("field", text("zip")), ("country", text("US")), ("into", text("z")),
-                                               ("plus4_into", text("z", line: 2))), scope: &scope)
+        let same = build(Postcode.self, nodes.mapping(("field", nodes.scalar("zip")), ("country", nodes.scalar("US")), ("into", nodes.scalar("z")),
+                                               ("plus4_into", nodes.scalar("z", line: 2))), scope: &scope)
         #expect(same.diagnostics.map(\.code) == [.duplicateField])
         #expect(scope.names == ["zip", "country_code"])
     }
@@ -341,8 +336,8 @@ struct PlaceTests {
     @Test(arguments: addressCases)
     func address(_ c: AddressCase) throws {
         var scope = FieldScope(fields: ["street"])
-        let (transform, diagnostics) = build(Address.self, object(
-            ("field", text("street")), ("into", text("street_norm")), ("key_into", text("street_key"))), scope: &scope)
+        let (transform, diagnostics) = build(Address.self, nodes.mapping(
+            ("field", nodes.scalar("street")), ("into", nodes.scalar("street_norm")), ("key_into", nodes.scalar("street_key"))), scope: &scope)
         #expect(diagnostics.isEmpty)
         #expect(scope.names == ["street", "street_norm", "street_key"])
         var b = records([c.input])
@@ -363,7 +358,7 @@ struct PlaceTests {
     @Test(arguments: titleCases)
     func addressTitleCase(_ c: (String, String)) throws {
         var scope = FieldScope(fields: ["street"])
-        let (transform, diagnostics) = build(Address.self, object(("field", text("street")), ("case", text("title"))), scope: &scope)
+        let (transform, diagnostics) = build(Address.self, nodes.mapping(("field", nodes.scalar("street")), ("case", nodes.scalar("title"))), scope: &scope)
         #expect(diagnostics.isEmpty)
         #expect(scope.names == ["street"])
         var b = records([c.0])
@@ -373,7 +368,7 @@ struct PlaceTests {
 
     @Test func addressKeysMatchAcrossSpellings() throws {
         var scope = FieldScope(fields: ["street"])
-        let transform = try #require(build(Address.self, object(("field", text("street")), ("key_into", text("k"))), scope: &scope).transform)
+        let transform = try #require(build(Address.self, nodes.mapping(("field", nodes.scalar("street")), ("key_into", nodes.scalar("k"))), scope: &scope).transform)
         var b = records(["Apt 4B\n1200 Market Street", "1200 MARKET ST APT 4B", "1200 market st. #4b", "1200 Market St, Apartment 4B"])
         _ = transform.apply(to: &b)
         #expect(column(b, 1) == Array(repeating: "1200 MARKET ST APT 4B", count: 4))
@@ -381,13 +376,13 @@ struct PlaceTests {
 
     @Test func addressConfigErrors() {
         var scope = FieldScope(fields: ["street"])
-        let unknown = build(Address.self, object(("field", text("stret", line: 12, column: 20))), scope: &scope)
+        let unknown = build(Address.self, nodes.mapping(("field", nodes.scalar("stret", line: 12, column: 20))), scope: &scope)
         #expect(unknown.diagnostics.map(\.code) == [.unknownField])
-        #expect(unknown.diagnostics.first?.location == at(12, 20))
-        let same = build(Address.self, object(("field", text("street")), ("into", text("s")), ("key_into", text("s", line: 13))),
+        #expect(unknown.diagnostics.first?.location == nodes.at(12, 20))
+        let same = build(Address.self, nodes.mapping(("field", nodes.scalar("street")), ("into", nodes.scalar("s")), ("key_into", nodes.scalar("s", line: 13))),
                          scope: &scope)
         #expect(same.diagnostics.map(\.code) == [.duplicateField])
-        #expect(same.diagnostics.first?.location == at(13))
+        #expect(same.diagnostics.first?.location == nodes.at(13))
         #expect(scope.names == ["street"])
     }
 }

@@ -1,6 +1,7 @@
 import Testing
 @testable import TributaryComponents
 import TributaryCore
+import TributaryTestSupport
 
 // The shaping steps: date/time formats, exact decimals, field typing and validity rules.
 // Every expected value below is worked out by hand from its input (calendar arithmetic, DST
@@ -79,31 +80,21 @@ private func expectDetails(_ rejections: [Rejection], name field: String, notCon
     }
 }
 
-private let ruleFile = "p.yml"
-private func at(_ line: Int, _ column: Int) -> TributaryCore.SourceLocation {
-    TributaryCore.SourceLocation(file: ruleFile, line: line, column: column)
-}
-private func ruleScalar(_ text: String, _ location: TributaryCore.SourceLocation = at(1, 1)) -> ConfigNode {
-    ConfigNode(.scalar(text), at: location)
-}
-private func ruleList(_ items: String...) -> ConfigNode { ConfigNode(.sequence(items.map { ruleScalar($0) }), at: at(1, 1)) }
-private func ruleMap(_ entries: (String, ConfigNode)...) -> ConfigNode {
-    ConfigNode(.mapping(entries.map { ConfigEntry(key: $0.0, keyLocation: at(1, 1), value: $0.1) }), at: at(1, 1))
-}
+private let nodes = ConfigNodes(file: "p.yml", keys: .fixed(line: 1, column: 1))
 
 /// Builds `rules:` from its items against `fields`.
 private func rules(_ items: [ConfigNode], fields: [String]) -> (step: (any RecordStep)?, diagnostics: [Diagnostic]) {
     var diagnostics = DiagnosticBag()
-    let step = ValidityRules.make(ConfigNode(.sequence(items), at: at(1, 1)), scope: FieldScope(fields: fields),
+    let step = ValidityRules.make(ConfigNode(.sequence(items), at: nodes.at(1, 1)), scope: FieldScope(fields: fields),
                                   diagnostics: &diagnostics)
     return (step, diagnostics.items)
 }
 
 /// One `check:` rule over the fields, its expression at line 5, column 14.
 private func checkRule(_ expression: String, name: String? = nil, fields: [String]) -> (step: (any RecordStep)?, diagnostics: [Diagnostic]) {
-    var entries = [("check", ruleScalar(expression, at(5, 14)))]
-    if let name { entries.append(("name", ruleScalar(name))) }
-    let item = ConfigNode(.mapping(entries.map { ConfigEntry(key: $0.0, keyLocation: at(5, 7), value: $0.1) }), at: at(5, 7))
+    var entries = [("check", nodes.scalar(expression, line: 5, column: 14))]
+    if let name { entries.append(("name", nodes.scalar(name))) }
+    let item = ConfigNode(.mapping(entries.map { ConfigEntry(key: $0.0, keyLocation: nodes.at(5, 7), value: $0.1) }), at: nodes.at(5, 7))
     return rules([item], fields: fields)
 }
 
@@ -787,9 +778,9 @@ struct ShapingTests {
 
     @Test func requiredAllowedAndAtLeastOneOf() throws {
         let (step, diagnostics) = rules([
-            ruleMap(("required", ruleList("txn_id"))),
-            ruleMap(("allowed", ruleMap(("field", ruleScalar("kind")), ("values", ruleList("sale", "return"))))),
-            ruleMap(("at_least_one_of", ruleList("email", "phone")), ("name", ruleScalar("contactable"))),
+            nodes.mapping(("required", nodes.list("txn_id"))),
+            nodes.mapping(("allowed", nodes.mapping(("field", nodes.scalar("kind")), ("values", nodes.list("sale", "return"))))),
+            nodes.mapping(("at_least_one_of", nodes.list("email", "phone")), ("name", nodes.scalar("contactable"))),
         ], fields: Self.orderFields)
         #expect(diagnostics.isEmpty, "\(diagnostics)")
         let rules = try #require(step)
@@ -813,9 +804,9 @@ struct ShapingTests {
     @Test func conditionalRulesApplyOnlyWhereTheirConditionHolds() throws {
         // `- required: [email]  when: kind == 'sale'` and a check guarded by `kind in (...)`.
         let (step, diagnostics) = rules([
-            ruleMap(("required", ruleList("email")), ("when", ruleScalar("kind == 'sale'"))),
-            ruleMap(("check", ruleScalar("qty > 0")), ("when", ruleScalar("kind not in ('return', 'void')")),
-                    ("name", ruleScalar("positive_qty"))),
+            nodes.mapping(("required", nodes.list("email")), ("when", nodes.scalar("kind == 'sale'"))),
+            nodes.mapping(("check", nodes.scalar("qty > 0")), ("when", nodes.scalar("kind not in ('return', 'void')")),
+                    ("name", nodes.scalar("positive_qty"))),
         ], fields: Self.orderFields)
         #expect(diagnostics.isEmpty, "\(diagnostics)")
         let rules = try #require(step)
@@ -843,9 +834,9 @@ struct ShapingTests {
         ]
         for (text, expected) in cases {
             let item = ConfigNode(.mapping([
-                ConfigEntry(key: "required", keyLocation: at(3, 7), value: ruleList("email")),
-                ConfigEntry(key: "when", keyLocation: at(4, 7), value: ruleScalar(text, at(4, 13))),
-            ]), at: at(3, 7))
+                ConfigEntry(key: "required", keyLocation: nodes.at(3, 7), value: nodes.list("email")),
+                ConfigEntry(key: "when", keyLocation: nodes.at(4, 7), value: nodes.scalar(text, line: 4, column: 13)),
+            ]), at: nodes.at(3, 7))
             let (step, diagnostics) = rules([item], fields: Self.orderFields)
             #expect(step == nil, "\(text)")
             #expect(diagnostics.count == 1, "\(text): \(diagnostics)")
@@ -856,7 +847,7 @@ struct ShapingTests {
     }
 
     @Test func requiredAcceptsASingleName() throws {
-        let (step, diagnostics) = rules([ruleMap(("required", ruleScalar("qty")))], fields: Self.orderFields)
+        let (step, diagnostics) = rules([nodes.mapping(("required", nodes.scalar("qty")))], fields: Self.orderFields)
         #expect(diagnostics.isEmpty)
         let b = shapingBatch([nil, nil], [nil, nil], ["1", nil], [nil, nil], [nil, nil], [nil, nil], [nil, nil])
         #expect(failures(try #require(step), b) == [1: "rule 'required #1' failed"])
@@ -954,13 +945,13 @@ struct ShapingTests {
         let d = diagnostics.first
         #expect(d?.code == .unknownField)
         #expect(d?.severity == .error)
-        #expect(d?.location == at(5, 36))
+        #expect(d?.location == nodes.at(5, 36))
         #expect(d?.message == "unknown field 'unit_prise' in check expression")
         #expect(d?.hint == "did you mean 'unit_price'?")
 
         // Without a close name the hint lists the fields.
         let far = checkRule("zzzzzzzz > 1", fields: ["qty", "price"])
-        #expect(far.diagnostics.first?.location == at(5, 14))
+        #expect(far.diagnostics.first?.location == nodes.at(5, 14))
         #expect(far.diagnostics.first?.hint == "fields: qty, price")
     }
 
@@ -970,7 +961,7 @@ struct ShapingTests {
         #expect(step == nil)
         #expect(diagnostics.map(\.code) == [.invalidValue])
         #expect(diagnostics.first?.message == "in check expression: missing ')'")
-        #expect(diagnostics.first?.location == at(5, 14 + 27))
+        #expect(diagnostics.first?.location == nodes.at(5, 14 + 27))
     }
 
     @Test func checkMustBeAComparison() {
@@ -988,11 +979,11 @@ struct ShapingTests {
         let early = checkRule("qty >", fields: Self.orderFields)
         #expect(early.step == nil)
         #expect(early.diagnostics.first?.message == "in check expression: the expression ends too early")
-        #expect(early.diagnostics.first?.location == at(5, 19))
+        #expect(early.diagnostics.first?.location == nodes.at(5, 19))
         // Trailing text: "qty > 1 " is 8 characters.
         let trailing = checkRule("qty > 1 )", fields: Self.orderFields)
         #expect(trailing.diagnostics.first?.message == "in check expression: unexpected ')'")
-        #expect(trailing.diagnostics.first?.location == at(5, 22))
+        #expect(trailing.diagnostics.first?.location == nodes.at(5, 22))
         let chained = checkRule("qty < 1 < 2", fields: Self.orderFields)
         #expect(chained.step == nil)
         #expect(chained.diagnostics.map(\.code) == [.invalidValue])
@@ -1003,7 +994,7 @@ struct ShapingTests {
         #expect(empty.diagnostics.map(\.code) == [.invalidValue])
         let symbol = checkRule("qty > $5", fields: Self.orderFields)
         #expect(symbol.diagnostics.first?.message == "in check expression: expected a field name or a number")
-        #expect(symbol.diagnostics.first?.location == at(5, 20))
+        #expect(symbol.diagnostics.first?.location == nodes.at(5, 20))
         // Every parse error carries the syntax hint.
         for d in early.diagnostics + trailing.diagnostics + badNumber.diagnostics + symbol.diagnostics {
             #expect(d.hint == "use field names, numbers, 'quoted text', + - * / ( ), == != < <= > >=, in ('a', 'b'), and, or, not")
@@ -1023,20 +1014,20 @@ struct ShapingTests {
 
     @Test func ruleShapeProblems() {
         // Two kinds in one item.
-        let two = rules([ruleMap(("required", ruleList("qty")), ("at_least_one_of", ruleList("email", "phone")))],
+        let two = rules([nodes.mapping(("required", nodes.list("qty")), ("at_least_one_of", nodes.list("email", "phone")))],
                         fields: Self.orderFields)
         #expect(two.step == nil)
         #expect(two.diagnostics.map(\.code) == [.invalidValue])
         #expect(two.diagnostics.first?.message == "each rule has exactly one of required, allowed, at_least_one_of, check")
         // Only a name.
-        let nameOnly = rules([ruleMap(("name", ruleScalar("x")))], fields: Self.orderFields)
+        let nameOnly = rules([nodes.mapping(("name", nodes.scalar("x")))], fields: Self.orderFields)
         #expect(nameOnly.step == nil)
         #expect(nameOnly.diagnostics.map(\.code) == [.invalidValue])
         // Unknown fields in every kind of rule.
         let unknown = rules([
-            ruleMap(("required", ruleList("txnid"))),
-            ruleMap(("allowed", ruleMap(("field", ruleScalar("knd")), ("values", ruleList("sale"))))),
-            ruleMap(("at_least_one_of", ruleList("emial", "phone"))),
+            nodes.mapping(("required", nodes.list("txnid"))),
+            nodes.mapping(("allowed", nodes.mapping(("field", nodes.scalar("knd")), ("values", nodes.list("sale"))))),
+            nodes.mapping(("at_least_one_of", nodes.list("emial", "phone"))),
         ], fields: Self.orderFields)
         #expect(unknown.step == nil)
         #expect(unknown.diagnostics.map(\.code) == [.unknownField, .unknownField, .unknownField])

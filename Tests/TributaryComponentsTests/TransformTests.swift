@@ -1,19 +1,12 @@
 import Testing
 @testable import TributaryComponents
 import TributaryCore
+import TributaryTestSupport
 
 // Transforms are built the way the loader builds them: through the registry, from config nodes,
 // against a field scope; then applied to batches built by hand.
 
-private let here = SourceLocation(file: "t.yml", line: 1, column: 1)
-
-private func scalar(_ text: String) -> ConfigNode { ConfigNode(.scalar(text), at: here) }
-
-private func list(_ items: String...) -> ConfigNode { ConfigNode(.sequence(items.map(scalar)), at: here) }
-
-private func mapping(_ entries: (String, ConfigNode)...) -> ConfigNode {
-    ConfigNode(.mapping(entries.map { ConfigEntry(key: $0.0, keyLocation: here, value: $0.1) }), at: here)
-}
+private let nodes = ConfigNodes(file: "t.yml", keys: .fixed(line: 1, column: 1))
 
 /// Builds transform `name` from `node` against `scope`, returning it and the diagnostics.
 private func make(_ name: String, _ node: ConfigNode, scope: inout FieldScope) -> (transform: (any Transform)?, diagnostics: [Diagnostic]) {
@@ -57,7 +50,7 @@ struct TransformTests {
 
     @Test func trimRemovesSpacesTabsAndNoBreakSpaces() throws {
         var scope = FieldScope(fields: ["a", "b"])
-        let (transform, diagnostics) = make("trim", scalar("all"), scope: &scope)
+        let (transform, diagnostics) = make("trim", nodes.scalar("all"), scope: &scope)
         #expect(diagnostics.isEmpty)
         var b = batch(
             [" a ", "\tb\t", "\u{00A0}c\u{00A0}", "  ", "\u{00A0}\t \u{00A0}", nil, "d e", "\r\n x \n", "é\u{00A0}", "\u{00A0}"],
@@ -71,7 +64,7 @@ struct TransformTests {
 
     @Test func trimOnlyTheNamedFields() throws {
         var scope = FieldScope(fields: ["a", "b", "c"])
-        let (transform, diagnostics) = make("trim", list("a", "c"), scope: &scope)
+        let (transform, diagnostics) = make("trim", nodes.list("a", "c"), scope: &scope)
         #expect(diagnostics.isEmpty)
         var b = batch([" x "], [" y "], [" z "])
         _ = try #require(transform).apply(to: &b)
@@ -80,7 +73,7 @@ struct TransformTests {
         #expect(values(b, 2) == ["z"])
 
         var single = FieldScope(fields: ["a", "b"])
-        let one = make("trim", scalar("b"), scope: &single)
+        let one = make("trim", nodes.scalar("b"), scope: &single)
         var b2 = batch([" x "], [" y "])
         _ = try #require(one.transform).apply(to: &b2)
         #expect(values(b2, 0) == [" x "])
@@ -89,7 +82,7 @@ struct TransformTests {
 
     @Test func trimKeepsInnerNoBreakSpaceAndLookalikeBytes() throws {
         var scope = FieldScope(fields: ["a"])
-        let transform = try #require(make("trim", scalar("all"), scope: &scope).transform)
+        let transform = try #require(make("trim", nodes.scalar("all"), scope: &scope).transform)
         // U+00A0 (C2 A0) inside a value stays. U+0080 is C2 80 (starts like NBSP) and "à" is C3 A0
         // (ends like NBSP): neither is white space.
         var b = batch(["a\u{00A0}b", "\u{0080}x", "xà", "à"])
@@ -101,7 +94,7 @@ struct TransformTests {
 
     @Test func lowerASCIIAndUnicode() throws {
         var scope = FieldScope(fields: ["v", "other"])
-        let (transform, diagnostics) = make("lower", list("v"), scope: &scope)
+        let (transform, diagnostics) = make("lower", nodes.list("v"), scope: &scope)
         #expect(diagnostics.isEmpty)
         var b = batch(["MÜLLER", "Ann@Example.COM", "straße", nil, "already", "ÀÉÎ", "123-ABC"],
                       ["KEEP", "KEEP", "KEEP", "KEEP", "KEEP", "KEEP", "KEEP"])
@@ -112,7 +105,7 @@ struct TransformTests {
 
     @Test func upperASCIIAndUnicode() throws {
         var scope = FieldScope(fields: ["v"])
-        let (transform, diagnostics) = make("upper", scalar("all"), scope: &scope)
+        let (transform, diagnostics) = make("upper", nodes.scalar("all"), scope: &scope)
         #expect(diagnostics.isEmpty)
         var b = batch(["straße", "de", "Müller", nil, "ALREADY", "àéî", "x1-y2"])
         _ = try #require(transform).apply(to: &b)
@@ -121,8 +114,8 @@ struct TransformTests {
 
     @Test func lowerAfterTrimSeesTheTrimmedValue() throws {
         var scope = FieldScope(fields: ["v"])
-        let trim = try #require(make("trim", scalar("all"), scope: &scope).transform)
-        let lower = try #require(make("lower", scalar("all"), scope: &scope).transform)
+        let trim = try #require(make("trim", nodes.scalar("all"), scope: &scope).transform)
+        let lower = try #require(make("lower", nodes.scalar("all"), scope: &scope).transform)
         var b = batch(["  ABC  ", "\u{00A0}ÄÖ ", "   "])
         _ = trim.apply(to: &b)
         _ = lower.apply(to: &b)
@@ -143,20 +136,20 @@ struct TransformTests {
     }
 
     static let filterCases: [FilterCase] = [
-        FilterCase(label: "present: true", key: "present", value: scalar("true"), kept: [0, 1, 3, 4, 5]),
-        FilterCase(label: "present: false", key: "present", value: scalar("false"), kept: [2]),
-        FilterCase(label: "equals", key: "equals", value: scalar("active"), kept: [0]),
-        FilterCase(label: "not_equals", key: "not_equals", value: scalar("active"), kept: [1, 2, 3, 4, 5]),
-        FilterCase(label: "in", key: "in", value: list("active", "lead"), kept: [0, 1]),
-        FilterCase(label: "not_in", key: "not_in", value: list("active", "lead"), kept: [2, 3, 4, 5]),
-        FilterCase(label: "prefix", key: "prefix", value: scalar("act"), kept: [0, 4]),
-        FilterCase(label: "prefix longer than values", key: "prefix", value: scalar("active-2-long"), kept: []),
+        FilterCase(label: "present: true", key: "present", value: nodes.scalar("true"), kept: [0, 1, 3, 4, 5]),
+        FilterCase(label: "present: false", key: "present", value: nodes.scalar("false"), kept: [2]),
+        FilterCase(label: "equals", key: "equals", value: nodes.scalar("active"), kept: [0]),
+        FilterCase(label: "not_equals", key: "not_equals", value: nodes.scalar("active"), kept: [1, 2, 3, 4, 5]),
+        FilterCase(label: "in", key: "in", value: nodes.list("active", "lead"), kept: [0, 1]),
+        FilterCase(label: "not_in", key: "not_in", value: nodes.list("active", "lead"), kept: [2, 3, 4, 5]),
+        FilterCase(label: "prefix", key: "prefix", value: nodes.scalar("act"), kept: [0, 4]),
+        FilterCase(label: "prefix longer than values", key: "prefix", value: nodes.scalar("active-2-long"), kept: []),
     ]
 
     @Test(arguments: filterCases)
     func filterConditions(_ c: FilterCase) throws {
         var scope = FieldScope(fields: ["id", "status"])
-        let (transform, diagnostics) = make("filter", mapping(("field", scalar("status")), (c.key, c.value)), scope: &scope)
+        let (transform, diagnostics) = make("filter", nodes.mapping(("field", nodes.scalar("status")), (c.key, c.value)), scope: &scope)
         #expect(diagnostics.isEmpty)
         var b = batch(["1", "2", "3", "4", "5", "6"], Self.statuses)
         let removed = try #require(transform).apply(to: &b)
@@ -170,15 +163,15 @@ struct TransformTests {
 
     @Test func filterProblemsAreReported() {
         var scope = FieldScope(fields: ["status"])
-        let none = make("filter", mapping(("field", scalar("status"))), scope: &scope)
+        let none = make("filter", nodes.mapping(("field", nodes.scalar("status"))), scope: &scope)
         #expect(none.transform == nil)
         #expect(none.diagnostics.map(\.code) == [.missingKey])
 
-        let two = make("filter", mapping(("field", scalar("status")), ("equals", scalar("a")), ("prefix", scalar("b"))), scope: &scope)
+        let two = make("filter", nodes.mapping(("field", nodes.scalar("status")), ("equals", nodes.scalar("a")), ("prefix", nodes.scalar("b"))), scope: &scope)
         #expect(two.transform == nil)
         #expect(two.diagnostics.map(\.code) == [.invalidValue])
 
-        let unknown = make("filter", mapping(("field", scalar("stauts")), ("equals", scalar("a"))), scope: &scope)
+        let unknown = make("filter", nodes.mapping(("field", nodes.scalar("stauts")), ("equals", nodes.scalar("a"))), scope: &scope)
         #expect(unknown.transform == nil)
         #expect(unknown.diagnostics.map(\.code) == [.unknownField])
         #expect(unknown.diagnostics.first?.hint == "did you mean 'status'?")
@@ -188,7 +181,7 @@ struct TransformTests {
 
     @Test func renameChangesTheScopeOnly() throws {
         var scope = FieldScope(fields: ["email", "phone", "notes"])
-        let (transform, diagnostics) = make("rename", mapping(("phone", scalar("mobile")), ("notes", scalar("remarks"))), scope: &scope)
+        let (transform, diagnostics) = make("rename", nodes.mapping(("phone", nodes.scalar("mobile")), ("notes", nodes.scalar("remarks"))), scope: &scope)
         #expect(diagnostics.isEmpty)
         #expect(scope.names == ["email", "mobile", "remarks"])
         #expect(scope.column(of: "mobile") == 1)
@@ -203,18 +196,18 @@ struct TransformTests {
 
     @Test func renameProblems() {
         var scope = FieldScope(fields: ["email", "phone"])
-        let clash = make("rename", mapping(("phone", scalar("email"))), scope: &scope)
+        let clash = make("rename", nodes.mapping(("phone", nodes.scalar("email"))), scope: &scope)
         #expect(clash.transform == nil)
         #expect(clash.diagnostics.map(\.code) == [.duplicateField])
 
-        let unknown = make("rename", mapping(("fone", scalar("mobile"))), scope: &scope)
+        let unknown = make("rename", nodes.mapping(("fone", nodes.scalar("mobile"))), scope: &scope)
         #expect(unknown.transform == nil)
         #expect(unknown.diagnostics.map(\.code) == [.unknownField])
 
-        let badName = make("rename", mapping(("phone", scalar("mobile phone"))), scope: &scope)
+        let badName = make("rename", nodes.mapping(("phone", nodes.scalar("mobile phone"))), scope: &scope)
         #expect(badName.diagnostics.map(\.code) == [.invalidValue])
 
-        let reserved = make("rename", mapping(("phone", scalar("_line"))), scope: &scope)
+        let reserved = make("rename", nodes.mapping(("phone", nodes.scalar("_line"))), scope: &scope)
         #expect(reserved.diagnostics.map(\.code) == [.invalidValue])
 
         #expect(scope.names == ["email", "phone"], "a failed rename leaves the scope as it was")
@@ -222,7 +215,7 @@ struct TransformTests {
 
     @Test func dropRemovesFieldsFromTheScope() throws {
         var scope = FieldScope(fields: ["email", "phone", "notes", "state"])
-        let (transform, diagnostics) = make("drop", list("notes", "email"), scope: &scope)
+        let (transform, diagnostics) = make("drop", nodes.list("notes", "email"), scope: &scope)
         #expect(diagnostics.isEmpty)
         #expect(scope.names == ["phone", "state"])
         #expect(scope.layout.map(\.column) == [1, 3])
@@ -230,24 +223,24 @@ struct TransformTests {
         var b = batch(["a"], ["b"], ["c"], ["d"])
         #expect(try #require(transform).apply(to: &b) == 0)
 
-        let single = make("drop", scalar("state"), scope: &scope)
+        let single = make("drop", nodes.scalar("state"), scope: &scope)
         #expect(single.diagnostics.isEmpty)
         #expect(scope.names == ["phone"])
 
-        let again = make("drop", scalar("email"), scope: &scope)
+        let again = make("drop", nodes.scalar("email"), scope: &scope)
         #expect(again.transform == nil)
         #expect(again.diagnostics.map(\.code) == [.unknownField])
     }
 
     @Test func renameThenTransformUsesTheNewName() throws {
         var scope = FieldScope(fields: ["Email"])
-        _ = make("rename", mapping(("Email", scalar("email"))), scope: &scope)
-        let (lower, diagnostics) = make("lower", list("email"), scope: &scope)
+        _ = make("rename", nodes.mapping(("Email", nodes.scalar("email"))), scope: &scope)
+        let (lower, diagnostics) = make("lower", nodes.list("email"), scope: &scope)
         #expect(diagnostics.isEmpty)
         var b = batch(["A@B.C"])
         _ = try #require(lower).apply(to: &b)
         #expect(values(b, 0) == ["a@b.c"])
-        let old = make("lower", list("Email"), scope: &scope)
+        let old = make("lower", nodes.list("Email"), scope: &scope)
         #expect(old.diagnostics.map(\.code) == [.unknownField])
     }
 }

@@ -1,6 +1,7 @@
 import Testing
 import TributaryConfig
 import TributaryCore
+import TributaryTestSupport
 
 /// A pipeline file is input too: CI runs `pipeline validate` on files anyone can change. Alias
 /// bombs and runaway nesting hit a bound and a diagnostic, never unbounded memory or a crash.
@@ -50,7 +51,7 @@ struct HostileYAMLTests {
 
     @Test func aSourceWithMoreFieldsThanATableHoldsIsRefusedByValidate() {
         // The run would fail in SQLite ("too many columns"); validate says so first.
-        let folder = PipelineFolder()
+        let folder = Workspace.pipelineFolder()
         var text = "version: 1\nname: wide\noutput: { sqlite: out/w.sqlite }\nsources:\n  crm:\n    format: csv\n    path: data/contacts.csv\n    fields:\n"
         for i in 0..<2_500 { text += "      f\(i): Email\n" }
         let loaded = load(text, in: folder)
@@ -62,7 +63,7 @@ struct HostileYAMLTests {
     @Test func aMissingTimeZoneTableIsNamedAsWrittenNotByItsValue() {
         // The table's path comes from a variable whose value may be private: the warning names
         // `${DATA}`, never the folder it stands for.
-        let folder = PipelineFolder()
+        let folder = Workspace.pipelineFolder()
         let text = """
             version: 1
             name: tz

@@ -2,12 +2,13 @@ import Foundation
 import Testing
 @testable import TributaryComponents
 import TributaryConfig
+import TributaryTestSupport
 
 /// Docs/components.md is generated from the component specs; it must not drift from them.
 @Suite("Generated reference")
 struct ReferenceDocsTests {
     @Test func componentsReferenceIsUpToDate() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = packageRoot
         let committed = try String(contentsOf: root.appendingPathComponent("Docs/components.md"), encoding: .utf8)
         #expect(committed == ReferenceDocs.markdown(Registry.standard),
                 "Docs/components.md is stale: run `pipeline docs > Docs/components.md`")

@@ -3,20 +3,16 @@ import Testing
 @testable import TributaryComponents
 @testable import TributaryConfig
 import TributaryCore
+import TributaryTestSupport
 
-/// A temporary folder holding `data/contacts.csv`, so that `path: data/*.csv` matches a file and a
-/// pipeline written against it validates without the "matches no file" warning.
-final class PipelineFolder {
-    let path: String
-
-    init() {
-        path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("tributary-config-tests-\(UUID().uuidString)").path
-        try! FileManager.default.createDirectory(atPath: path + "/data", withIntermediateDirectories: true)
-        try! Data("Email,Phone,Mobile\na@example.com,1,2\n".utf8).write(to: URL(fileURLWithPath: path + "/data/contacts.csv"))
+extension Workspace {
+    /// A workspace holding `data/contacts.csv`, so that `path: data/*.csv` matches a file and a
+    /// pipeline written against it validates without the "matches no file" warning.
+    static func pipelineFolder() -> Workspace {
+        let folder = try! Workspace()
+        try! folder.write("data/contacts.csv", "Email,Phone,Mobile\na@example.com,1,2\n")
+        return folder
     }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
 /// The result of loading one pipeline text.
@@ -33,13 +29,8 @@ struct Loaded {
 }
 
 func load(_ text: String, environment: [String: String] = [:], mode: PipelineLoader.Mode = .validate,
-          in folder: PipelineFolder) -> Loaded {
+          in folder: Workspace) -> Loaded {
     let loader = PipelineLoader(catalog: Registry.standard, environment: environment, mode: mode)
     let (definition, bag) = loader.load(text: text, file: "p.yml", baseDirectory: folder.path)
     return Loaded(definition: definition, diagnostics: bag.sorted)
-}
-
-/// The root of the package, found from this file's path (Tests/TributaryConfigTests/Support.swift).
-func packageRoot(_ file: String = #filePath) -> URL {
-    URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 }

@@ -3,6 +3,7 @@ import Testing
 @testable import TributaryComponents
 @testable import TributaryConfig
 import TributaryCore
+import TributaryTestSupport
 
 // Line and column numbers in these tests are counted by hand from the YAML text written next to
 // them (1-based; a column counts Unicode scalars). Each YAML literal is shown with its line numbers
@@ -10,7 +11,7 @@ import TributaryCore
 
 @Suite("Pipeline validation")
 struct ValidationTests {
-    let folder = PipelineFolder()
+    let folder = Workspace.pipelineFolder()
 
     // MARK: - A valid file
 
@@ -861,7 +862,7 @@ struct ValidationTests {
     // MARK: - Shipped pipelines and component examples
 
     @Test func everyShippedPipelineValidates() throws {
-        let directory = packageRoot().appendingPathComponent("Pipelines")
+        let directory = packageRoot.appendingPathComponent("Pipelines")
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
             .filter { $0.hasSuffix(".yml") }.sorted()
         #expect(!files.isEmpty)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TributaryTestSupport
 
 /// `Pipelines/acme.yml` on exports of the Acme shape it has never seen (generated with other
 /// seeds and sizes than the sample), checked against the generator's truth: every valid record

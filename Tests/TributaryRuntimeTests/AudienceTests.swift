@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TributaryRuntime
+import TributaryTestSupport
 
 /// Activities, traits, segments and exports on small hand-made inputs whose answers are known.
 @Suite("Activities, traits, segments and exports")

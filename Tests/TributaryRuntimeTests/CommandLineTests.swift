@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TributaryRuntime
+import TributaryTestSupport
 
 // The command line as a newcomer meets it: a misspelt subcommand, `--help` at 80 columns, the
 // `--jobs` help, shell completions that complete file names, and exit codes stated once.

@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import TributaryMatching
+import TributaryTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -72,7 +74,7 @@ struct CrashSafetyTests {
         _ = try CLI.run(["run", pipeline, "--jobs", "1", "--quiet"])
         let duration = max(0.2, Date().timeIntervalSince(started))
 
-        var random = SplitMix64(state: 2024)
+        var random = SplitMix64(seed: 2024)
         var killedMidway = 0
         for _ in 0..<8 {
             let before = fileBytes(output)
@@ -121,7 +123,7 @@ struct CrashSafetyTests {
         let started = Date()
         _ = try CLI.run(["run", pipeline, "--quiet", "--report", report])
         let duration = max(0.2, Date().timeIntervalSince(started))
-        var random = SplitMix64(state: 143)
+        var random = SplitMix64(seed: 143)
         var statuses: [Int32] = []
         for _ in 0..<8 {
             let before = fileBytes(output)

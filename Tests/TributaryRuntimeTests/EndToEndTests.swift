@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import TributaryMatching
+import TributaryTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -348,7 +350,7 @@ struct EndToEndTests {
         var rejected: [[String]] = []
 
         init(seed: UInt64, targetBytes: Int) {
-            var rng = SplitMix64(state: seed)
+            var rng = SplitMix64(seed: seed)
             bytes = Array("id,name,email,note\n".utf8)
             var line = 2
             var i = 0

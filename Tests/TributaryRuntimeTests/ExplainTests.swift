@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TributaryMatching
+import TributaryTestSupport
 
 /// `pipeline explain` and `pipeline validate --estimate` on a small run whose links are known:
 /// the matching model is pinned (`model:`), so every weight can be computed by hand.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TributaryTestSupport
 
 // Fixed-width trailers through the `pipeline` binary: a trailer states its block's VALID detail
 // records, so a record quarantined by any stage (extractor, field type, rule) is left out of the

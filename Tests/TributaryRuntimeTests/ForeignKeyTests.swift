@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TributaryTestSupport
 
 // The output's foreign keys hold after several runs: `run_inputs` keeps every run's files, keyed by
 // (run_id, file_id), so a loaded record, a quarantined one and a reconciliation name their file by

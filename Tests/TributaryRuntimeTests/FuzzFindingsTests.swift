@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TributaryRuntime
+import TributaryTestSupport
 
 /// What `Scripts/fuzz` found, kept as regression tests: each input in `Tests/Fixtures/fuzz/` once
 /// broke an invariant of its target (named in the file name).

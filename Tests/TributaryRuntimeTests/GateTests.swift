@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TributaryRuntime
+import TributaryTestSupport
 
 /// Data gates on a run's outcome: each failing gate exits 1, names itself, and leaves the
 /// previously published output byte for byte.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TributaryTestSupport
 
 /// The data generator (`tributary-bench generate`) as the tests run it, and the pairwise
 /// accuracy of profiles against the truth it writes.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TributaryTestSupport
 
 /// The generator knows which lines of its files are valid records (truth/records.csv) and how many
 /// lines it corrupted. A run of the retail pipeline over its output must load exactly those

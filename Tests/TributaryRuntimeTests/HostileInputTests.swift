@@ -5,6 +5,7 @@ import Testing
 import TributaryComponents
 import TributaryConfig
 @testable import TributaryRuntime
+import TributaryTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

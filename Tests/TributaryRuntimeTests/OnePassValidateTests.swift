@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TributaryTestSupport
 
 /// `pipeline validate` reports every mistake of a file in one pass: a broken source does not hide
 /// the identity, profile and audience checks that reference it, and one mistake is one error.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TributaryTestSupport
 
 // `inspect`, `runs`, `report` and `explain` read an output database. A path that is not one is
 // the user's mistake: exit 1 with a hint, never exit 2 "internal error (please report)".

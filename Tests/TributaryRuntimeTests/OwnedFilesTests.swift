@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TributaryTestSupport
 
 /// A run writes only files it owns (its database, lock, log and exports) and never an input, the
 /// pipeline file, or a file it did not write; it never reads its own files as input.

@@ -2,6 +2,7 @@ import CSQLite
 import Foundation
 import Testing
 import TributaryRuntime
+import TributaryTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TributaryTestSupport
 
 /// Expressions in pipeline files run as SQL: nothing in them may reach outside the database.
 @Suite("SQL in pipeline files")

@@ -1,6 +1,7 @@
 import CSQLite
 import Foundation
 import Testing
+import TributaryTestSupport
 
 /// The shipped sample pipeline over the shipped sample data: every number below is taken from
 /// the READMEs in SampleData/, which list by hand what each file holds and what is broken.

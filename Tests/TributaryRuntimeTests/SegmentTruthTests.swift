@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TributaryTestSupport
 
 /// Segments against the generator's ground truth. The generator writes every activity a valid
 /// record stands for (truth/activities.csv, with instants converted to UTC by Foundation's time

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TributaryTestSupport
 
 // Typed fields, validity rules, keys and group line numbers, through the `pipeline` binary (see
 // `CLI`, `Workspace` and `Database` in Support.swift). Every expected value is written by hand

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TributaryTestSupport
 
 /// A person keeps their profile id from run to run; when two profiles merge, one id survives and
 /// the change is logged; when a profile splits, the largest part keeps the id.
