@@ -81,6 +81,8 @@ let package = Package(
                     dependencies: ["TributaryRuntime", "TributaryConfig", "TributaryCore", "TributaryMatching",
                                    "TributaryComponents", "CSQLite", "CZlib", "TributaryTestSupport",
                                    .product(name: "Logging", package: "swift-log")]),
+        // The `pipeline` binary driven as a user drives it: arguments in, text and exit status out.
+        .testTarget(name: "TributaryCLITests", dependencies: ["TributaryRuntime", "TributaryTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

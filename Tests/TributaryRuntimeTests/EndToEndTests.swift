@@ -6,7 +6,7 @@ import TributaryTestSupport
 import Glibc
 #endif
 
-// These tests run the built `pipeline` binary (see `CLI` in Support.swift) on files they write to
+// These tests run the built `pipeline` binary (see `CLI` in TributaryTestSupport) on files they write to
 // a temporary folder, then read the published SQLite database through the C API.
 
 /// The fixture: a UTF-8 BOM, CRLF line ends, a value spanning two lines, two broken rows and one

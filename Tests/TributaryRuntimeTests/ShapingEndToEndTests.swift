@@ -3,7 +3,7 @@ import Testing
 import TributaryTestSupport
 
 // Typed fields, validity rules, keys and group line numbers, through the `pipeline` binary (see
-// `CLI`, `Workspace` and `Database` in Support.swift). Every expected value is written by hand
+// `CLI`, `Workspace` and `Database` in TributaryTestSupport). Every expected value is written by hand
 // from the fixture text, or follows from how the generator built the fixture.
 
 /// Runs `pipeline run` and requires success.
