@@ -68,7 +68,7 @@ let package = Package(
                           ]),
 
         // What the test targets share: temporary workspaces, running the built `pipeline`, reading
-        // an output database, hand-built config nodes, the seeded generator's test draw.
+        // an output database, hand-built config nodes and batches, the seeded generator's test draw.
         .target(name: "TributaryTestSupport",
                 dependencies: ["TributaryCore", "TributaryMatching", "CSQLite"],
                 path: "Tests/TributaryTestSupport"),

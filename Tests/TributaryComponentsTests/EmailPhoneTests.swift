@@ -8,26 +8,6 @@ import TributaryTestSupport
 
 private let nodes = ConfigNodes(file: "t.yml", keys: .onValueLine(column: 1))
 
-private func build<C: TransformComponent>(_ component: C.Type, _ node: ConfigNode, scope: inout FieldScope)
-    -> (transform: (any Transform)?, diagnostics: [Diagnostic]) {
-    var diagnostics = DiagnosticBag()
-    let transform = component.make(node, scope: &scope, diagnostics: &diagnostics)
-    return (transform, diagnostics.items)
-}
-
-private func makeBatch(_ columns: [String?]...) -> RecordBatch {
-    var batch = RecordBatch(columnCount: columns.count)
-    for (c, values) in columns.enumerated() {
-        for value in values { batch.columns[c].append(value) }
-    }
-    batch.lines = (0..<(columns.first?.count ?? 0)).map { 10 + $0 }
-    return batch
-}
-
-private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
-    (0..<batch.count).map { batch.columns[index].string($0) }
-}
-
 @Suite struct EmailPhoneTests {
     // MARK: - email
 
@@ -140,7 +120,7 @@ private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
         var scope = FieldScope(fields: ["id", "email"])
         let transform = try Self.emailTransform(into: false, scope: &scope)
         #expect(scope.names == ["id", "email"])
-        var b = makeBatch(["1"], [c.input])
+        var b = batch(["1"], [c.input])
         var counters = TransformCounters()
         #expect(transform.apply(to: &b, counters: &counters) == 0)
         #expect(column(b, 1) == [c.expected])
@@ -157,7 +137,7 @@ private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
         let transform = try Self.emailTransform(into: true, scope: &scope)
         #expect(scope.names == ["email", "email_norm"])
         #expect(scope.column(of: "email_norm") == 1)
-        var b = makeBatch([c.input])
+        var b = batch([c.input])
         _ = transform.apply(to: &b)
         #expect(b.columns.count == 2)
         #expect(column(b, 0) == [c.input], "the source is left as it was")
@@ -168,7 +148,7 @@ private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
         var scope = FieldScope(fields: ["email"])
         let (transform, diagnostics) = build(Email.self, nodes.scalar("email"), scope: &scope)
         #expect(diagnostics.isEmpty)
-        var b = makeBatch([" A@B.com", "a@b.com", "n/a", "x@y", "x@@y.com", "x y@z.com", nil, "q@w.io", "Q@W.IO", "a..b@c.com",
+        var b = batch([" A@B.com", "a@b.com", "n/a", "x@y", "x@@y.com", "x y@z.com", nil, "q@w.io", "Q@W.IO", "a..b@c.com",
                            "a@-b.com", "none", "x@x"])
         var counters = TransformCounters()
         _ = try #require(transform).apply(to: &b, counters: &counters)
@@ -204,7 +184,7 @@ private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
         let (transform, diagnostics) = build(Email.self, node, scope: &scope)
         #expect(diagnostics.isEmpty)
         #expect(scope.names == ["email", "email_key"])
-        var b = makeBatch(Self.matchKeyCases.map(\.0))
+        var b = batch(Self.matchKeyCases.map(\.0))
         _ = try #require(transform).apply(to: &b)
         #expect(column(b, 0) == Self.matchKeyCases.map(\.1))
         #expect(column(b, 1) == Self.matchKeyCases.map(\.2))
@@ -381,7 +361,7 @@ private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
         var scope = FieldScope(fields: ["phone", "country"])
         let transform = try Self.phoneTransform(into: true, scope: &scope)
         #expect(scope.names == ["phone", "country", "phone_e164", "phone_ext"])
-        var b = makeBatch([c.input], [c.country])
+        var b = batch([c.input], [c.country])
         var counters = TransformCounters()
         _ = transform.apply(to: &b, counters: &counters)
         #expect(column(b, 0) == [c.input])
@@ -398,7 +378,7 @@ private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
     func phoneInPlace(_ c: PhoneCase) throws {
         var scope = FieldScope(fields: ["country", "phone"])
         let transform = try Self.phoneTransform(into: false, scope: &scope)
-        var b = makeBatch([c.country], [c.input])
+        var b = batch([c.country], [c.input])
         _ = transform.apply(to: &b)
         #expect(column(b, 1) == [c.expected])
         #expect(column(b, 0) == [c.country])
@@ -408,7 +388,7 @@ private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
         var scope = FieldScope(fields: ["phone"])
         let (transform, diagnostics) = build(Phone.self, nodes.mapping(("field", nodes.scalar("phone"))), scope: &scope)
         #expect(diagnostics.isEmpty)
-        var b = makeBatch(["+44 7400 123456", "07400 123456", "415-555-0100"])
+        var b = batch(["+44 7400 123456", "07400 123456", "415-555-0100"])
         var counters = TransformCounters()
         _ = try #require(transform).apply(to: &b, counters: &counters)
         #expect(column(b, 0) == ["+447400123456", nil, nil])
@@ -418,7 +398,7 @@ private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
     @Test func phoneCountersOverABatch() throws {
         var scope = FieldScope(fields: ["phone"])
         let (transform, _) = build(Phone.self, nodes.mapping(("field", nodes.scalar("phone")), ("region", nodes.scalar("GB"))), scope: &scope)
-        var b = makeBatch(["07400 123456", "+447400123456", "n/a", "0000 000000", "0770", "abc", "+99 123 4567", nil, "  ",
+        var b = batch(["07400 123456", "+447400123456", "n/a", "0000 000000", "0770", "abc", "+99 123 4567", nil, "  ",
                            "+1 (415) 555-0100", "+1 (115) 555-0100", "020 7946 0958 ext 2"])
         var counters = TransformCounters()
         _ = try #require(transform).apply(to: &b, counters: &counters)

@@ -9,26 +9,6 @@ import TributaryTestSupport
 
 private let nodes = ConfigNodes(file: "g.yml", keys: .atValue)
 
-private func build(_ component: any TransformComponent.Type, _ node: ConfigNode,
-                   scope: inout FieldScope) -> (transform: (any Transform)?, diagnostics: [Diagnostic]) {
-    var diagnostics = DiagnosticBag()
-    let transform = component.make(node, scope: &scope, diagnostics: &diagnostics)
-    return (transform, diagnostics.items)
-}
-
-private func records(_ columns: [String?]...) -> RecordBatch {
-    var batch = RecordBatch(columnCount: columns.count)
-    for (c, values) in columns.enumerated() {
-        for value in values { batch.columns[c].append(value) }
-    }
-    batch.lines = (0..<(columns.first?.count ?? 0)).map { 10 + $0 }
-    return batch
-}
-
-private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
-    (0..<batch.count).map { batch.columns[index].string($0) }
-}
-
 @Suite("Generic transforms")
 struct GenericTransformTests {
 
@@ -60,7 +40,7 @@ struct GenericTransformTests {
         let (transform, diagnostics) = build(MapValues.self, node, scope: &scope)
         #expect(diagnostics.isEmpty)
         #expect(scope.names == ["status", "state"])
-        var b = records(["A", "L", "X", nil, "a", ""])
+        var b = batch(["A", "L", "X", nil, "a", ""])
         var counters = TransformCounters()
         _ = try #require(transform).apply(to: &b, counters: &counters)
         #expect(column(b, 1) == c.expected)
@@ -87,7 +67,7 @@ struct GenericTransformTests {
         let results = await withTaskGroup(of: [String?].self) { group in
             for _ in 0..<8 {
                 group.addTask {
-                    var b = records(["17", "42", "7", "99", nil])
+                    var b = batch(["17", "42", "7", "99", nil])
                     _ = transform.apply(to: &b)
                     return column(b, 0)
                 }
@@ -105,7 +85,7 @@ struct GenericTransformTests {
         let node = nodes.mapping(("field", nodes.scalar("store")), ("table", nodes.scalar("/nonexistent/stores.csv")), ("key_column", nodes.scalar("id")),
                           ("value_column", nodes.scalar("region")))
         let transform = try #require(build(MapValues.self, node, scope: &scope).transform)
-        var b = records(["17", "42"])
+        var b = batch(["17", "42"])
         var counters = TransformCounters()
         _ = transform.apply(to: &b, counters: &counters)
         #expect(column(b, 0) == ["17", "42"])
@@ -135,7 +115,7 @@ struct GenericTransformTests {
             ("values", nodes.list("unknown", "n/a", "0000000000", "test@example.com")),
             ("ignore_case", nodes.scalar("true"))), scope: &scope)
         #expect(diagnostics.isEmpty)
-        var b = records(["UNKNOWN", "ann@example.com", "Test@Example.com", nil, "N/A", "unknown "],
+        var b = batch(["UNKNOWN", "ann@example.com", "Test@Example.com", nil, "N/A", "unknown "],
                         ["0000000000", "N/a", "555-0100", "000000000", nil, "unknown"],
                         ["unknown", "n/a", "x", "y", "z", "w"])
         var counters = TransformCounters()
@@ -149,7 +129,7 @@ struct GenericTransformTests {
     @Test func nullIfIsCaseSensitiveByDefault() throws {
         var scope = FieldScope(fields: ["v"])
         let transform = try #require(build(NullIf.self, nodes.mapping(("fields", nodes.scalar("v")), ("values", nodes.list("n/a"))), scope: &scope).transform)
-        var b = records(["n/a", "N/A", "na"])
+        var b = batch(["n/a", "N/A", "na"])
         var counters = TransformCounters()
         _ = transform.apply(to: &b, counters: &counters)
         #expect(column(b, 0) == [nil, "N/A", "na"])
@@ -168,7 +148,7 @@ struct GenericTransformTests {
             ("fields", nodes.list("mobile", "phone", "work_phone")), ("into", nodes.scalar("best_phone"))), scope: &scope)
         #expect(diagnostics.isEmpty)
         #expect(scope.names == ["mobile", "phone", "work_phone", "best_phone"])
-        var b = records(["555-0101", nil, "", "  ", nil],
+        var b = batch(["555-0101", nil, "", "  ", nil],
                         ["555-0202", "555-0202", nil, "555-0303", nil],
                         ["555-0909", "555-0909", "555-0909", nil, ""])
         _ = try #require(transform).apply(to: &b)

@@ -14,15 +14,6 @@ private func make(_ node: ConfigNode, scope: inout FieldScope) -> (transform: (a
     return (transform, diagnostics.items)
 }
 
-private func batch(_ columns: [String?]...) -> RecordBatch {
-    var batch = RecordBatch(columnCount: columns.count)
-    for (c, values) in columns.enumerated() {
-        for value in values { batch.columns[c].append(value) }
-    }
-    batch.lines = (0..<(columns.first?.count ?? 0)).map { 10 + $0 }
-    return batch
-}
-
 /// A value's exact scalars: Swift's `==` on strings ignores NFC/NFD, these tests must not.
 private func exact(_ value: String?) -> [UInt32]? { value.map { $0.unicodeScalars.map(\.value) } }
 

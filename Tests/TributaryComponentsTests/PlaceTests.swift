@@ -8,26 +8,6 @@ import TributaryTestSupport
 
 private let nodes = ConfigNodes(file: "p.yml", keys: .atValue)
 
-private func build(_ component: any TransformComponent.Type, _ node: ConfigNode,
-                   scope: inout FieldScope) -> (transform: (any Transform)?, diagnostics: [Diagnostic]) {
-    var diagnostics = DiagnosticBag()
-    let transform = component.make(node, scope: &scope, diagnostics: &diagnostics)
-    return (transform, diagnostics.items)
-}
-
-private func records(_ columns: [String?]...) -> RecordBatch {
-    var batch = RecordBatch(columnCount: columns.count)
-    for (c, values) in columns.enumerated() {
-        for value in values { batch.columns[c].append(value) }
-    }
-    batch.lines = (0..<(columns.first?.count ?? 0)).map { 10 + $0 }
-    return batch
-}
-
-private func column(_ batch: RecordBatch, _ index: Int) -> [String?] {
-    (0..<batch.count).map { batch.columns[index].string($0) }
-}
-
 @Suite("Places")
 struct PlaceTests {
 
@@ -68,7 +48,7 @@ struct PlaceTests {
         let (transform, diagnostics) = build(Country.self, nodes.mapping(("field", nodes.scalar("country")), ("into", nodes.scalar("country_code"))),
                                              scope: &scope)
         #expect(diagnostics.isEmpty)
-        var b = records(["1"], [c.input])
+        var b = batch(["1"], [c.input])
         var counters = TransformCounters()
         _ = try #require(transform).apply(to: &b, counters: &counters)
         #expect(column(b, 2) == [c.code])
@@ -82,7 +62,7 @@ struct PlaceTests {
                                              scope: &scope)
         #expect(diagnostics.isEmpty)
         #expect(scope.names == ["country"], "without `into` the field is replaced in place")
-        var b = records(["", "  ", nil, "N/A", "n.a.", "fr", "Atlantis", "\u{00A0}"])
+        var b = batch(["", "  ", nil, "N/A", "n.a.", "fr", "Atlantis", "\u{00A0}"])
         var counters = TransformCounters()
         _ = try #require(transform).apply(to: &b, counters: &counters)
         #expect(column(b, 0) == ["DE", "DE", "DE", "DE", "DE", "FR", nil, "DE"])
@@ -90,7 +70,7 @@ struct PlaceTests {
 
         var plain = FieldScope(fields: ["country"])
         let noDefault = try #require(build(Country.self, nodes.mapping(("field", nodes.scalar("country"))), scope: &plain).transform)
-        var b2 = records(["", nil, "usa"])
+        var b2 = batch(["", nil, "usa"])
         var counters2 = TransformCounters()
         _ = noDefault.apply(to: &b2, counters: &counters2)
         #expect(column(b2, 0) == [nil, nil, "US"])
@@ -102,7 +82,7 @@ struct PlaceTests {
         let (transform, _) = build(Country.self, nodes.mapping(("field", nodes.scalar("country")), ("into", nodes.scalar("country_code"))), scope: &scope)
         #expect(scope.names == ["name", "country", "country_code"])
         #expect(scope.column(of: "country_code") == 2)
-        var b = records(["Ann", "Bob", "Cy"], ["Schweiz", nil, "Holland"])
+        var b = batch(["Ann", "Bob", "Cy"], ["Schweiz", nil, "Holland"])
         _ = try #require(transform).apply(to: &b)
         #expect(b.columns.count == 3)
         #expect(column(b, 2) == ["CH", nil, "NL"])
@@ -229,7 +209,7 @@ struct PlaceTests {
             ("into", nodes.scalar("postcode_norm")), ("plus4_into", nodes.scalar("zip4"))), scope: &scope)
         #expect(diagnostics.isEmpty)
         #expect(scope.names == ["postcode", "country", "postcode_norm", "zip4"])
-        var b = records([c.input], [c.country])
+        var b = batch([c.input], [c.country])
         var counters = TransformCounters()
         _ = try #require(transform).apply(to: &b, counters: &counters)
         #expect(column(b, 2) == [c.postcode])
@@ -243,7 +223,7 @@ struct PlaceTests {
         let (transform, diagnostics) = build(Postcode.self, nodes.mapping(("field", nodes.scalar("zip")), ("country", nodes.scalar("US"))), scope: &scope)
         #expect(diagnostics.isEmpty)
         #expect(scope.names == ["zip"])
-        var b = records(["2134", "02134-1234", "x", nil, "90210"])
+        var b = batch(["2134", "02134-1234", "x", nil, "90210"])
         var counters = TransformCounters()
         _ = try #require(transform).apply(to: &b, counters: &counters)
         #expect(column(b, 0) == ["02134", "02134", nil, nil, "90210"], "without plus4_into the extension is dropped")
@@ -251,7 +231,7 @@ struct PlaceTests {
 
         var fr = FieldScope(fields: ["zip"])
         let unchecked = try #require(build(Postcode.self, nodes.mapping(("field", nodes.scalar("zip")), ("country", nodes.scalar("France"))), scope: &fr).transform)
-        var b2 = records(["75008", "f-75008"])
+        var b2 = batch(["75008", "f-75008"])
         var counters2 = TransformCounters()
         _ = unchecked.apply(to: &b2, counters: &counters2)
         #expect(column(b2, 0) == ["75008", "F-75008"])
@@ -340,7 +320,7 @@ struct PlaceTests {
             ("field", nodes.scalar("street")), ("into", nodes.scalar("street_norm")), ("key_into", nodes.scalar("street_key"))), scope: &scope)
         #expect(diagnostics.isEmpty)
         #expect(scope.names == ["street", "street_norm", "street_key"])
-        var b = records([c.input])
+        var b = batch([c.input])
         _ = try #require(transform).apply(to: &b)
         #expect(column(b, 1) == [c.street])
         #expect(column(b, 2) == [c.key])
@@ -361,7 +341,7 @@ struct PlaceTests {
         let (transform, diagnostics) = build(Address.self, nodes.mapping(("field", nodes.scalar("street")), ("case", nodes.scalar("title"))), scope: &scope)
         #expect(diagnostics.isEmpty)
         #expect(scope.names == ["street"])
-        var b = records([c.0])
+        var b = batch([c.0])
         _ = try #require(transform).apply(to: &b)
         #expect(column(b, 0) == [c.1])
     }
@@ -369,7 +349,7 @@ struct PlaceTests {
     @Test func addressKeysMatchAcrossSpellings() throws {
         var scope = FieldScope(fields: ["street"])
         let transform = try #require(build(Address.self, nodes.mapping(("field", nodes.scalar("street")), ("key_into", nodes.scalar("k"))), scope: &scope).transform)
-        var b = records(["Apt 4B\n1200 Market Street", "1200 MARKET ST APT 4B", "1200 market st. #4b", "1200 Market St, Apartment 4B"])
+        var b = batch(["Apt 4B\n1200 Market Street", "1200 MARKET ST APT 4B", "1200 market st. #4b", "1200 Market St, Apartment 4B"])
         _ = transform.apply(to: &b)
         #expect(column(b, 1) == Array(repeating: "1200 MARKET ST APT 4B", count: 4))
     }

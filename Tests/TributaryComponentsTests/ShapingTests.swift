@@ -39,20 +39,6 @@ private func decimal(_ text: String, sourceLocation: Testing.SourceLocation = #_
     try #require(ExactDecimal(text), "'\(text)' should parse", sourceLocation: sourceLocation)
 }
 
-/// A batch with one column per list; every list has the same length. Lines are 2, 3, 4, ...
-private func shapingBatch(_ columns: [String?]...) -> RecordBatch {
-    var batch = RecordBatch(columnCount: columns.count)
-    for (c, values) in columns.enumerated() {
-        for value in values { batch.columns[c].append(value) }
-    }
-    batch.lines = (0..<(columns.first?.count ?? 0)).map { 2 + $0 }
-    return batch
-}
-
-private func column(_ batch: RecordBatch, _ c: Int) -> [String?] {
-    (0..<batch.count).map { batch.columns[c].string($0) }
-}
-
 /// Typing built as the runtime builds it: every field in its own column, in order.
 private func typing(_ fields: FieldDefinition..., table: [String: String] = [:]) throws -> FieldTyping {
     try FieldTyping(fields: fields, columns: Array(fields.indices), scope: FieldScope(fields: fields.map(\.name)),
@@ -430,7 +416,7 @@ struct ShapingTests {
         let (step, diagnostics) = checkRule("amount_cents / 100 == unit_price", name: "dollars", fields: Self.orderFields)
         #expect(diagnostics.isEmpty)
         let none: [String?] = [nil, nil]
-        let b = shapingBatch(none, none, none, ["10000000", "10000001"], ["1000000000", "1000000000"], none, none)
+        let b = batch(none, none, none, ["10000000", "10000001"], ["1000000000", "1000000000"], none, none, firstLine: 2)
         #expect(failures(try #require(step), b) == [1: "rule 'dollars' failed"])
     }
 
@@ -446,7 +432,7 @@ struct ShapingTests {
         let step = try typing(FieldDefinition(name: "qty", type: .integer))
         let input: [String?] = ["1,234", "-12", "+7", "12a", nil, "0", "1,23", "007", "-0", "1,234,567", "12.0",
                                 "9223372036854775807", "9223372036854775808"]
-        var b = shapingBatch(input)
+        var b = batch(input, firstLine: 2)
         let rejections = step.apply(to: &b)
         #expect(invalid(rejections) == [3, 6, 10, 12])
         #expect(column(b, 0) == ["1234", "-12", "7", nil, nil, "0", nil, "7", "0", "1234567", nil,
@@ -459,14 +445,14 @@ struct ShapingTests {
     /// The smallest 64-bit integer is an integer too.
     @Test func smallestInteger() throws {
         let step = try typing(FieldDefinition(name: "n", type: .integer))
-        var b = shapingBatch(["-9223372036854775808"])
+        var b = batch(["-9223372036854775808"], firstLine: 2)
         #expect(step.apply(to: &b).isEmpty)
         #expect(column(b, 0) == ["-9223372036854775808"])
     }
 
     @Test func decimals() throws {
         let step = try typing(FieldDefinition(name: "price", type: .decimal))
-        var b = shapingBatch(["12.50", "-0.5", "1,234.5", "abc", "1.2.3", ".25", nil, "1,23.0", "0.10"])
+        var b = batch(["12.50", "-0.5", "1,234.5", "abc", "1.2.3", ".25", nil, "1,23.0", "0.10"], firstLine: 2)
         let rejections = step.apply(to: &b)
         #expect(invalid(rejections) == [3, 4, 7])
         #expect(column(b, 0) == ["12.5", "-0.5", "1234.5", nil, nil, "0.25", nil, nil, "0.1"])
@@ -476,7 +462,7 @@ struct ShapingTests {
 
     @Test func centsFromAmounts() throws {
         let step = try typing(FieldDefinition(name: "amount", type: .cents))
-        var b = shapingBatch(["12.5", "12.34", "0.015", "7", "-1.05", "1,234.56", "12.3a", nil, ".5", "19.990"])
+        var b = batch(["12.5", "12.34", "0.015", "7", "-1.05", "1,234.56", "12.3a", nil, ".5", "19.990"], firstLine: 2)
         let rejections = step.apply(to: &b)
         #expect(invalid(rejections) == [2, 6])
         #expect(column(b, 0) == ["1250", "1234", nil, "700", "-105", "123456", nil, nil, "50", "1999"])
@@ -484,14 +470,14 @@ struct ShapingTests {
         expectDetails(rejections, name: "amount", notContaining: ["0.015", "12.3a"])
 
         let asDecimal = try typing(FieldDefinition(name: "amount", type: .cents, formats: ["decimal"]))
-        var d = shapingBatch(["12.5", "1250"])
+        var d = batch(["12.5", "1250"], firstLine: 2)
         #expect(asDecimal.apply(to: &d).isEmpty)
         #expect(column(d, 0) == ["1250", "125000"])
     }
 
     @Test func centsAlreadyInCents() throws {
         let step = try typing(FieldDefinition(name: "amount_cents", type: .cents, formats: ["cents"]))
-        var b = shapingBatch(["1250", "12.5", "1,250", "-3", "0", "12,50", nil])
+        var b = batch(["1250", "12.5", "1,250", "-3", "0", "12,50", nil], firstLine: 2)
         let rejections = step.apply(to: &b)
         #expect(invalid(rejections) == [1, 5])
         #expect(column(b, 0) == ["1250", nil, "1250", "-3", "0", nil, nil])
@@ -503,7 +489,7 @@ struct ShapingTests {
         let step = try typing(FieldDefinition(name: "active", type: .boolean))
         let input: [String?] = ["true", "FALSE", "Yes", "no", "Y", "n", "T", "f", "1", "0", "On", "OFF",
                                 nil, "", "   ", "maybe", "2", "yess", "True"]
-        var b = shapingBatch(input)
+        var b = batch(input, firstLine: 2)
         let rejections = step.apply(to: &b)
         #expect(invalid(rejections) == [15, 16, 17])
         #expect(column(b, 0) == ["1", "0", "1", "0", "1", "0", "1", "0", "1", "0", "1", "0",
@@ -513,7 +499,7 @@ struct ShapingTests {
 
     @Test func stringFieldsAreLeftAlone() throws {
         let step = try typing(FieldDefinition(name: "note"), FieldDefinition(name: "n", type: .integer))
-        var b = shapingBatch(["1,234", " x ", nil], ["1", "2", "3"])
+        var b = batch(["1,234", " x ", nil], ["1", "2", "3"], firstLine: 2)
         #expect(step.apply(to: &b).isEmpty)
         #expect(column(b, 0) == ["1,234", " x ", nil])
         #expect(column(b, 1) == ["1", "2", "3"])
@@ -523,9 +509,9 @@ struct ShapingTests {
     @Test func aRowRejectedByOneFieldIsRejectedOnce() throws {
         let step = try typing(FieldDefinition(name: "qty", type: .integer), FieldDefinition(name: "price", type: .decimal),
                               FieldDefinition(name: "day", type: .date))
-        var b = shapingBatch(["1", "x", "3", "4"],
+        var b = batch(["1", "x", "3", "4"],
                              ["1.5", "y", "z", "2.25"],
-                             ["2024-01-01", "2024-01-02", "2024-01-03", "2024-02-30"])
+                             ["2024-01-01", "2024-01-02", "2024-01-03", "2024-02-30"], firstLine: 2)
         let rejections = step.apply(to: &b)
         #expect(invalid(rejections) == [1, 2, 3])
         #expect(rejections.map(\.detail) == ["field 'qty' is not an integer",
@@ -539,8 +525,8 @@ struct ShapingTests {
 
     @Test func datesTryTheFormatsInOrder() throws {
         let step = try typing(FieldDefinition(name: "d", type: .date, formats: ["yyyy-MM-dd", "MM/dd/yyyy", "dd.MM.yy"]))
-        var b = shapingBatch(["2024-03-07", "03/07/2024", "3/7/2024", "07.03.24", "2024-3-7", "02/29/2024",
-                              "02/30/2024", "2024/03/07", nil, "31.12.99"])
+        var b = batch(["2024-03-07", "03/07/2024", "3/7/2024", "07.03.24", "2024-3-7", "02/29/2024",
+                              "02/30/2024", "2024/03/07", nil, "31.12.99"], firstLine: 2)
         let rejections = step.apply(to: &b)
         #expect(invalid(rejections) == [6, 7])
         #expect(column(b, 0) == ["2024-03-07", "2024-03-07", "2024-03-07", "2024-03-07", "2024-03-07", "2024-02-29",
@@ -551,8 +537,8 @@ struct ShapingTests {
         // The first format that matches wins: 01/02/2024 is January 2nd or February 1st.
         let us = try typing(FieldDefinition(name: "d", type: .date, formats: ["MM/dd/yyyy", "dd/MM/yyyy"]))
         let eu = try typing(FieldDefinition(name: "d", type: .date, formats: ["dd/MM/yyyy", "MM/dd/yyyy"]))
-        var b1 = shapingBatch(["01/02/2024", "13/02/2024"])
-        var b2 = shapingBatch(["01/02/2024", "02/13/2024"])
+        var b1 = batch(["01/02/2024", "13/02/2024"], firstLine: 2)
+        var b2 = batch(["01/02/2024", "02/13/2024"], firstLine: 2)
         #expect(us.apply(to: &b1).isEmpty)
         #expect(eu.apply(to: &b2).isEmpty)
         #expect(column(b1, 0) == ["2024-01-02", "2024-02-13"])
@@ -561,7 +547,7 @@ struct ShapingTests {
 
     @Test func datesDefaultToISO() throws {
         let step = try typing(FieldDefinition(name: "d", type: .date))
-        var b = shapingBatch(["2024-03-10", "2024-3-10", "10.03.2024", "2000-02-29"])
+        var b = batch(["2024-03-10", "2024-3-10", "10.03.2024", "2000-02-29"], firstLine: 2)
         #expect(invalid(step.apply(to: &b)) == [1, 2])
         #expect(column(b, 0) == ["2024-03-10", nil, nil, "2000-02-29"])
     }
@@ -570,7 +556,7 @@ struct ShapingTests {
         // 1704067200 is 2024-01-01T00:00:00Z (day 19723); 1709942400 = 19791 × 86400 is 68 days
         // later: 31 (January) + 29 (February) + 8 → March 9.
         let step = try typing(FieldDefinition(name: "d", type: .date, formats: ["epoch_seconds"]))
-        var b = shapingBatch(["0", "86399", "86400", "-1", "1704067200", "1709942400", "1709942399", "x"])
+        var b = batch(["0", "86399", "86400", "-1", "1704067200", "1709942400", "1709942399", "x"], firstLine: 2)
         #expect(invalid(step.apply(to: &b)) == [7])
         #expect(column(b, 0) == ["1970-01-01", "1970-01-01", "1970-01-02", "1969-12-31", "2024-01-01", "2024-03-09",
                                  "2024-03-08", nil])
@@ -598,7 +584,7 @@ struct ShapingTests {
             "yesterday",
             "2024-03-10T25:00:00Z",
         ]
-        var b = shapingBatch(input)
+        var b = batch(input, firstLine: 2)
         let rejections = step.apply(to: &b)
         #expect(invalid(rejections) == [14, 15])
         #expect(column(b, 0) == [
@@ -627,13 +613,13 @@ struct ShapingTests {
         // 2024-03-10 is day 19723 + 31 + 29 + 9 = 19792; 19792 × 86400 = 1710028800; + 7:30 (27000 s).
         let seconds = try typing(FieldDefinition(name: "ts", type: .timestamp, formats: ["epoch_seconds"],
                                                  timezone: .fixed("America/New_York")))
-        var b = shapingBatch(["1710055800", "0", "-1", "1710055800.5"])
+        var b = batch(["1710055800", "0", "-1", "1710055800.5"], firstLine: 2)
         #expect(invalid(seconds.apply(to: &b)) == [3])
         // An epoch is an instant: the zone does not shift it.
         #expect(column(b, 0) == ["2024-03-10T07:30:00.000Z", "1970-01-01T00:00:00.000Z", "1969-12-31T23:59:59.000Z", nil])
 
         let millis = try typing(FieldDefinition(name: "ts", type: .timestamp, formats: ["epoch_millis"]))
-        var m = shapingBatch(["1710055800123", "-1", "999", "86400000"])
+        var m = batch(["1710055800123", "-1", "999", "86400000"], firstLine: 2)
         #expect(millis.apply(to: &m).isEmpty)
         #expect(column(m, 0) == ["2024-03-10T07:30:00.123Z", "1969-12-31T23:59:59.999Z", "1970-01-01T00:00:00.999Z",
                                  "1970-01-02T00:00:00.000Z"])
@@ -662,12 +648,12 @@ struct ShapingTests {
             ("2024-11-03 02:30", "2024-11-03T07:30:00.000Z"),   // EST
             ("2024-11-02 23:30", "2024-11-03T03:30:00.000Z"),   // EDT, the evening before
         ]
-        var b = shapingBatch(cases.map(\.0))
+        var b = batch(cases.map(\.0), firstLine: 2)
         #expect(step.apply(to: &b).isEmpty)
         #expect(column(b, 0) == cases.map(\.1))
 
         // The same hour again, in another batch: the per-hour cache gives the same answers.
-        var again = shapingBatch(["2024-03-10 02:15", "2024-11-03 01:15", "2024-03-10 01:15"])
+        var again = batch(["2024-03-10 02:15", "2024-11-03 01:15", "2024-03-10 01:15"], firstLine: 2)
         #expect(step.apply(to: &again).isEmpty)
         #expect(column(again, 0) == ["2024-03-10T07:15:00.000Z", "2024-11-03T05:15:00.000Z", "2024-03-10T06:15:00.000Z"])
     }
@@ -675,7 +661,7 @@ struct ShapingTests {
     @Test func anOffsetInTheTextWinsOverTheZone() throws {
         let step = try typing(FieldDefinition(name: "ts", type: .timestamp, formats: ["yyyy-MM-dd HH:mmXXX", "yyyy-MM-dd HH:mm"],
                                               timezone: .fixed("America/New_York")))
-        var b = shapingBatch(["2024-07-04 12:00Z", "2024-07-04 12:00+02:00", "2024-07-04 12:00"])
+        var b = batch(["2024-07-04 12:00Z", "2024-07-04 12:00+02:00", "2024-07-04 12:00"], firstLine: 2)
         #expect(step.apply(to: &b).isEmpty)
         #expect(column(b, 0) == ["2024-07-04T12:00:00.000Z", "2024-07-04T10:00:00.000Z", "2024-07-04T16:00:00.000Z"])
     }
@@ -693,7 +679,7 @@ struct ShapingTests {
             ("27.10.2024 03:30", "2024-10-27T02:30:00.000Z"),   // CET
             ("15.01.2024 00:15", "2024-01-14T23:15:00.000Z"),   // CET, the previous day in UTC
         ]
-        var b = shapingBatch(cases.map(\.0))
+        var b = batch(cases.map(\.0), firstLine: 2)
         #expect(step.apply(to: &b).isEmpty)
         #expect(column(b, 0) == cases.map(\.1))
     }
@@ -712,7 +698,7 @@ struct ShapingTests {
             ("2024-04-07 01:45", "2024-04-06T14:45:00.000Z"),   // twice: the first (+11)
             ("2024-04-07 02:15", "2024-04-06T15:45:00.000Z"),   // +10:30
         ]
-        var b = shapingBatch(cases.map(\.0))
+        var b = batch(cases.map(\.0), firstLine: 2)
         #expect(step.apply(to: &b).isEmpty)
         #expect(column(b, 0) == cases.map(\.1))
     }
@@ -731,11 +717,11 @@ struct ShapingTests {
                 return ["S1": "America/New_York", "S2": "Europe/Berlin", "S3": "UTC"]
             })
         #expect(asked == [["stores.csv", "Store", "TZ"]])
-        var b = shapingBatch(
+        var b = batch(
             ["1", "2", "3", "4", "5", "x", "7", "8"],
             ["03/10/2024 02:30", "03/31/2024 02:30", "03/10/2024 02:30", "03/10/2024 02:30", "03/10/2024 02:30",
              "03/10/2024 02:30", "11/03/2024 01:30", "10/27/2024 02:30"],
-            ["S1", "S2", "S3", "S9", nil, "S1", "S1", "S2"])
+            ["S1", "S2", "S3", "S9", nil, "S1", "S1", "S2"], firstLine: 2)
         let rejections = step.apply(to: &b)
         #expect(invalid(rejections) == [3, 4, 5])
         #expect(column(b, 1) == ["2024-03-10T07:30:00.000Z", "2024-03-31T01:30:00.000Z", "2024-03-10T02:30:00.000Z",
@@ -784,14 +770,14 @@ struct ShapingTests {
         ], fields: Self.orderFields)
         #expect(diagnostics.isEmpty, "\(diagnostics)")
         let rules = try #require(step)
-        let b = shapingBatch(
+        let b = batch(
             ["T1", nil, "T3", "T4", "T5", "T6", nil],
             ["sale", "sale", "refund", nil, "Sale", "return", "bogus"],
             ["1", "1", "1", "1", "1", "1", "1"],
             ["1", "1", "1", "1", "1", "1", "1"],
             ["100", "100", "100", "100", "100", "100", "100"],
             ["a@x", "a@x", "a@x", nil, "a@x", nil, "a@x"],
-            [nil, nil, nil, nil, nil, "555", nil])
+            [nil, nil, nil, nil, nil, "555", nil], firstLine: 2)
         #expect(failures(rules, b) == [
             1: "rule 'required #1' failed",
             2: "rule 'allowed #2' failed",
@@ -811,13 +797,13 @@ struct ShapingTests {
         #expect(diagnostics.isEmpty, "\(diagnostics)")
         let rules = try #require(step)
         let none: [String?] = Array(repeating: nil, count: 6)
-        let b = shapingBatch(
+        let b = batch(
             none,
             ["sale", "return", "sale", "return", nil, "Sale"],
             ["1", "-1", "2", "1", "-3", "-1"],
             none, none,
             ["a@x", nil, nil, nil, nil, nil],
-            none)
+            none, firstLine: 2)
         #expect(failures(rules, b) == [
             2: "rule 'required #1 when kind == 'sale'' failed",   // a sale without e-mail
             5: "rule 'positive_qty' failed",                        // 'Sale' is not 'sale' (exact), and not a return
@@ -849,7 +835,7 @@ struct ShapingTests {
     @Test func requiredAcceptsASingleName() throws {
         let (step, diagnostics) = rules([nodes.mapping(("required", nodes.scalar("qty")))], fields: Self.orderFields)
         #expect(diagnostics.isEmpty)
-        let b = shapingBatch([nil, nil], [nil, nil], ["1", nil], [nil, nil], [nil, nil], [nil, nil], [nil, nil])
+        let b = batch([nil, nil], [nil, nil], ["1", nil], [nil, nil], [nil, nil], [nil, nil], [nil, nil], firstLine: 2)
         #expect(failures(try #require(step), b) == [1: "rule 'required #1' failed"])
     }
 
@@ -859,13 +845,13 @@ struct ShapingTests {
         #expect(diagnostics.isEmpty, "\(diagnostics)")
         let rule = try #require(step)
         // 3 × 19.99 = 59.97, × 100 = 5997 exactly (in binary floating point 59.97 × 100 is 5996.999…).
-        let b = shapingBatch(
+        let b = batch(
             ["T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8"],
             Array(repeating: "sale", count: 8),
             ["3", "3", nil, "3", "three", "3", "1,000", "0.5"],
             ["19.99", "19.99", "19.99", "19.99", "19.99", "19.99x", "0.01", "0.07"],
             ["5997", "5996", "5997", nil, "5997", "5997", "1000", "3.5"],
-            Array(repeating: nil, count: 8), Array(repeating: nil, count: 8))
+            Array(repeating: nil, count: 8), Array(repeating: nil, count: 8), firstLine: 2)
         #expect(failures(rule, b) == [
             1: "rule 'amount_matches' failed",   // 5996 ≠ 5997
             // row 2: qty NULL, row 3: amount NULL → pass
@@ -876,7 +862,7 @@ struct ShapingTests {
 
     @Test func checkWithoutNameIsNamedByItsText() throws {
         let (step, _) = checkRule("qty > 0", fields: Self.orderFields)
-        let b = shapingBatch(["T1", "T2"], [nil, nil], ["1", "0"], [nil, nil], [nil, nil], [nil, nil], [nil, nil])
+        let b = batch(["T1", "T2"], [nil, nil], ["1", "0"], [nil, nil], [nil, nil], [nil, nil], [nil, nil], firstLine: 2)
         #expect(failures(try #require(step), b) == [1: "rule 'check: qty > 0' failed"])
     }
 
@@ -933,7 +919,7 @@ struct ShapingTests {
         let rule = try #require(step)
         let n = c.qty.count
         let none = [String?](repeating: nil, count: n)
-        let b = shapingBatch(none, none, c.qty, c.price, none, none, none)
+        let b = batch(none, none, c.qty, c.price, none, none, none, firstLine: 2)
         #expect(Set(failures(rule, b).keys) == c.failing)
     }
 

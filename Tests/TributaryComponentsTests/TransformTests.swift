@@ -16,20 +16,6 @@ private func make(_ name: String, _ node: ConfigNode, scope: inout FieldScope) -
     return (transform, diagnostics.items)
 }
 
-/// A batch with one column per list; every list has the same length. Lines are 10, 11, 12, ...
-private func batch(_ columns: [String?]...) -> RecordBatch {
-    var batch = RecordBatch(columnCount: columns.count)
-    for (c, values) in columns.enumerated() {
-        for value in values { batch.columns[c].append(value) }
-    }
-    batch.lines = (0..<(columns.first?.count ?? 0)).map { 10 + $0 }
-    return batch
-}
-
-private func values(_ batch: RecordBatch, _ column: Int) -> [String?] {
-    (0..<batch.count).map { batch.columns[column].string($0) }
-}
-
 @Suite("Transforms")
 struct TransformTests {
 
@@ -57,8 +43,8 @@ struct TransformTests {
             ["1", "2", "3", "4", "5", "6", "7", "8", "9", " 10 "])
         let removed = try #require(transform).apply(to: &b)
         #expect(removed == 0)
-        #expect(values(b, 0) == ["a", "b", "c", nil, nil, nil, "d e", "x", "é", nil])
-        #expect(values(b, 1) == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"])
+        #expect(column(b, 0) == ["a", "b", "c", nil, nil, nil, "d e", "x", "é", nil])
+        #expect(column(b, 1) == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"])
         #expect(b.lines == Array(10..<20))
     }
 
@@ -68,16 +54,16 @@ struct TransformTests {
         #expect(diagnostics.isEmpty)
         var b = batch([" x "], [" y "], [" z "])
         _ = try #require(transform).apply(to: &b)
-        #expect(values(b, 0) == ["x"])
-        #expect(values(b, 1) == [" y "])
-        #expect(values(b, 2) == ["z"])
+        #expect(column(b, 0) == ["x"])
+        #expect(column(b, 1) == [" y "])
+        #expect(column(b, 2) == ["z"])
 
         var single = FieldScope(fields: ["a", "b"])
         let one = make("trim", nodes.scalar("b"), scope: &single)
         var b2 = batch([" x "], [" y "])
         _ = try #require(one.transform).apply(to: &b2)
-        #expect(values(b2, 0) == [" x "])
-        #expect(values(b2, 1) == ["y"])
+        #expect(column(b2, 0) == [" x "])
+        #expect(column(b2, 1) == ["y"])
     }
 
     @Test func trimKeepsInnerNoBreakSpaceAndLookalikeBytes() throws {
@@ -87,7 +73,7 @@ struct TransformTests {
         // (ends like NBSP): neither is white space.
         var b = batch(["a\u{00A0}b", "\u{0080}x", "xà", "à"])
         _ = transform.apply(to: &b)
-        #expect(values(b, 0) == ["a\u{00A0}b", "\u{0080}x", "xà", "à"])
+        #expect(column(b, 0) == ["a\u{00A0}b", "\u{0080}x", "xà", "à"])
     }
 
     // MARK: - lower / upper
@@ -99,8 +85,8 @@ struct TransformTests {
         var b = batch(["MÜLLER", "Ann@Example.COM", "straße", nil, "already", "ÀÉÎ", "123-ABC"],
                       ["KEEP", "KEEP", "KEEP", "KEEP", "KEEP", "KEEP", "KEEP"])
         #expect(try #require(transform).apply(to: &b) == 0)
-        #expect(values(b, 0) == ["müller", "ann@example.com", "straße", nil, "already", "àéî", "123-abc"])
-        #expect(values(b, 1) == Array(repeating: "KEEP", count: 7))
+        #expect(column(b, 0) == ["müller", "ann@example.com", "straße", nil, "already", "àéî", "123-abc"])
+        #expect(column(b, 1) == Array(repeating: "KEEP", count: 7))
     }
 
     @Test func upperASCIIAndUnicode() throws {
@@ -109,7 +95,7 @@ struct TransformTests {
         #expect(diagnostics.isEmpty)
         var b = batch(["straße", "de", "Müller", nil, "ALREADY", "àéî", "x1-y2"])
         _ = try #require(transform).apply(to: &b)
-        #expect(values(b, 0) == ["STRASSE", "DE", "MÜLLER", nil, "ALREADY", "ÀÉÎ", "X1-Y2"])
+        #expect(column(b, 0) == ["STRASSE", "DE", "MÜLLER", nil, "ALREADY", "ÀÉÎ", "X1-Y2"])
     }
 
     @Test func lowerAfterTrimSeesTheTrimmedValue() throws {
@@ -119,7 +105,7 @@ struct TransformTests {
         var b = batch(["  ABC  ", "\u{00A0}ÄÖ ", "   "])
         _ = trim.apply(to: &b)
         _ = lower.apply(to: &b)
-        #expect(values(b, 0) == ["abc", "äö", nil])
+        #expect(column(b, 0) == ["abc", "äö", nil])
     }
 
     // MARK: - filter
@@ -155,8 +141,8 @@ struct TransformTests {
         let removed = try #require(transform).apply(to: &b)
         #expect(removed == 6 - c.kept.count)
         #expect(b.count == c.kept.count)
-        #expect(values(b, 0) == c.kept.map { "\($0 + 1)" })
-        #expect(values(b, 1) == c.kept.map { Self.statuses[$0] })
+        #expect(column(b, 0) == c.kept.map { "\($0 + 1)" })
+        #expect(column(b, 1) == c.kept.map { Self.statuses[$0] })
         #expect(b.lines == c.kept.map { 10 + $0 })
         #expect(scope.names == ["id", "status"])
     }
@@ -191,7 +177,7 @@ struct TransformTests {
         #expect(scope.layout.map(\.column) == [0, 1, 2])
         var b = batch(["a"], ["b"], ["c"])
         #expect(try #require(transform).apply(to: &b) == 0)
-        #expect(values(b, 1) == ["b"])
+        #expect(column(b, 1) == ["b"])
     }
 
     @Test func renameProblems() {
@@ -239,7 +225,7 @@ struct TransformTests {
         #expect(diagnostics.isEmpty)
         var b = batch(["A@B.C"])
         _ = try #require(lower).apply(to: &b)
-        #expect(values(b, 0) == ["a@b.c"])
+        #expect(column(b, 0) == ["a@b.c"])
         let old = make("lower", nodes.list("Email"), scope: &scope)
         #expect(old.diagnostics.map(\.code) == [.unknownField])
     }
