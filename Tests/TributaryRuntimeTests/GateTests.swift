@@ -85,7 +85,8 @@ struct GateTests {
 /// no temporary file beside them.
 @Suite("Exports and failed runs")
 struct ExportSafetyTests {
-    @Test func aFailedGateKeepsThePublishedExports() throws {
+    /// Two CRM records, a gate of at least two records, one export of every profile.
+    static func workspace() throws -> (Workspace, String) {
         let ws = try Workspace()
         try ws.write("crm.csv", "id,email\n1,a@example.com\n2,b@example.com\n")
         let path = try ws.write("p.yml", """
@@ -103,6 +104,11 @@ struct ExportSafetyTests {
             exports:
               everyone: { path: out/exports/all.csv, columns: [profile_id], hash_email: email }
             """)
+        return (ws, path)
+    }
+
+    @Test func aFailedGateKeepsThePublishedExports() throws {
+        let (ws, path) = try Self.workspace()
         var outcome = try CLI.run(["run", path, "--quiet"])
         try #require(outcome.status == 0, "\(outcome)")
         let published = try #require(fileBytes(ws.file("out/exports/all.csv")))
@@ -124,23 +130,7 @@ struct ExportSafetyTests {
     /// old export files. The database names its run's own copies, so it and they are one unit,
     /// and the next run (even one that fails its gates) points the exports back at them.
     @Test func theNextRunRepairsExportsThatAKillLeftBehind() throws {
-        let ws = try Workspace()
-        try ws.write("crm.csv", "id,email\n1,a@example.com\n2,b@example.com\n")
-        let path = try ws.write("p.yml", """
-            version: 1
-            name: exports
-            output: { sqlite: out/x.sqlite }
-            gates: { min_records: 2 }
-            sources:
-              crm: { format: csv, path: crm.csv, fields: { id: id, email: email } }
-            identity:
-              identifiers:
-                email: { from: [crm.email] }
-            profiles:
-              email: { from: [crm.email] }
-            exports:
-              everyone: { path: out/exports/all.csv, columns: [profile_id], hash_email: email }
-            """)
+        let (ws, path) = try Self.workspace()
         try #require(try CLI.run(["run", path, "--quiet"]).status == 0)
         let published = try #require(fileBytes(ws.file("out/exports/all.csv")))
         // As a kill leaves it: the target still the previous run's file (another inode), and a
