@@ -31,7 +31,9 @@ struct Name: Transform, TransformComponent {
             names; honorifics, suffixes and middle initials split off) and adds match keys folded for \
             comparison. Either splits a full name (`field` + `into`) or standardizes `first` / `last` \
             fields in place. A key is NULL when its name part contains `?` or U+FFFD (`name.lossy`); \
-            `first_canonical` maps known nicknames to their canonical name (`Bob` → `robert`).
+            `first_canonical` maps known nicknames to their canonical name (`Bob` → `robert`); \
+            a suffix written in a surname (`Johnson Jr`) is left out of its key, and `match_keys.suffix` \
+            takes it (`jr`: a Jr and a Sr of one name are two people).
             """,
         shape: .object([
             Property("field", .string, doc: "a full name to split into the fields named under `into`"),
