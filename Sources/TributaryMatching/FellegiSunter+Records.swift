@@ -166,8 +166,5 @@ extension FellegiSunter {
         public func origin(ofValue v: Int) -> Int? {
             v < origins.count && origins[v] >= 0 ? Int(origins[v]) : nil
         }
-
-        /// The indices of the values of `attribute` on `record` (see `origin(ofValue:)`).
-        public func valueIndices(_ attribute: Int, _ record: Int) -> Range<Int> { valueRange(attribute, record) }
     }
 }

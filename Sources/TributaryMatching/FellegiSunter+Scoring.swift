@@ -25,7 +25,7 @@ extension FellegiSunter {
         return result
     }
 
-    /// For each comparison, the pair of values (indices, see `Records.valueIndices`) of records
+    /// For each comparison, the pair of values (indices, for `Records.origin(ofValue:)`) of records
     /// `a` and `b` that reached the pair's level: the first pair of values at that level; nil at
     /// the null and else levels. A swapped level names a's value and b's value of the attribute
     /// that crossed (b's other attribute).

@@ -62,8 +62,10 @@ enum ExportRepair {
         if let run = published,
            let rows = try? db.prepare("SELECT export, path, sha256, file FROM exports WHERE run_id = \(run) AND file IS NOT NULL") {
             while (try? rows.next()) == true {
+                // A target that is still a name of its copy (the usual case) is left unread.
                 guard let name = rows.text(0), let path = rows.text(1), let sha = rows.text(2), let copy = rows.text(3),
-                      FileManager.default.fileExists(atPath: copy), sha256(of: path) != sha, sha256(of: copy) == sha else { continue }
+                      FileManager.default.fileExists(atPath: copy), !sameFile(path, copy),
+                      sha256(of: path) != sha, sha256(of: copy) == sha else { continue }
                 if (try? link(copy, to: path)) != nil {
                     repaired.append("export '\(name)' pointed back at run \(run)'s copy (a run was killed before it finished publishing)")
                 }
@@ -71,6 +73,12 @@ enum ExportRepair {
         }
         for path in paths { removeStale(of: path, keeping: published ?? -1) }
         return repaired
+    }
+
+    /// Whether two paths name one file (a hard link of the other).
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var x = stat(), y = stat()
+        return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino
     }
 
     /// The SHA-256 of a file's bytes, nil when it cannot be read.

@@ -22,53 +22,10 @@ struct GoldenTextTests {
     static let folder = fixture("golden")
     static var updating: Bool { ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" }
 
-    /// A small pipeline whose result is known (as in ExplainTests): a pinned matching model, so
-    /// every weight is the same on every run; C1 and C2 share an e-mail, C3 matches them.
-    static let model = """
-        {"comparisons":[{"name":"first_name","attribute":0,"levels":[{"exact":{}}]},
-        {"name":"last_name","attribute":1,"levels":[{"exact":{}},{"jaroWinkler":{"_0":0.9}}]},
-        {"name":"birthdate","attribute":2,"levels":[{"exact":{}}]},
-        {"name":"postcode","attribute":3,"levels":[{"exact":{}}]}],
-        "m":[[0,0.9,0.1],[0,0.9,0.05,0.05],[0,0.95,0.05],[0,0.9,0.1]],
-        "u":[[0,0.01,0.99],[0,0.05,0.009,0.941],[0,0.001,0.999],[0,0.01,0.99]],
-        "prior":0.001,"iterations":0,"converged":true}
-        """
-
-    static let pipeline = """
-        version: 1
-        name: golden
-        output:
-          sqlite: out/golden.sqlite
-        sources:
-          crm:
-            format: csv
-            path: contacts.csv
-            fields:
-              contact_id: Id
-              first_name: First
-              last_name: Last
-              email: Email
-              birthdate: Birth
-              postcode: Zip
-        identity:
-          identifiers:
-            email: { from: [crm.email], max_per_profile: 3 }
-          probabilistic:
-            attributes:
-              first_name: [crm.first_name]
-              last_name: [crm.last_name]
-              birthdate: [crm.birthdate]
-              postcode: [crm.postcode]
-            blocking: [[last_name], [postcode]]
-            comparisons:
-              first_name: { method: exact }
-              last_name: { method: jaro_winkler, levels: [0.9], term_frequency: true }
-              birthdate: { method: exact }
-              postcode: { method: exact }
-            threshold: 0.9
-            model: model.json
-
-        """
+    /// A small pipeline whose result is known (see `MatchingFixture`): a pinned matching model,
+    /// so every weight is the same on every run.
+    static let model = MatchingFixture.model
+    static let pipeline = MatchingFixture.pipeline(name: "golden", output: "golden")
 
     /// The same pipeline with three mistakes, each on a known line: a misspelt key (line 9), a
     /// transform naming a field that does not exist (line 17), a limit below its minimum (line 20).
@@ -96,19 +53,7 @@ struct GoldenTextTests {
 
         """
 
-    static func data() -> String {
-        var csv = """
-            Id,First,Last,Email,Birth,Zip
-            C1,Annabel,Lee,annabel.lee@example.org,1980-01-02,ZQ1
-            C2,Annabel,Lee,annabel.lee@example.org,1980-01-02,ZQ1
-            C3,Annabelle,Lee,,1980-01-02,ZQ1
-            C4,Bartholomew,Stone,bart@example.net,1975-05-05,YK2
-            C5,Rob,Stone,rstone@example.net,1990-09-09,YK2
-
-            """
-        for i in 6...25 { csv += "C\(i),First\(i),Last\(i),,19\(40 + i)-03-04,P\(i)\n" }
-        return csv
-    }
+    static func data() -> String { MatchingFixture.data() }
 
     /// A workspace with the data, the model and both pipelines.
     static func workspace() throws -> Workspace {

@@ -12,72 +12,17 @@ import TributaryTestSupport
 /// have names and postcodes of their own.
 @Suite("Explain and estimate")
 struct ExplainTests {
-    static let model = """
-        {"comparisons":[{"name":"first_name","attribute":0,"levels":[{"exact":{}}]},
-        {"name":"last_name","attribute":1,"levels":[{"exact":{}},{"jaroWinkler":{"_0":0.9}}]},
-        {"name":"birthdate","attribute":2,"levels":[{"exact":{}}]},
-        {"name":"postcode","attribute":3,"levels":[{"exact":{}}]}],
-        "m":[[0,0.9,0.1],[0,0.9,0.05,0.05],[0,0.95,0.05],[0,0.9,0.1]],
-        "u":[[0,0.01,0.99],[0,0.05,0.009,0.941],[0,0.001,0.999],[0,0.01,0.99]],
-        "prior":0.001,"iterations":0,"converged":true}
-        """
+    static let model = MatchingFixture.model
 
     /// Customer values of the data: none may be printed without --show-values.
     static let customerValues = ["Annabel", "Annabelle", "Lee", "annabel.lee@example.org", "Bartholomew", "Stone",
                                  "bart@example.net", "ZQ1", "YK2", "1980-01-02", "1975-05-05"]
 
     static func pipeline(maxClusterSize: Int = 100) -> String {
-        """
-        version: 1
-        name: explain-test
-        output:
-          sqlite: out/explain.sqlite
-        sources:
-          crm:
-            format: csv
-            path: contacts.csv
-            fields:
-              contact_id: Id
-              first_name: First
-              last_name: Last
-              email: Email
-              birthdate: Birth
-              postcode: Zip
-        identity:
-          identifiers:
-            email: { from: [crm.email], max_per_profile: 3 }
-          max_cluster_size: \(maxClusterSize)
-          probabilistic:
-            attributes:
-              first_name: [crm.first_name]
-              last_name: [crm.last_name]
-              birthdate: [crm.birthdate]
-              postcode: [crm.postcode]
-            blocking: [[last_name], [postcode]]
-            comparisons:
-              first_name: { method: exact }
-              last_name: { method: jaro_winkler, levels: [0.9], term_frequency: true }
-              birthdate: { method: exact }
-              postcode: { method: exact }
-            threshold: 0.9
-            model: model.json
-
-        """
+        MatchingFixture.pipeline(name: "explain-test", output: "explain", maxClusterSize: maxClusterSize)
     }
 
-    static func data() -> String {
-        var csv = """
-            Id,First,Last,Email,Birth,Zip
-            C1,Annabel,Lee,annabel.lee@example.org,1980-01-02,ZQ1
-            C2,Annabel,Lee,annabel.lee@example.org,1980-01-02,ZQ1
-            C3,Annabelle,Lee,,1980-01-02,ZQ1
-            C4,Bartholomew,Stone,bart@example.net,1975-05-05,YK2
-            C5,Rob,Stone,rstone@example.net,1990-09-09,YK2
-
-            """
-        for i in 6...25 { csv += "C\(i),First\(i),Last\(i),,19\(40 + i)-03-04,P\(i)\n" }
-        return csv
-    }
+    static func data() -> String { MatchingFixture.data() }
 
     /// Runs the pipeline in a new workspace; returns it and the output path.
     static func run(maxClusterSize: Int = 100) throws -> (Workspace, String) {
