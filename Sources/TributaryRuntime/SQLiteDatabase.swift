@@ -28,6 +28,7 @@ final class SQLiteDatabase {
             guard action == SQLITE_FUNCTION, let function else { return SQLITE_OK }
             return strcasecmp(function, "load_extension") == 0 ? SQLITE_DENY : SQLITE_OK
         }, nil)
+        if StatementProfile.enabled { StatementProfile.shared.attach(db) }
     }
 
     deinit { close() }

@@ -575,7 +575,9 @@ extension SQLiteWriter {
             """)
         // Kept for the golden records: each record's profile by table and record id, without a
         // join or a sort in SQL.
-        profiles = ProfileMap(ids: profileID, byTable: Dictionary(uniqueKeysWithValues: tables.indices.map { t in
+        var rowOf = [Int](repeating: 0, count: result.profileCount)
+        for (i, p) in kept.enumerated() { rowOf[p] = i + 1 }
+        profiles = ProfileMap(ids: profileID, rows: rowOf, byTable: Dictionary(uniqueKeysWithValues: tables.indices.map { t in
             (tables[t].source, indexOf[t].map { $0 < 0 || unidentified[result.profileOf[$0]] ? -1 : Int32(result.profileOf[$0]) })
         }))
         return summary

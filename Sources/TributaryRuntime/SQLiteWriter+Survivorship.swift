@@ -18,18 +18,22 @@ extension SQLiteWriter {
                                         source TEXT NOT NULL, record_id INTEGER NOT NULL, candidates INTEGER NOT NULL,
                                         PRIMARY KEY (profile_id, attribute));
             """)
-        let insert = try db.prepare("INSERT INTO golden_values VALUES (?, ?, ?, ?, ?, ?)")
         let profileCount = map.ids.count
-        // The chosen value of each attribute, by profile number, for one UPDATE per profile at the end.
-        var chosenValues = [[String?]](repeating: [], count: survivorship.attributes.count)
-        var chosen = 0
+        let attributeCount = survivorship.attributes.count
+        // The chosen value of each attribute and profile, in one arena (start -1: none), with its
+        // source, record and number of candidates.
+        var chosenBytes: [UInt8] = []
+        var chosenStart = [[Int]](repeating: [], count: attributeCount)
+        var chosenEnd = [[Int]](repeating: [], count: attributeCount)
+        var chosenSource = [[Int]](repeating: [], count: attributeCount)
+        var chosenRecord = [[Int]](repeating: [], count: attributeCount)
+        var chosenCandidates = [[Int]](repeating: [], count: attributeCount)
+        var sourceNames = [[String]](repeating: [], count: attributeCount)
         for (a, attribute) in survivorship.attributes.enumerated() {
             let needsRecency = attribute.rules.contains(.mostRecent)
             let needsCompleteness = attribute.rules.contains(.mostComplete)
             // Candidates of every field, with their profile numbers: table scans, no join.
-            var candidates: [GoldenCandidate] = []
-            var profileOf: [Int32] = []
-            var sources: [String] = []
+            var candidates = GoldenCandidates()
             for (source, field) in attribute.fields {
                 guard let table = tableBySource[source], let byRecord = map.byTable[source] else { continue }
                 let priority = attribute.prefer.firstIndex(of: source) ?? attribute.prefer.count
@@ -41,121 +45,79 @@ extension SQLiteWriter {
                     SELECT _record_id, \(value), \(recency), \(completeness) FROM \(Self.quote(table.tableName))
                     WHERE \(Self.quote(field)) IS NOT NULL AND \(value) <> ''
                     """)
+                let sourceIndex = sourceNames[a].count
                 while try rows.next() {
                     let record = rows.int(0)
-                    guard record < byRecord.count, byRecord[record] >= 0, let text = rows.text(1) else { continue }
-                    candidates.append(GoldenCandidate(value: text, priority: priority, recency: rows.text(2),
-                                                      completeness: rows.int(3), recordID: record, source: sources.count))
-                    profileOf.append(byRecord[record])
+                    guard record < byRecord.count, byRecord[record] >= 0, let text = rows.textBytes(1) else { continue }
+                    candidates.append(value: text, recency: rows.textBytes(2), priority: priority, completeness: rows.int(3),
+                                      recordID: record, source: sourceIndex, profile: byRecord[record])
                 }
-                sources.append(source)
+                sourceNames[a].append(source)
             }
-            // Group by profile with a counting sort (profiles are numbered 0..<count).
-            var start = [Int](repeating: 0, count: profileCount + 1)
-            for p in profileOf { start[Int(p) + 1] += 1 }
-            for p in 0..<profileCount { start[p + 1] += start[p] }
-            var fill = start
-            var order = [Int](repeating: 0, count: candidates.count)
-            for (i, p) in profileOf.enumerated() {
-                order[fill[Int(p)]] = i
-                fill[Int(p)] += 1
+            let (winner, counts) = candidates.winners(profiles: profileCount, rules: attribute.rules)
+            chosenStart[a] = [Int](repeating: -1, count: profileCount)
+            chosenEnd[a] = chosenStart[a]
+            chosenSource[a] = chosenStart[a]
+            chosenRecord[a] = chosenStart[a]
+            chosenCandidates[a] = counts
+            for p in 0..<profileCount where winner[p] >= 0 {
+                let (start, end) = candidates.value(winner[p])
+                chosenStart[a][p] = chosenBytes.count
+                candidates.bytes.withUnsafeBufferPointer { chosenBytes.append(contentsOf: $0[start..<end]) }
+                chosenEnd[a][p] = chosenBytes.count
+                chosenSource[a][p] = candidates.source[winner[p]]
+                chosenRecord[a][p] = candidates.recordID[winner[p]]
             }
-            var values = [String?](repeating: nil, count: profileCount)
-            var group: [GoldenCandidate] = []
-            var counts: [String: Int] = [:]
-            for p in 0..<profileCount where start[p + 1] > start[p] {
-                group.removeAll(keepingCapacity: true)
-                for k in start[p]..<start[p + 1] { group.append(candidates[order[k]]) }
-                guard let best = GoldenCandidate.best(of: group, rules: attribute.rules, counts: &counts) else { continue }
-                insert.bind(1, map.ids[p])
-                insert.bind(2, attribute.name)
-                insert.bind(3, best.value)
-                insert.bind(4, sources[best.source])
-                insert.bind(5, best.recordID)
-                insert.bind(6, group.count)
-                try insert.run()
-                values[p] = best.value
-                chosen += 1
-            }
-            chosenValues[a] = values
             try db.execute("ALTER TABLE profiles ADD COLUMN \(Self.quote(attribute.name)) TEXT")
         }
-        // One UPDATE per profile that has any golden value.
-        guard !survivorship.attributes.isEmpty else { return chosen }
-        let set = survivorship.attributes.map { "\(Self.quote($0.name)) = ?" }.joined(separator: ", ")
-        let update = try db.prepare("UPDATE profiles SET \(set) WHERE profile_id = ?")
-        let width = Int32(survivorship.attributes.count)
-        for p in 0..<profileCount where chosenValues.contains(where: { $0[p] != nil }) {
-            for a in chosenValues.indices { update.bind(Int32(a) + 1, chosenValues[a][p]) }
-            update.bind(width + 1, map.ids[p])
-            try update.run()
+        guard attributeCount > 0 else { return 0 }
+        // golden_values in the order of its primary key (profile_id, attribute), so that the key's
+        // index is appended to rather than written at random (1.9 s against 0.4 s at 100k persons).
+        let profileOrder = (0..<profileCount).filter { map.rows[$0] > 0 }.sorted { map.ids[$0].utf8.lexicographicallyPrecedes(map.ids[$1].utf8) }
+        let attributeOrder = (0..<attributeCount).sorted {
+            survivorship.attributes[$0].name.utf8.lexicographicallyPrecedes(survivorship.attributes[$1].name.utf8)
         }
-        return chosen
+        var rows: [(profile: Int, attribute: Int)] = []
+        for p in profileOrder {
+            for a in attributeOrder where chosenStart[a][p] >= 0 { rows.append((p, a)) }
+        }
+        let insert = try RowInserter(db, table: "golden_values", width: 6)
+        let names = survivorship.attributes.map(\.name)
+        let set = names.map { "\(Self.quote($0)) = ?" }.joined(separator: ", ")
+        let update = try db.prepare("UPDATE profiles SET \(set) WHERE rowid = ?")
+        try chosenBytes.withUnsafeBufferPointer { (arena) throws(RunError) in
+            func bindValue(_ statement: SQLiteDatabase.Statement, _ index: Int32, _ a: Int, _ p: Int) {
+                let start = chosenStart[a][p]
+                guard start >= 0 else { statement.bindNull(index); return }
+                let length = chosenEnd[a][p] - start
+                if length == 0 { statement.bind(index, "") } else { statement.bindText(index, arena.baseAddress! + start, length) }
+            }
+            try insert.insert(count: rows.count) { statement, i, base in
+                let (p, a) = rows[i]
+                statement.bind(base + 1, map.ids[p])
+                statement.bind(base + 2, names[a])
+                bindValue(statement, base + 3, a, p)
+                statement.bind(base + 4, sourceNames[a][chosenSource[a][p]])
+                statement.bind(base + 5, chosenRecord[a][p])
+                statement.bind(base + 6, chosenCandidates[a][p])
+            }
+            // One UPDATE per profile that has any golden value, by rowid, in rowid order.
+            let width = Int32(attributeCount)
+            for p in 0..<profileCount where map.rows[p] > 0 && (0..<attributeCount).contains(where: { chosenStart[$0][p] >= 0 }) {
+                for a in 0..<attributeCount { bindValue(update, Int32(a) + 1, a, p) }
+                update.bind(width + 1, map.rows[p])
+                try update.run()
+            }
+        }
+        return rows.count
     }
 }
 
 /// Each record's profile, as identity resolution left it: profile numbers by table and
-/// `_record_id` (-1: the record is in no profile), and each number's `profile_id`.
+/// `_record_id` (-1: the record is in no profile), each number's `profile_id` and its row.
 struct ProfileMap {
     var ids: [String]
+    /// Each number's rowid in `profiles` (0: the number is no profile, its records joined none).
+    var rows: [Int]
     var byTable: [String: [Int32]]
-}
-
-/// One candidate value of one golden attribute of one profile.
-struct GoldenCandidate {
-    var value: String
-    /// Rank of its source in `prefer` (0 is best).
-    var priority: Int
-    /// The dating field's text (ISO-8601 sorts as time); nil ranks last.
-    var recency: String?
-    var completeness: Int
-    var recordID: Int
-    /// Index of its source among the attribute's.
-    var source: Int
-    var frequency = 0
-
-    /// The winner under `rules`, then the preferred source, then the later record: the order of
-    /// the SQL this replaced (`ORDER BY <rules>, priority, record_id DESC`), with SQLite's text
-    /// semantics (byte order for comparisons, characters for `length`).
-    /// `counts` is scratch space, passed in so that one dictionary serves every profile.
-    static func best(of group: [GoldenCandidate], rules: [SurvivorshipDefinition.Rule],
-                     counts: inout [String: Int]) -> GoldenCandidate? {
-        guard var best = group.first else { return nil }
-        counts.removeAll(keepingCapacity: true)
-        if rules.contains(.mostFrequent) {
-            for c in group { counts[c.value, default: 0] += 1 }
-            best.frequency = counts[best.value]!
-        }
-        for var c in group.dropFirst() {
-            if !counts.isEmpty { c.frequency = counts[c.value]! }
-            if c.ranksBefore(best, rules: rules) { best = c }
-        }
-        return best
-    }
-
-    /// Whether `self` comes before `other`: -1 / 0 / +1 per rule, the first decisive one wins.
-    func ranksBefore(_ other: GoldenCandidate, rules: [SurvivorshipDefinition.Rule]) -> Bool {
-        for rule in rules {
-            let order: Int
-            switch rule {
-            case .sourcePriority: order = compare(other.priority, priority)
-            case .mostRecent:
-                switch (recency, other.recency) {
-                case (nil, nil): order = 0
-                case (nil, _): order = -1
-                case (_, nil): order = 1
-                case let (a?, b?): order = a.utf8.elementsEqual(b.utf8) ? 0 : (b.utf8.lexicographicallyPrecedes(a.utf8) ? 1 : -1)
-                }
-            case .mostFrequent: order = compare(frequency, other.frequency)
-            case .longest: order = compare(value.unicodeScalars.count, other.value.unicodeScalars.count)
-            case .mostComplete: order = compare(completeness, other.completeness)
-            }
-            if order != 0 { return order > 0 }
-        }
-        if priority != other.priority { return priority < other.priority }
-        return recordID > other.recordID
-    }
-
-    /// +1 when `a` > `b` (a is better for "more is better" rules).
-    private func compare(_ a: Int, _ b: Int) -> Int { a == b ? 0 : (a > b ? 1 : -1) }
 }
