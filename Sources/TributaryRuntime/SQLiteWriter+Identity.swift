@@ -62,6 +62,7 @@ extension SQLiteWriter {
             }
             indexOf.append(map)
         }
+        StatementProfile.lap("identity: records and keys read")
         keyStart.append(keyArena.count)
         /// The end of record r's key in the arena (keys are stored in record order).
         func keyEnd(_ r: Int) -> Int {
@@ -91,6 +92,7 @@ extension SQLiteWriter {
                 }
             }
         }
+        StatementProfile.lap("identity: identifiers read")
         // Probabilistic links (Fellegi-Sunter), joined under the same guards after the identifiers.
         var evidence: [FellegiSunter.Link] = []
         // Per link, per comparison: the records whose values reached its level (nil: none).
@@ -171,6 +173,7 @@ extension SQLiteWriter {
             }
             entityOf = []
             let records = builder.build()
+            StatementProfile.lap("identity: entities built")
             guard records.count >= 2 else { return [] }
             let attributeIndex = Dictionary(uniqueKeysWithValues: probabilistic.attributes.enumerated().map { ($1.name, $0) })
             let comparisons = probabilistic.comparisons.map { c -> FellegiSunter.Comparison in
@@ -234,6 +237,7 @@ extension SQLiteWriter {
             return evidence.map { Stitcher.PairLink(a: $0.a, b: $0.b, strength: $0.probability) }
         }
 
+        StatementProfile.lap("identity: stitched and matched")
         // Stable profile ids from each profile's strongest identifier.
         // (Types in priority order, then the value first in byte order: the Stitcher's rank.)
         var strongest = [Int](repeating: -1, count: result.profileCount)  // observation index
@@ -299,6 +303,7 @@ extension SQLiteWriter {
         // of several previous profiles keeps the id of the one with most of them (a merge).
         // Records are matched across runs by source and natural key (`record_key`), else by
         // source, file name and line: a copy of the same files in another folder keeps its ids.
+        StatementProfile.lap("identity: profile ids")
         let previous = previousProfiles
         var changes: [(profile: String, change: String, previous: String)] = []
         if !previous.isEmpty {
@@ -359,7 +364,7 @@ extension SQLiteWriter {
             CREATE TABLE profiles (profile_id TEXT PRIMARY KEY, records INTEGER NOT NULL, sources TEXT NOT NULL,
                                    identified INTEGER NOT NULL);
             CREATE TABLE profile_records (source TEXT NOT NULL, record_id INTEGER NOT NULL, profile_id TEXT,
-                                          linked_by TEXT, record_key TEXT, PRIMARY KEY (source, record_id));
+                                          linked_by TEXT, record_key TEXT, PRIMARY KEY (source, record_id)) WITHOUT ROWID;
             CREATE TABLE identifiers (profile_id TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL, records INTEGER NOT NULL);
             CREATE TABLE identity_refusals (type TEXT NOT NULL, value TEXT NOT NULL, reason TEXT NOT NULL, records INTEGER NOT NULL,
                                             detail TEXT);
@@ -380,6 +385,7 @@ extension SQLiteWriter {
                 try field.run()
             }
         }
+        StatementProfile.lap("identity: id changes, tables")
         // Rows go in through multi-row statements, profile ids bound without copying from one arena.
         var idArena: [UInt8] = []
         var idStart = [Int](repeating: 0, count: result.profileCount + 1)
@@ -421,6 +427,7 @@ extension SQLiteWriter {
             }
         }
         }
+        StatementProfile.lap("identity: profile_records written")
         var sourceList: [UInt64: String] = [:]  // bit set of tables → "crm,web"
         // Identified: the profile holds a value of an identifier that is not anonymous, a record
         // linked by the matcher, or a matching attribute's value (a person's name); else it is a
@@ -455,16 +462,24 @@ extension SQLiteWriter {
                 }
             }
         }
-        // Values by their rank (an integer key: no String hashing per observation).
-        struct Held: Hashable { var profile: Int32; var type: Int32; var rank: Int32 }
-        var held: [Held: Int] = [:]                                         // records holding each value, per profile
+        // Values by their rank: one table per identifier type keyed by profile and rank packed in
+        // one integer (no String hashing, no struct hashing per observation).
+        var rowOfValue = [[UInt64: Int32]](repeating: [:], count: identity.identifiers.count)
         var ordered: [(profile: Int, type: Int, observation: Int)] = []    // first-seen order: deterministic without sorting
-        held.reserveCapacity(observations.count / 2)
+        var holders: [Int] = []                                             // records holding each row's value
         for i in 0..<observations.count {
             let p = result.profileOf[Int(observations.record[i])]
-            let key = Held(profile: Int32(p), type: observations.type[i], rank: result.valueRank[i])
-            if let n = held[key] { held[key] = n + 1 } else { held[key] = 1; ordered.append((p, Int(observations.type[i]), i)) }
+            let type = Int(observations.type[i])
+            let key = UInt64(UInt32(p)) << 32 | UInt64(UInt32(bitPattern: result.valueRank[i]))
+            if let row = rowOfValue[type][key] {
+                holders[Int(row)] += 1
+            } else {
+                rowOfValue[type][key] = Int32(ordered.count)
+                ordered.append((p, type, i))
+                holders.append(1)
+            }
         }
+        rowOfValue = []
         let identifier = try RowInserter(db, table: "identifiers", width: 4)
         try idArena.withUnsafeBufferPointer { (ids) throws(RunError) in
             try identifier.insert(count: ordered.count) { statement, i, base in
@@ -472,9 +487,10 @@ extension SQLiteWriter {
                 statement.bindText(base + 1, ids.baseAddress! + idStart[p], idStart[p + 1] - idStart[p])
                 statement.bind(base + 2, linkNames[type])
                 statement.bind(base + 3, observations.string(type: type, value: Int(observations.value[o])))
-                statement.bind(base + 4, held[Held(profile: Int32(p), type: Int32(type), rank: result.valueRank[o])]!)
+                statement.bind(base + 4, holders[i])
             }
         }
+        StatementProfile.lap("identity: profiles, identifiers written")
         /// A record as `source:record_id`.
         func label(_ r: Int) -> String { "\(tables[recordSource[r]].source):\(recordID[r])" }
         if let model {
@@ -568,11 +584,13 @@ extension SQLiteWriter {
             try refusal.run()
             summary.refusals[r.reason.rawValue, default: 0] += 1
         }
+        StatementProfile.lap("identity: evidence, refusals written")
         try db.execute("""
             CREATE INDEX profile_records_by_profile ON profile_records(profile_id);
             CREATE INDEX identifiers_by_value ON identifiers(type, value);
             CREATE INDEX identifiers_by_profile ON identifiers(profile_id);
             """)
+        StatementProfile.lap("identity: indexes")
         // Kept for the golden records: each record's profile by table and record id, without a
         // join or a sort in SQL.
         var rowOf = [Int](repeating: 0, count: result.profileCount)

@@ -11,6 +11,19 @@ final class StatementProfile: @unchecked Sendable {
 
     private let lock = NSLock()
     private var totals: [String: (runs: Int, nanoseconds: UInt64)] = [:]
+    private var laps: [(label: String, seconds: Double)] = []
+    private var lastLap = Date()
+
+    /// Marks the end of a step of a stage (`identity: keys read`): printed with the time since
+    /// the previous mark. Nothing happens unless the profile is enabled.
+    static func lap(_ label: @autoclosure () -> String) {
+        guard enabled else { return }
+        shared.lock.lock()
+        defer { shared.lock.unlock() }
+        let now = Date()
+        shared.laps.append((label(), now.timeIntervalSince(shared.lastLap)))
+        shared.lastLap = now
+    }
 
     private init() {
         atexit { StatementProfile.shared.report() }
@@ -40,7 +53,9 @@ final class StatementProfile: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let slowest = totals.sorted { $0.value.nanoseconds > $1.value.nanoseconds }.prefix(40)
-        var out = "SQL profile (statements by total time):\n"
+        var out = "Steps (wall seconds since the previous mark):\n"
+        for (label, seconds) in laps { out += String(format: "%8.3f s  ", seconds) + label + "\n" }
+        out += "SQL profile (statements by total time):\n"
         for (sql, entry) in slowest {
             let flat = sql.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
             out += String(format: "%8.3f s %8d× ", Double(entry.nanoseconds) / 1e9, entry.runs) + flat.prefix(160) + "\n"
