@@ -14,7 +14,8 @@
 //   TributaryMatching    identity resolution as a pure library (deterministic stitching, Fellegi-Sunter matching).
 //   TributaryRuntime     planner, parallel runner, SQLite writer (identity, golden records,
 //                        activities, traits, segments, exports), atomic publish, lock, ledger,
-//                        explain, inspect and the HTML report.
+//                        explain, inspect and the HTML report; the PostgreSQL mirror of the
+//                        published output (libpq, CLibPQ).
 //   pipeline             the thin CLI (swift-argument-parser).
 //   tributary-bench      data generators with ground truth (retail, Acme) and benchmarks run
 //                        side by side with the peers (DuckDB; Splink in Scripts/bench-*).
@@ -42,6 +43,8 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
 
         .target(name: "TributaryCore"),
         .target(name: "TributaryConfig",
@@ -51,7 +54,7 @@ let package = Package(
         .target(name: "TributaryMatching"),
         .target(name: "TributaryRuntime",
                 dependencies: [
-                    "TributaryCore", "TributaryConfig", "TributaryComponents", "TributaryMatching", "CSQLite",
+                    "TributaryCore", "TributaryConfig", "TributaryComponents", "TributaryMatching", "CSQLite", "CLibPQ",
                     .product(name: "Logging", package: "swift-log"),
                     .product(name: "Crypto", package: "swift-crypto"),
                 ]),

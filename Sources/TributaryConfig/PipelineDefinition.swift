@@ -7,6 +7,9 @@ public struct PipelineDefinition: Sendable {
     public var file: String
     /// The SQLite database the run publishes (absolute).
     public var outputPath: String
+    /// `output: postgres:`: a PostgreSQL URL the published output is mirrored to (never printed:
+    /// its password may come from the environment).
+    public var postgresURL: String? = nil
     /// The pipeline file's folder: relative paths in the file are resolved against it.
     public var baseDirectory: String
     public var sources: [SourceDefinition]

@@ -77,6 +77,8 @@ public struct PipelineLoader {
         Property("description", .string, doc: "free text for readers"),
         Property("output", .object([
             Property("sqlite", .string, required: true, doc: "path of the SQLite database to publish"),
+            Property("postgres", .custom(summary: "a PostgreSQL URL", check: PostgresURL.check),
+                     doc: "a PostgreSQL URL (`postgresql://user@host:port/database`, the password from the environment): the published output is also written to a schema of the pipeline's name, swapped in atomically"),
         ]), required: true, doc: "where the run publishes its results"),
         Property("quarantine", quarantineShape,
                  doc: "data gate on rejected records, for every source unless a source sets its own"),
@@ -205,6 +207,7 @@ public struct PipelineLoader {
         definition.identity = identity
         definition.survivorship = survivorship
         definition.audience = audience
+        definition.postgresURL = root["output"]?["postgres"]?.scalar
         let gates = root["gates"]
         definition.gates = RunGates(maxProfileChange: gates?["max_profile_change"]?.scalar.flatMap(RejectionLimit.init),
                                     maxClusterSize: gates?["max_cluster_size"]?.scalar.flatMap { Int($0) })

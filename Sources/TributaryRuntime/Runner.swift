@@ -67,19 +67,30 @@ public final class Runner {
         for leftover in location.removeLeftovers() {
             logger.info("removed a leftover of an interrupted run", metadata: ["path": "\(leftover)"])
         }
+        // The PostgreSQL mirror: connected, locked and cleaned before any work, so that an
+        // unreachable server or a concurrent run stops this one at once.
+        var mirror: PostgresOutput?
+        if let url = definition.postgresURL {
+            let output = try PostgresOutput(url: url, pipeline: definition.name)
+            try output.lock()
+            for schema in try output.removeLeftovers() {
+                logger.info("dropped a leftover schema of an interrupted run", metadata: ["schema": "\(schema)"])
+            }
+            mirror = output
+        }
 
         var ledger = RunLedger(pipeline: definition.name, pipelineFile: definition.file, pipelineSHA256: pipelineSHA256,
                                version: Self.version, startedAt: Date(), jobs: options.jobs)
         ledger.asOf = options.asOf ?? AsOf(ledger.startedAt)
         do {
-            return try execute(&ledger, location: location)
+            return try execute(&ledger, location: location, mirror: mirror)
         } catch {
             recordFailure(error, ledger: &ledger, location: location)
             throw error
         }
     }
 
-    private func execute(_ ledger: inout RunLedger, location: OutputLocation) throws(RunError) -> RunLedger {
+    private func execute(_ ledger: inout RunLedger, location: OutputLocation, mirror: PostgresOutput?) throws(RunError) -> RunLedger {
         var stopwatch = Stopwatch()
         var progress = ProgressFeed(options.progress)
 
@@ -237,6 +248,16 @@ public final class Runner {
         }
         ledger.stages.append(stopwatch.lap("publish", recordsIn: 0, recordsOut: 0))
         progress.finish(records: totals.loaded)
+        if let mirror {
+            progress.start("postgres")
+            do throws(RunError) {
+                let rows = try mirror.publish(sqlite: location.target, runID: ledger.runID)
+                ledger.stages.append(stopwatch.lap("postgres", recordsIn: rows, recordsOut: rows))
+                progress.finish(records: rows)
+            } catch {
+                throw RunError.output("\(error.description) (the SQLite output of run \(ledger.runID) is published; the PostgreSQL schema \(definition.name) keeps the previous run's)")
+            }
+        }
         return ledger
     }
 

@@ -57,6 +57,16 @@ final class SQLiteDatabase {
         return Statement(statement, database: self)
     }
 
+    /// The first column of every row of a query, as text (NULL rows left out).
+    func strings(_ sql: String) throws(RunError) -> [String] {
+        let statement = try prepare(sql)
+        var values: [String] = []
+        while try statement.next() {
+            if let text = statement.text(0) { values.append(text) }
+        }
+        return values
+    }
+
     var lastError: String { String(cString: sqlite3_errmsg(handle)) }
 
     func failure(_ rc: Int32, _ message: String) -> RunError {

@@ -449,7 +449,7 @@ final class SQLiteWriter: OutputWriter {
             CREATE VIEW IF NOT EXISTS quarantine_summary AS
               SELECT source, reason, count(*) AS records FROM quarantine GROUP BY source, reason;
             CREATE VIEW IF NOT EXISTS quarantine_by_file AS
-              SELECT source, file_id, file, reason, count(*) AS records, min(line) AS first_line
+              SELECT source, file_id, min(file) AS file, reason, count(*) AS records, min(line) AS first_line
               FROM quarantine GROUP BY source, file_id, reason;
             CREATE VIEW IF NOT EXISTS latest_run_inputs AS
               SELECT * FROM run_inputs WHERE run_id = (SELECT max(run_id) FROM runs);
