@@ -28,7 +28,7 @@ public struct DiagnosticFormatter {
         var out = ""
         for d in diagnostics {
             out += "\(d.location): \(d.severity.rawValue)[\(d.code.rawValue)]: \(d.message)\n"
-            if let full = sourceLine(d.location) {
+            if d.quotesSource, let full = sourceLine(d.location) {
                 let number = String(d.location.line)
                 let gutter = String(repeating: " ", count: number.count)
                 // A long line (a minified or hostile file) is shown as a window around the column.

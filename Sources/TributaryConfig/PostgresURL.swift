@@ -12,8 +12,10 @@ enum PostgresURL {
         }
         // A password written in the pipeline file ends up in version control and CI logs.
         if node.interpolatedFrom.isEmpty, hasPassword(text) {
-            return [.error(.invalidValue, at: node.location, "`postgres:` holds a password written in the pipeline file",
-                           hint: "take it from the environment: `postgres: ${PG_URL}`, or PGPASSWORD / ~/.pgpass")]
+            var error = Diagnostic.error(.invalidValue, at: node.location, "`postgres:` holds a password written in the pipeline file",
+                                         hint: "take it from the environment: `postgres: ${PG_URL}`, or PGPASSWORD / ~/.pgpass")
+            error.quotesSource = false  // the line is the password: not copied into CI logs
+            return [error]
         }
         return []
     }

@@ -81,6 +81,8 @@ public struct Diagnostic: Sendable, Hashable {
     public var location: SourceLocation
     public var message: String
     public var hint: String?
+    /// False when the source line must not be quoted under the message (it holds a secret).
+    public var quotesSource = true
 
     public init(_ severity: Severity, _ code: DiagnosticCode, at location: SourceLocation,
                 _ message: String, hint: String? = nil) {

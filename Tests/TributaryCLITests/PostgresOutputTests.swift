@@ -1,0 +1,214 @@
+import Foundation
+import Testing
+import TributaryTestSupport
+
+/// `output: postgres:` against a real PostgreSQL server: the throwaway cluster `Scripts/test`
+/// starts with `Scripts/postgres` (it exports TRIBUTARY_TEST_POSTGRES_URL and PGPASSWORD). The
+/// server's side is read with `psql`, not with Tributary's code.
+@Suite("PostgreSQL output", .serialized, .enabled(if: PostgresServer.url != nil))
+struct PostgresOutputTests {
+    /// The Acme pipeline on the Acme sample, under a name of its own (its schema), to both outputs.
+    static func pipeline(in ws: Workspace, name: String) throws -> String {
+        var text = try String(contentsOf: CLI.packageRoot.appendingPathComponent("Pipelines/acme.yml"), encoding: .utf8)
+        text = text.replacingOccurrences(of: "name: acme\n", with: "name: \(name)\n")
+        text = text.replacingOccurrences(of: "  sqlite: ${TRIBUTARY_OUT:-../out}/acme.sqlite\n",
+                                         with: "  sqlite: ${TRIBUTARY_OUT:-../out}/acme.sqlite\n  postgres: ${PG_URL}\n")
+        return try ws.write("acme.yml", text)
+    }
+
+    static func environment(_ ws: Workspace, url: String? = PostgresServer.url) -> [String: String] {
+        ["ACME_DATA": CLI.packageRoot.appendingPathComponent("SampleData/acme").path, "PG_URL": url ?? "",
+         "TRIBUTARY_OUT": ws.file("out")]
+    }
+
+    static func uniqueName() -> String { "acme_pg_" + UUID().uuidString.prefix(8).lowercased() }
+
+    @Test func bothOutputsHoldTheSameRowsRunAfterRun() throws {
+        let ws = try Workspace()
+        let name = Self.uniqueName()
+        let file = try Self.pipeline(in: ws, name: name)
+        defer { PostgresServer.dropSchema(name) }
+        for (run, day) in ["2024-11-15", "2024-11-16"].enumerated() {
+            let outcome = try CLI.run(["run", file, "--as-of", day], environment: Self.environment(ws))
+            try #require(outcome.exited && outcome.status == 0, "\(outcome)")
+            let db = try Database(ws.file("out/acme.sqlite"))
+            let tables = db.rows("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name").compactMap { $0[0] }
+            #expect(tables.count > 20)
+            let pgTables = try PostgresServer.lines("SELECT table_name FROM information_schema.tables WHERE table_schema = '\(name)' ORDER BY table_name")
+            #expect(pgTables == tables.sorted())
+            for table in tables {
+                let columns = try PostgresServer.lines("""
+                    SELECT column_name || ' ' || data_type FROM information_schema.columns
+                    WHERE table_schema = '\(name)' AND table_name = '\(table)' ORDER BY ordinal_position
+                    """).map { $0.split(separator: " ", maxSplits: 1).map(String.init) }
+                let sqliteColumns = db.rows("SELECT name FROM pragma_table_info('\(table)') ORDER BY cid").compactMap { $0[0] }
+                #expect(columns.map { $0[0] } == sqliteColumns, "\(table)")
+                // Each value as text on both sides: bytes as hex, floating point to 9 decimals.
+                let sqliteList = columns.map { c -> String in
+                    let q = "\"\(c[0])\""
+                    switch c[1] {
+                    case "bytea": return "lower(hex(\(q)))"
+                    case "double precision": return "CASE WHEN \(q) IS NOT NULL THEN printf('%.9f', \(q)) END"
+                    default: return "CAST(\(q) AS TEXT)"
+                    }
+                }.joined(separator: ", ")
+                let pgList = columns.map { c -> String in
+                    let q = "\"\(c[0])\""
+                    switch c[1] {
+                    case "bytea": return "encode(\(q), 'hex')"
+                    case "double precision": return "to_char(\(q), 'FM999999999990.000000000')"
+                    default: return "\(q)::text"
+                    }
+                }.joined(separator: ", ")
+                let expected = db.rows("SELECT \(sqliteList) FROM \"\(table)\"").map { $0.map { $0 ?? "\\N" }.joined(separator: "\u{1F}") }.sorted()
+                let actual = try PostgresServer.copyRows("SELECT \(pgList) FROM \"\(name)\".\"\(table)\"").sorted()
+                #expect(actual.count == expected.count, "\(table) after run \(run + 1)")
+                #expect(actual == expected, "\(table) after run \(run + 1): first difference \(zip(actual, expected).first { $0 != $1 }.map { "\($0) vs \($1)" } ?? "in the count")")
+            }
+            #expect(try PostgresServer.lines("SELECT count(*) FROM \"\(name)\".runs") == ["\(run + 1)"])
+        }
+        // No staging or old schema is left.
+        #expect(try PostgresServer.lines("SELECT nspname FROM pg_namespace WHERE nspname LIKE '\(name)%' ORDER BY 1") == [name])
+    }
+
+    @Test func aSecondRunWhileOneHoldsTheLockExits75() throws {
+        let ws = try Workspace()
+        let name = Self.uniqueName()
+        let file = try Self.pipeline(in: ws, name: name)
+        // Another session holds the pipeline's advisory lock, as a running run does.
+        let holder = try PostgresServer.background("SELECT pg_advisory_lock(hashtext('tributary:\(name)')); SELECT pg_sleep(30);")
+        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
+        var held = false
+        for _ in 0..<100 where !held {
+            held = try PostgresServer.lines("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted") != ["0"]
+            if !held { usleep(50_000) }
+        }
+        try #require(held)
+        let outcome = try CLI.run(["run", file], environment: Self.environment(ws))
+        #expect(outcome.exited && outcome.status == 75, "\(outcome)")
+        #expect(outcome.stderr.contains("another run of '\(name)' is writing the PostgreSQL output"), "\(outcome)")
+        #expect(!FileManager.default.fileExists(atPath: ws.file("out/acme.sqlite")), "the run stopped before any work")
+    }
+
+    @Test func aWrongPasswordOrServerIsAClearErrorWithoutTheSecret() throws {
+        let ws = try Workspace()
+        let file = try Self.pipeline(in: ws, name: Self.uniqueName())
+        let url = try #require(PostgresServer.url)
+        let secret = "n0t-the-Passw0rd"
+        let wrong = url.replacingOccurrences(of: "postgresql://tributary@", with: "postgresql://tributary:\(secret)@")
+        let outcome = try CLI.run(["run", file], environment: Self.environment(ws, url: wrong))
+        #expect(outcome.exited && outcome.status == 1, "\(outcome)")
+        #expect(outcome.stderr.contains("cannot connect to the PostgreSQL output postgresql://tributary:***@"), "\(outcome)")
+        #expect(outcome.stderr.contains("password authentication failed"), "\(outcome)")
+        #expect(!outcome.stderr.contains(secret) && !outcome.stdout.contains(secret))
+
+        let unreachable = url.replacingOccurrences(of: #":\d+/"#, with: ":1/", options: .regularExpression)
+        let refused = try CLI.run(["run", file], environment: Self.environment(ws, url: unreachable))
+        #expect(refused.exited && refused.status == 1, "\(refused)")
+        #expect(refused.stderr.contains("cannot connect to the PostgreSQL output"), "\(refused)")
+
+        // A password written in the pipeline file itself is refused by validation, unquoted.
+        let literal = try ws.write("literal.yml", try String(contentsOfFile: file, encoding: .utf8)
+            .replacingOccurrences(of: "${PG_URL}", with: "postgresql://tributary:\(secret)@localhost/x"))
+        let validate = try CLI.run(["validate", literal], environment: Self.environment(ws))
+        #expect(validate.exited && validate.status != 0, "\(validate)")
+        #expect((validate.stdout + validate.stderr).contains("holds a password written in the pipeline file"), "\(validate)")
+        #expect(!validate.stderr.contains(secret) && !validate.stdout.contains(secret), "\(validate)")
+    }
+
+    @Test func aKilledRunLeavesThePublishedSchemaAndTheNextRunCleansUp() throws {
+        let ws = try Workspace()
+        let name = Self.uniqueName()
+        let file = try Self.pipeline(in: ws, name: name)
+        defer { PostgresServer.dropSchema(name) }
+        let first = try CLI.run(["run", file, "--as-of", "2024-11-15"], environment: Self.environment(ws))
+        try #require(first.exited && first.status == 0, "\(first)")
+        let profiles = try PostgresServer.lines("SELECT count(*) FROM \"\(name)\".profiles")
+        // kill -9 at moments spread over a run (the load, identity, the copy into PostgreSQL).
+        let binary = try #require(CLI.binary)
+        var sawStaging = false
+        for delay in [300_000, 900_000, 1_500_000, 2_500_000, 4_000_000] as [useconds_t] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["run", file, "--as-of", "2024-11-16"]
+            process.environment = ProcessInfo.processInfo.environment.merging(Self.environment(ws)) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            usleep(delay)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let staging = try PostgresServer.lines("SELECT count(*) FROM pg_namespace WHERE nspname LIKE '\(name)\\_\\_run\\_%'")
+            if staging != ["0"] { sawStaging = true }
+            // Readers see a whole output: the first run's, or a finished second run's.
+            let runs = try PostgresServer.lines("SELECT count(*) FROM \"\(name)\".runs")
+            #expect(runs == ["1"] || runs == ["2"], "after kill -9 at \(delay) µs")
+            if runs == ["1"] { #expect(try PostgresServer.lines("SELECT count(*) FROM \"\(name)\".profiles") == profiles) }
+        }
+        let last = try CLI.run(["run", file, "--as-of", "2024-11-17"], environment: Self.environment(ws))
+        #expect(last.exited && last.status == 0, "\(last)")
+        #expect(try PostgresServer.lines("SELECT nspname FROM pg_namespace WHERE nspname LIKE '\(name)%' ORDER BY 1") == [name])
+        if !sawStaging { print("note: no kill landed during the copy into PostgreSQL on this machine") }
+    }
+}
+
+/// The test server, through `psql`.
+enum PostgresServer {
+    static let url: String? = {
+        let value = ProcessInfo.processInfo.environment["TRIBUTARY_TEST_POSTGRES_URL"] ?? ""
+        return value.isEmpty ? nil : value
+    }()
+
+    static func psql(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["psql", url ?? "", "-X", "-q", "-v", "ON_ERROR_STOP=1"] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// The rows of a one-column query.
+    static func lines(_ sql: String) throws -> [String] {
+        let (status, output) = try psql(["-At", "-c", sql])
+        try #require(status == 0, "psql failed on \(sql)")
+        return output.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+    }
+
+    /// Rows through COPY text format, columns joined by U+001F (NULL is \N, as in SQLite's side).
+    static func copyRows(_ sql: String) throws -> [String] {
+        let (status, output) = try psql(["-c", "COPY (\(sql)) TO STDOUT"])
+        try #require(status == 0, "psql failed on \(sql)")
+        return output.split(separator: "\n").map { line in
+            line.split(separator: "\t", omittingEmptySubsequences: false).map { field in
+                field == "\\N" ? "\\N" : field.replacingOccurrences(of: "\\n", with: "\n").replacingOccurrences(of: "\\t", with: "\t")
+                    .replacingOccurrences(of: "\\r", with: "\r").replacingOccurrences(of: "\\\\", with: "\\")
+            }.joined(separator: "\u{1F}")
+        }
+    }
+
+    static func background(_ sql: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["psql", url ?? "", "-X", "-q", "-c", sql]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    static func dropSchema(_ name: String) {
+        _ = try? psql(["-c", "DROP SCHEMA IF EXISTS \"\(name)\" CASCADE"])
+    }
+}
+
+/// With TRIBUTARY_REQUIRE_POSTGRES=1 (Scripts/test, CI) a missing server is a failure, not a skip.
+@Test func thePostgresServerIsThereWhenRequired() {
+    if ProcessInfo.processInfo.environment["TRIBUTARY_REQUIRE_POSTGRES"] == "1" {
+        #expect(PostgresServer.url != nil, "Scripts/test starts a server with Scripts/postgres and exports its URL")
+    }
+}
