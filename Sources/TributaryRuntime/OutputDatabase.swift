@@ -8,6 +8,7 @@ import TributaryConfig
 enum OutputDatabase {
     /// The output at `path`, opened read-only, with the names of its tables and views.
     static func open(_ path: String) throws(RunError) -> (db: SQLiteDatabase, tables: Set<String>) {
+        if PostgresOutput.isURL(path) { return try openPostgres(path) }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw mistake("no output database at \(path)", hint: "give the file a run published (`output.sqlite` of its pipeline)")
@@ -28,6 +29,20 @@ enum OutputDatabase {
                           hint: "give the file a `pipeline run` published (`output.sqlite` of its pipeline)")
         }
         return (db, tables)
+    }
+
+    /// A PostgreSQL output (`output: postgres:`), read into a temporary SQLite file that is
+    /// unlinked once open (it goes with the process).
+    static func openPostgres(_ url: String) throws(RunError) -> (db: SQLiteDatabase, tables: Set<String>) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-fetch-\(getpid())-\(UUID().uuidString).sqlite").path
+        defer { unlink(path) }
+        do {
+            try PostgresOutput.fetch(url, into: path)
+        } catch {
+            unlink(path)
+            throw error
+        }
+        return try open(path)
     }
 
     static func mistake(_ message: String, hint: String) -> RunError {

@@ -280,6 +280,14 @@ final class PostgresOutput {
         }
     }
 
+    /// The connection, for the reading side (`PostgresOutput+Fetch`).
+    var connectionHandle: OpaquePointer? { connection }
+
+    /// Starts a COPY ... TO STDOUT.
+    func expectCopyOut(_ sql: String, table: String) throws(RunError) {
+        try expect(PQexec(connection, sql), PGRES_COPY_OUT, doing: "reading \(table)")
+    }
+
     private func expect(_ result: OpaquePointer?, _ status: ExecStatusType, doing what: String) throws(RunError) {
         defer { PQclear(result) }
         guard PQresultStatus(result) == status else {
@@ -291,7 +299,7 @@ final class PostgresOutput {
         .output("PostgreSQL output \(redactedURL): \(what): \(Self.message(PQerrorMessage(connection)))")
     }
 
-    private static func message(_ text: UnsafePointer<CChar>?) -> String {
+    static func message(_ text: UnsafePointer<CChar>?) -> String {
         text.map { String(cString: $0) }?.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: "; ") ?? "unknown error"
     }
 

@@ -98,6 +98,12 @@ final class SQLiteDatabase {
                               Int32(count), SQLITE_STATIC_DESTRUCTOR)
         }
 
+        /// Binds text that SQLite copies (the bytes may change after the call).
+        func bindTextCopy(_ index: Int32, _ bytes: UnsafeBufferPointer<UInt8>) {
+            let pointer = bytes.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(("" as StaticString).utf8Start)
+            sqlite3_bind_text(raw, index, pointer.assumingMemoryBound(to: CChar.self), Int32(bytes.count), SQLITE_TRANSIENT_DESTRUCTOR)
+        }
+
         func bind(_ index: Int32, _ text: String?) {
             guard let text else { sqlite3_bind_null(raw, index); return }
             sqlite3_bind_text(raw, index, text, -1, SQLITE_TRANSIENT_DESTRUCTOR)

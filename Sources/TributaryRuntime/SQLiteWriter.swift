@@ -441,19 +441,24 @@ final class SQLiteWriter: OutputWriter {
         finished = true
     }
 
+    /// The output's views (standard SQL: PostgreSQL runs them too).
+    static let views = """
+        CREATE VIEW IF NOT EXISTS quarantine_summary AS
+          SELECT source, reason, count(*) AS records FROM quarantine GROUP BY source, reason;
+        CREATE VIEW IF NOT EXISTS quarantine_by_file AS
+          SELECT source, file_id, min(file) AS file, reason, count(*) AS records, min(line) AS first_line
+          FROM quarantine GROUP BY source, file_id, reason;
+        CREATE VIEW IF NOT EXISTS latest_run_inputs AS
+          SELECT * FROM run_inputs WHERE run_id = (SELECT max(run_id) FROM runs);
+
+        """
+
     private func createIndexes() throws(RunError) {
         var indexes = """
             CREATE INDEX quarantine_by_source_reason ON quarantine(source, reason);
             CREATE INDEX quarantine_by_file_line ON quarantine(file_id, line);
             CREATE INDEX run_stages_by_run ON run_stages(run_id);
-            CREATE VIEW IF NOT EXISTS quarantine_summary AS
-              SELECT source, reason, count(*) AS records FROM quarantine GROUP BY source, reason;
-            CREATE VIEW IF NOT EXISTS quarantine_by_file AS
-              SELECT source, file_id, min(file) AS file, reason, count(*) AS records, min(line) AS first_line
-              FROM quarantine GROUP BY source, file_id, reason;
-            CREATE VIEW IF NOT EXISTS latest_run_inputs AS
-              SELECT * FROM run_inputs WHERE run_id = (SELECT max(run_id) FROM runs);
-
+            \(Self.views)
             """
         for table in tables {
             let name = Self.quote(table.tableName)

@@ -135,7 +135,7 @@ struct ValidationTests {
                   email: Email
             """, in: folder)
         #expect(result.positions == ["5:3 TR102"])
-        #expect(result.diagnostics.first?.hint == "allowed keys here: sqlite")
+        #expect(result.diagnostics.first?.hint == "allowed keys here: postgres, sqlite")
     }
 
     @Test func missingVersion() throws {
