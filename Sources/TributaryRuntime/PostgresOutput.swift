@@ -16,6 +16,8 @@ import Foundation
 /// the mirror is written from it after it is published.
 final class PostgresOutput {
     private var connection: OpaquePointer?
+    /// For a second connection (indexes built beside the copy); never printed.
+    private let url: String
     let schema: String
     /// The URL without its password, for messages.
     let redactedURL: String
@@ -24,6 +26,7 @@ final class PostgresOutput {
     /// environment), PGPASSWORD or ~/.pgpass.
     init(url: String, pipeline: String) throws(RunError) {
         schema = pipeline
+        self.url = url
         redactedURL = Self.redact(url)
         let keys = ["dbname", "connect_timeout", "application_name"]
         let values = [url, "10", "tributary"]
@@ -34,7 +37,7 @@ final class PostgresOutput {
             throw RunError.output("cannot connect to the PostgreSQL output \(redactedURL): \(message)")
         }
         connection = conn
-        try execute("SET client_min_messages = warning")
+        try execute("SET client_min_messages = warning; SET maintenance_work_mem = '256MB'")
     }
 
     deinit { PQfinish(connection) }
@@ -72,6 +75,19 @@ final class PostgresOutput {
         try execute("DROP SCHEMA IF EXISTS \(Self.quote(staging)) CASCADE; CREATE SCHEMA \(Self.quote(staging))")
         var rows = 0
         let tables = try source.strings("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
+        // Each table's indexes, as in SQLite (its primary key comes from the copy).
+        var indexesOf: [String: [String]] = [:]
+        let indexes = try source.prepare("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+        while try indexes.next() {
+            guard let name = indexes.text(0), let table = indexes.text(1) else { continue }
+            let columns = try source.strings("SELECT name FROM pragma_index_info(\(Self.literal(name))) ORDER BY seqno")
+            let unique = try source.strings("SELECT \"unique\" FROM pragma_index_list(\(Self.literal(table))) WHERE name = \(Self.literal(name))").first == "1"
+            indexesOf[table, default: []].append(
+                "CREATE \(unique ? "UNIQUE " : "")INDEX \(Self.quote(name)) ON \(Self.quote(staging)).\(Self.quote(table)) (\(columns.map(Self.quote).joined(separator: ", ")))")
+        }
+        // Keys and indexes are built on a second connection while the next tables are copied:
+        // the server sorts one table as it parses the next.
+        let builder = try IndexBuilder(output: PostgresOutput(url: url, pipeline: schema))
         for table in tables {
             // A text column holding bytes PostgreSQL's text refuses (a quarantined line's invalid
             // UTF-8 or NUL, kept as read): the table again, that column as bytea.
@@ -83,17 +99,13 @@ final class PostgresOutput {
                     continue
                 }
                 rows += outcome.rows
+                builder.submit(outcome.key.map { [$0] } ?? [] + (indexesOf[table] ?? []))
+                StatementProfile.lap("postgres: \(table), \(outcome.rows) rows")
                 break
             }
         }
-        // Indexes (the primary keys were added with their tables) and views, as in SQLite.
-        let indexes = try source.prepare("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
-        while try indexes.next() {
-            guard let name = indexes.text(0), let table = indexes.text(1) else { continue }
-            let columns = try source.strings("SELECT name FROM pragma_index_info(\(Self.literal(name))) ORDER BY seqno")
-            let unique = try source.strings("SELECT \"unique\" FROM pragma_index_list(\(Self.literal(table))) WHERE name = \(Self.literal(name))").first == "1"
-            try execute("CREATE \(unique ? "UNIQUE " : "")INDEX \(Self.quote(name)) ON \(Self.quote(staging)).\(Self.quote(table)) (\(columns.map(Self.quote).joined(separator: ", ")))")
-        }
+        try builder.finish()
+        StatementProfile.lap("postgres: indexes")
         let views = try source.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY rowid")
         try execute("SET search_path TO \(Self.quote(staging))")
         while try views.next() {
@@ -124,21 +136,25 @@ final class PostgresOutput {
     /// One table: created with PostgreSQL types for the values SQLite holds, filled with COPY,
     /// then given its primary key.
     private func copy(table: String, from source: SQLiteDatabase, into staging: String,
-                      binary: Set<Int>) throws(RunError) -> (rows: Int, needsBinary: Int?) {
+                      binary: Set<Int>) throws(RunError) -> (rows: Int, needsBinary: Int?, key: String?) {
         struct Column { var name: String; var type: String; var key: Int }
         var columns: [Column] = []
         let info = try source.prepare("SELECT name, type, pk FROM pragma_table_info(\(Self.literal(table))) ORDER BY cid")
         while try info.next() {
             columns.append(Column(name: info.text(0) ?? "", type: (info.text(1) ?? "").uppercased(), key: info.int(2)))
         }
-        guard !columns.isEmpty else { return (0, nil) }
+        guard !columns.isEmpty else { return (0, nil, nil) }
         // What each column holds, by storage class: its PostgreSQL type follows the values, as
         // SQLite columns may hold any (an untyped trait column, an INTEGER column with text).
+        // A column of TEXT affinity holds text (SQLite converts numbers written to it), and the
+        // writer binds no blobs: only the other columns are scanned.
         let probes = columns.map { c in
             let q = SQLiteWriter.quote(c.name)
+            if Self.hasTextAffinity(c.type) { return "1, 0, 0, 0" }
             return "max(typeof(\(q)) = 'text'), max(typeof(\(q)) = 'real'), max(typeof(\(q)) = 'blob'), max(typeof(\(q)) = 'integer')"
         }.joined(separator: ", ")
-        let classes = try source.prepare("SELECT \(probes) FROM \(SQLiteWriter.quote(table))")
+        let scan = columns.allSatisfy { Self.hasTextAffinity($0.type) } ? "" : " FROM \(SQLiteWriter.quote(table))"
+        let classes = try source.prepare("SELECT \(probes)\(scan)")
         var pgTypes: [String] = []
         let scanned = try classes.next()
         for (i, column) in columns.enumerated() {
@@ -192,10 +208,15 @@ final class PostgresOutput {
                     }
                 default:  // text, or a value of another class in a text column: SQLite's text of it
                     if let bytes = rows.textBytes(i) {
-                        if !Self.isPostgresText(bytes) {
+                        switch Self.textClass(bytes) {
+                        case .plain:
+                            buffer.append(contentsOf: bytes)
+                            continue
+                        case .refused:
                             abandonCopy()
                             try execute("DROP TABLE \(target)")
-                            return (0, c)
+                            return (0, c, nil)
+                        case .escaped: break
                         }
                         for b in bytes {
                             switch b {
@@ -222,10 +243,34 @@ final class PostgresOutput {
         while let extra = PQgetResult(connection) { PQclear(extra) }
 
         let key = columns.filter { $0.key > 0 }.sorted { $0.key < $1.key }.map(\.name)
-        if !key.isEmpty {
-            try execute("ALTER TABLE \(target) ADD PRIMARY KEY (\(key.map(Self.quote).joined(separator: ", ")))")
+        StatementProfile.lap("postgres: \(table) copied")
+        return (count, nil, key.isEmpty ? nil : "ALTER TABLE \(target) ADD PRIMARY KEY (\(key.map(Self.quote).joined(separator: ", ")))")
+    }
+
+    /// Runs statements on its own connection, in order, on a thread of its own; the first error
+    /// is kept and stops the rest.
+    final class IndexBuilder: @unchecked Sendable {
+        private let output: PostgresOutput
+        private let queue = DispatchQueue(label: "tributary.postgres.indexes")
+        private var error: RunError?
+
+        init(output: PostgresOutput) { self.output = output }
+
+        func submit(_ statements: [String]) {
+            guard !statements.isEmpty else { return }
+            queue.async {
+                guard self.error == nil else { return }
+                for sql in statements {
+                    do throws(RunError) { try self.output.execute(sql) } catch { self.error = error; return }
+                }
+            }
         }
-        return (count, nil)
+
+        /// Waits for every statement; throws the first error.
+        func finish() throws(RunError) {
+            queue.sync {}
+            if let error { throw error }
+        }
     }
 
     /// Ends a COPY without committing its rows.
@@ -234,14 +279,29 @@ final class PostgresOutput {
         while let result = PQgetResult(connection) { PQclear(result) }
     }
 
-    /// Whether PostgreSQL's text takes these bytes: valid UTF-8 without NUL.
-    static func isPostgresText(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    enum TextClass { case plain, escaped, refused }
+
+    /// How a text value goes into COPY: as it is, with backslash escapes (it holds a backslash,
+    /// tab, newline or carriage return), or not at all (PostgreSQL's text refuses NUL and bytes
+    /// that are not UTF-8).
+    static func textClass(_ bytes: UnsafeBufferPointer<UInt8>) -> TextClass {
         var ascii = true
+        var escapes = false
         for b in bytes {
-            if b == 0 { return false }
-            if b >= 0x80 { ascii = false }
+            if b < 0x20 || b == 0x5C {
+                if b == 0 { return .refused }
+                if b == 0x5C || b == 0x09 || b == 0x0A || b == 0x0D { escapes = true }
+            } else if b >= 0x80 {
+                ascii = false
+            }
         }
-        return ascii || String(validating: bytes, as: UTF8.self) != nil
+        if !ascii && String(validating: bytes, as: UTF8.self) == nil { return .refused }
+        return escapes ? .escaped : .plain
+    }
+
+    /// SQLite's rule: a declared type containing CHAR, CLOB or TEXT has text affinity.
+    static func hasTextAffinity(_ declared: String) -> Bool {
+        !declared.contains("INT") && (declared.contains("CHAR") || declared.contains("CLOB") || declared.contains("TEXT"))
     }
 
     private func send(_ buffer: [UInt8], table: String) throws(RunError) {
