@@ -3,7 +3,7 @@ import TributaryCore
 
 /// Checks of `output: postgres:`, a libpq connection URL. Messages never quote the value: it
 /// may carry a password or come from the environment.
-enum PostgresURL {
+public enum PostgresURL {
     static func check(_ node: ConfigNode) -> [Diagnostic] {
         guard let text = node.scalar else { return [] }
         guard text.hasPrefix("postgresql://") || text.hasPrefix("postgres://") else {
@@ -21,7 +21,7 @@ enum PostgresURL {
     }
 
     /// Whether the URL's authority has `user:password@`.
-    static func hasPassword(_ url: String) -> Bool {
+    public static func hasPassword(_ url: String) -> Bool {
         guard let scheme = url.range(of: "://") else { return false }
         let rest = url[scheme.upperBound...]
         let authority = rest.prefix { $0 != "/" && $0 != "?" }

@@ -34,6 +34,11 @@ enum OutputDatabase {
     /// A PostgreSQL output (`output: postgres:`), read into a temporary SQLite file that is
     /// unlinked once open (it goes with the process).
     static func openPostgres(_ url: String) throws(RunError) -> (db: SQLiteDatabase, tables: Set<String>) {
+        // A password in an argument is seen by every user of the machine (ps) and kept in shell history.
+        guard !PostgresURL.hasPassword(url) else {
+            throw mistake("the PostgreSQL URL holds a password; commands do not take one in their arguments",
+                          hint: "leave it out of the URL and set PGPASSWORD or a ~/.pgpass line")
+        }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-fetch-\(getpid())-\(UUID().uuidString).sqlite").path
         defer { unlink(path) }
         do {

@@ -67,6 +67,22 @@ struct PostgresOutputTests {
             }
             #expect(try PostgresServer.lines("SELECT count(*) FROM \"\(name)\".runs") == ["\(run + 1)"])
         }
+        // The commands that read an output read the PostgreSQL one by URL, and say the same.
+        let url = try #require(PostgresServer.url) + "#" + name
+        let sqlitePath = ws.file("out/acme.sqlite")
+        let profile = try #require(try Database(sqlitePath).value("SELECT profile_id FROM profiles ORDER BY records DESC, profile_id LIMIT 1"))
+        for command in [["inspect"], ["runs"], ["explain"]] {
+            let arguments = { (output: String) in command[0] == "explain" ? ["explain", output, profile] : command + [output] }
+            let fromFile = try CLI.run(arguments(sqlitePath))
+            let fromServer = try CLI.run(arguments(url))
+            #expect(fromFile.status == 0 && fromServer.status == 0, "\(command): \(fromServer)")
+            // Only the line naming the output differs.
+            let strip = { (text: String, output: String) in text.replacingOccurrences(of: output, with: "OUTPUT") }
+            #expect(strip(fromServer.stdout, url) == strip(fromFile.stdout, sqlitePath), "\(command)")
+        }
+        let withPassword = url.replacingOccurrences(of: "postgresql://tributary@", with: "postgresql://tributary:s3cret-x@")
+        let refused = try CLI.run(["inspect", withPassword])
+        #expect(refused.status == 1 && refused.stderr.contains("holds a password") && !refused.stderr.contains("s3cret-x"), "\(refused)")
         // No staging or old schema is left.
         #expect(try PostgresServer.lines("SELECT nspname FROM pg_namespace WHERE nspname LIKE '\(name)%' ORDER BY 1") == [name])
     }
