@@ -10,6 +10,12 @@ public struct PipelineDefinition: Sendable {
     /// `output: postgres:`: a PostgreSQL URL the published output is mirrored to (never printed:
     /// its password may come from the environment).
     public var postgresURL: String? = nil
+    /// True when `output:` names PostgreSQL alone: `outputPath` is then the run's working copy
+    /// (`.tributary/<name>.sqlite` beside the pipeline file), not an output the user reads.
+    public var outputIsWorkingCopy = false
+    /// `postgres:` as written when it was interpolated (`${PG_URL}`): what messages print
+    /// instead of the URL. nil when the URL is written in the file (printed without a password).
+    public var postgresLabel: String? = nil
     /// The pipeline file's folder: relative paths in the file are resolved against it.
     public var baseDirectory: String
     public var sources: [SourceDefinition]

@@ -76,7 +76,7 @@ public struct PipelineLoader {
         }), required: true, doc: "the pipeline's name, recorded in the run ledger"),
         Property("description", .string, doc: "free text for readers"),
         Property("output", .object([
-            Property("sqlite", .string, required: true, doc: "path of the SQLite database to publish"),
+            Property("sqlite", .string, doc: "path of the SQLite database to publish (required unless `postgres:` is given)"),
             Property("postgres", .custom(summary: "a PostgreSQL URL", check: PostgresURL.check),
                      doc: "a PostgreSQL URL (`postgresql://user@host:port/database`, the password from the environment): the published output is also written to a schema of the pipeline's name, swapped in atomically"),
         ]), required: true, doc: "where the run publishes its results"),
@@ -158,7 +158,19 @@ public struct PipelineLoader {
                                       allowing: ["sources"], diagnostics: &diagnostics)
 
         let defaultGate = root["quarantine"]?["max_rejected"]?.scalar.flatMap(RejectionLimit.init)
-        let outputPath = root["output"]?["sqlite"]?.scalar.map { absolute($0, baseDirectory) }
+        var outputPath = root["output"]?["sqlite"]?.scalar.map { absolute($0, baseDirectory) }
+        var workingCopy = false
+        if let output = root.entry("output"), output.value.entries != nil, output.value["sqlite"] == nil {
+            if output.value["postgres"] != nil, let name = root["name"]?.scalar {
+                // PostgreSQL alone: the run still works in SQLite, in a copy of the published schema
+                // kept beside the pipeline file (fetched again when it is missing or behind).
+                outputPath = baseDirectory + "/.tributary/" + name + ".sqlite"
+                workingCopy = true
+            } else if output.value["postgres"] == nil {
+                diagnostics.add(.error(.missingKey, at: output.keyLocation, "`output:` names no database",
+                                       hint: "give `sqlite: path/to/output.sqlite`, `postgres: ${PG_URL}`, or both"))
+            }
+        }
 
         var sources: [SourceDefinition] = []
         // Sources with errors of their own, and the output fields known of each.
@@ -207,7 +219,12 @@ public struct PipelineLoader {
         definition.identity = identity
         definition.survivorship = survivorship
         definition.audience = audience
-        definition.postgresURL = root["output"]?["postgres"]?.scalar
+        if let node = root["output"]?["postgres"] {
+            definition.postgresURL = node.scalar
+            // How messages name it: `${PG_URL}` as written, never the value of a variable.
+            definition.postgresLabel = node.interpolatedFrom.isEmpty ? nil : node.written
+        }
+        definition.outputIsWorkingCopy = workingCopy
         let gates = root["gates"]
         definition.gates = RunGates(maxProfileChange: gates?["max_profile_change"]?.scalar.flatMap(RejectionLimit.init),
                                     maxClusterSize: gates?["max_cluster_size"]?.scalar.flatMap { Int($0) })

@@ -10,9 +10,9 @@ extension PostgresOutput {
     /// at `path`, for the commands that read an output (`inspect`, `runs`, `explain`, `report`):
     /// every table, its indexes and the views, in one repeatable-read snapshot. Without `#schema`
     /// the database must hold exactly one Tributary output (a schema with `runs` and `run_inputs`).
-    static func fetch(_ argument: String, into path: String) throws(RunError) {
+    static func fetch(_ argument: String, into path: String, label: String? = nil) throws(RunError) {
         let (url, requested) = splitSchema(argument)
-        let output = try PostgresOutput(url: url, pipeline: requested ?? "")
+        let output = try PostgresOutput(url: url, pipeline: requested ?? "", label: label)
         let candidates = try output.query("""
             SELECT table_schema FROM information_schema.tables WHERE table_name = 'runs'
             INTERSECT SELECT table_schema FROM information_schema.tables WHERE table_name = 'run_inputs'
@@ -72,6 +72,45 @@ extension PostgresOutput {
         }
         try db.execute("COMMIT")
         db.close()
+    }
+
+    /// With PostgreSQL as the only output, the run works in a local SQLite copy of the published
+    /// schema: its history (run ids, stable profile ids, segment members) must be the server's.
+    /// A copy that is missing or holds another last run than the server (another machine ran
+    /// since, or this is a fresh checkout) is fetched again. Returns what was done, for the log.
+    func refreshWorkingCopy(at path: String, url: String) throws(RunError) -> String? {
+        let published = try query("""
+            SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'runs'
+            """, [schema])
+        guard !published.isEmpty else { return nil }  // the first run to this server
+        let serverRun = try query("SELECT coalesce(max(run_id), 0)::text FROM \(Self.quote(schema)).runs").first?.first ?? nil
+        var localRun: String?
+        if FileManager.default.fileExists(atPath: path), let db = try? SQLiteDatabase(path: path, readOnly: true) {
+            localRun = (try? db.strings("SELECT coalesce(max(run_id), 0) FROM runs"))?.first
+            db.close()
+        }
+        guard localRun != serverRun else { return nil }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw RunError.output("cannot create the working copy's folder \(directory): \(error.localizedDescription)")
+        }
+        let temporary = path + ".fetch-\(getpid())"
+        unlink(temporary)
+        do {
+            try Self.fetch(url + "#" + schema, into: temporary, label: redactedURL)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        chmod(temporary, 0o600)
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw RunError.output("cannot replace the working copy \(path): \(String(cString: strerror(errno)))")
+        }
+        return "fetched the published output (run \(serverRun ?? "?")) from PostgreSQL into the working copy \(path)"
+            + (localRun.map { " (it held run \($0))" } ?? "")
     }
 
     /// `postgresql://...#schema` → the URL libpq takes and the schema.

@@ -24,10 +24,11 @@ final class PostgresOutput {
 
     /// Connects (at most 10 s) with libpq; the password comes from the URL (interpolated from the
     /// environment), PGPASSWORD or ~/.pgpass.
-    init(url: String, pipeline: String) throws(RunError) {
+    /// `label` names the server in messages instead of the URL (`${PG_URL}` as written).
+    init(url: String, pipeline: String, label: String? = nil) throws(RunError) {
         schema = pipeline
         self.url = url
-        redactedURL = Self.redact(url)
+        redactedURL = label ?? Self.redact(url)
         let keys = ["dbname", "connect_timeout", "application_name"]
         let values = [url, "10", "tributary"]
         let conn = withCStrings(keys) { k in withCStrings(values) { v in PQconnectdbParams(k, v, 1) } }
@@ -87,7 +88,7 @@ final class PostgresOutput {
         }
         // Keys and indexes are built on a second connection while the next tables are copied:
         // the server sorts one table as it parses the next.
-        let builder = try IndexBuilder(output: PostgresOutput(url: url, pipeline: schema))
+        let builder = try IndexBuilder(output: PostgresOutput(url: url, pipeline: schema, label: redactedURL))
         for table in tables {
             // A text column holding bytes PostgreSQL's text refuses (a quarantined line's invalid
             // UTF-8 or NUL, kept as read): the table again, that column as bytea.

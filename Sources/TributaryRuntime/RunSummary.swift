@@ -72,7 +72,12 @@ public enum RunSummary {
         } else if ledger.reconciliations > 0 {
             lines.append("  reconciliation: all \(ledger.reconciliations) checks passed")
         }
-        lines.append("output: \(definition.outputPath)")
+        if definition.outputIsWorkingCopy, let url = definition.postgresURL {
+            let server = definition.postgresLabel ?? PostgresOutput.redact(url)
+            lines.append("output: PostgreSQL \(server), schema \(definition.name) (working copy: \(definition.outputPath))")
+        } else {
+            lines.append("output: \(definition.outputPath)")
+        }
         return lines.joined(separator: "\n")
     }
 

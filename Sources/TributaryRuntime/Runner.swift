@@ -50,7 +50,8 @@ public final class Runner {
 
     public func run() throws(RunError) -> RunLedger {
         let location = OutputLocation(target: definition.outputPath)
-        try checkOwnedFiles(location)
+        // A working copy (PostgreSQL alone) is checked once it matches the server (below).
+        if !definition.outputIsWorkingCopy { try checkOwnedFiles(location) }
         try location.prepareDirectory()
         let lock = try RunLock(path: location.lockPath)
         defer { withExtendedLifetime(lock) {} }
@@ -59,6 +60,21 @@ public final class Runner {
         if let other = location.liveWriters().first {
             throw RunError.locked("another run (pid \(other)) is writing this output, though its lock file \(location.lockPath) was removed; try again when it has finished")
         }
+        // The PostgreSQL mirror: connected, locked and cleaned before any work, so that an
+        // unreachable server or a concurrent run stops this one at once.
+        var mirror: PostgresOutput?
+        if let url = definition.postgresURL {
+            let output = try PostgresOutput(url: url, pipeline: definition.name, label: definition.postgresLabel)
+            try output.lock()
+            for schema in try output.removeLeftovers() {
+                logger.info("dropped a leftover schema of an interrupted run", metadata: ["schema": "\(schema)"])
+            }
+            mirror = output
+            if definition.outputIsWorkingCopy {
+                if let note = try output.refreshWorkingCopy(at: location.target, url: url) { logger.notice("\(note)") }
+                try checkOwnedFiles(location)
+            }
+        }
         // A run killed between publishing its database and its exports: point the exports back
         // at the published run's copies (and drop the copies of runs that never published).
         for line in ExportRepair.repair(output: location.target, exportPaths: definition.audience.exports.map(\.path)) {
@@ -66,17 +82,6 @@ public final class Runner {
         }
         for leftover in location.removeLeftovers() {
             logger.info("removed a leftover of an interrupted run", metadata: ["path": "\(leftover)"])
-        }
-        // The PostgreSQL mirror: connected, locked and cleaned before any work, so that an
-        // unreachable server or a concurrent run stops this one at once.
-        var mirror: PostgresOutput?
-        if let url = definition.postgresURL {
-            let output = try PostgresOutput(url: url, pipeline: definition.name)
-            try output.lock()
-            for schema in try output.removeLeftovers() {
-                logger.info("dropped a leftover schema of an interrupted run", metadata: ["schema": "\(schema)"])
-            }
-            mirror = output
         }
 
         var ledger = RunLedger(pipeline: definition.name, pipelineFile: definition.file, pipelineSHA256: pipelineSHA256,
