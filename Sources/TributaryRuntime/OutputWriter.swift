@@ -21,9 +21,10 @@ public struct SourceTable: Sendable {
 }
 
 /// Where a run's results go, in the order the runner calls the steps. `SQLiteWriter` is the only
-/// implementation: the steps after loading are SQL over the loaded tables, so this is the
-/// runner's boundary, not a plug-in point (Docs/architecture.md). A writer stages everything and
-/// makes it visible only in `publish()`; `abort()` leaves the previously published output as it was.
+/// implementation. Stages are moving out of it onto the storage seam (`StageStore`, see
+/// Docs/architecture.md): the golden records are a `GoldenRecordStage` already; identity and the
+/// audience stages are still steps of the writer. A writer stages everything and makes it visible
+/// only in `publish()`; `abort()` leaves the previously published output as it was.
 protocol OutputWriter: AnyObject {
     /// Creates the schema for this run's sources.
     func begin(tables: [SourceTable]) throws(RunError)
@@ -36,8 +37,12 @@ protocol OutputWriter: AnyObject {
     func deduplicate(_ table: SourceTable, keys: [String], keep: KeepRule) throws(RunError) -> [Int: Int]
     /// Links the loaded records into profiles (`identity:`) and writes the profile tables.
     func resolveIdentity(_ identity: IdentityDefinition, tables: [SourceTable], files: [InputFile], jobs: Int) throws(RunError) -> IdentitySummary
-    /// Picks each profile's golden values (`profiles:`); returns how many values were chosen.
-    func buildGoldenRecords(_ survivorship: SurvivorshipDefinition, tables: [SourceTable]) throws(RunError) -> Int
+    /// The run's id: one more than the last run of the previous output (known after `begin`).
+    var runID: Int { get }
+    /// Where the stages over the storage seam (`GoldenRecordStage`, ...) read and write.
+    var stageStore: StageStore { get }
+    /// Identity's decision, kept in memory for the stages after it (nil before `resolveIdentity`).
+    var profileMap: ProfileMap? { get }
     /// Activities, traits (as of `asOf`), segments with their changes since the previous output,
     /// and export files staged beside their targets (published by `SQLiteWriter.publish(_:)`).
     func buildAudience(_ audience: AudienceDefinition, tables: [SourceTable], asOf: AsOf,

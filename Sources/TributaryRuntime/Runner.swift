@@ -135,7 +135,7 @@ public final class Runner {
             SourceTable(source: $0.name, fields: $0.layout.map(\.name), types: $0.columnTypes, keyFields: $0.keyFields)
         }
         try writer.begin(tables: tables)
-        ledger.runID = (writer as? SQLiteWriter).map { $0.previousRunID + 1 } ?? 1
+        ledger.runID = writer.runID
 
         let tableBySource = Dictionary(uniqueKeysWithValues: tables.map { ($0.source, $0) })
         var continuations = definition.sources.reduce(into: [String: GroupContinuation]()) { map, source in
@@ -196,7 +196,8 @@ public final class Runner {
             progress.finish(records: summary.records)
             if let survivorship = definition.survivorship {
                 progress.start("golden records")
-                let values = try writer.buildGoldenRecords(survivorship, tables: tables)
+                guard let profiles = writer.profileMap else { throw RunError.internalError("golden records before identity resolution") }
+                let values = try GoldenRecordStage(survivorship: survivorship, tables: tables, profiles: profiles).run(on: writer.stageStore)
                 ledger.stages.append(watch.lap("golden records", recordsIn: summary.profiles, recordsOut: values))
                 progress.finish(records: summary.profiles)
             }

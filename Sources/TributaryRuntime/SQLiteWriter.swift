@@ -30,6 +30,9 @@ final class SQLiteWriter: OutputWriter {
     var previousProfileCount: Int?
     /// What identity resolution decided, kept in memory for the golden records.
     var profiles: ProfileMap?
+    var profileMap: ProfileMap? { profiles }
+    var runID: Int { previousRunID + 1 }
+    private(set) lazy var stageStore: StageStore = SQLiteStageStore(db)
     private var finished = false
 
     init(location: OutputLocation) throws(RunError) {

@@ -1,21 +1,31 @@
 import TributaryConfig
 import TributaryCore
 
-extension SQLiteWriter {
-    /// Builds the golden record: for each profile and attribute, the candidate values of its
-    /// records are ranked by the attribute's rules, the best one becomes a column of `profiles`,
-    /// and `golden_values` keeps where it came from (source and record), for lineage.
-    ///
-    /// Candidates are read by scanning each source table (no join: each record's profile comes
-    /// from identity resolution, in memory), grouped by profile with a counting sort, and ranked
-    /// here; ranking in SQL took a join and three window sorts per attribute (4.4 s against
-    /// about 1 s for the five attributes of 100k generated persons).
-    func buildGoldenRecords(_ survivorship: SurvivorshipDefinition, tables: [SourceTable]) throws(RunError) -> Int {
-        guard let map = profiles else { throw RunError.internalError("golden records before identity resolution") }
+/// The golden record stage: for each profile and attribute, the candidate values of its records
+/// are ranked by the attribute's rules (`GoldenCandidates`), the best one becomes a column of
+/// `profiles`, and `golden_values` keeps where it came from (source and record), for lineage.
+///
+/// A stage over the storage seam: it reads and writes through a `StageStore` in its dialect, and
+/// takes identity's decision (each record's profile) as a `ProfileMap` in memory.
+///
+/// Candidates are read by scanning each source table (no join: each record's profile comes from
+/// identity resolution), grouped by profile with a counting sort, and ranked in Swift; ranking in
+/// SQL took a join and three window sorts per attribute (4.4 s against about 1 s for the five
+/// attributes of 100k generated persons).
+struct GoldenRecordStage {
+    let survivorship: SurvivorshipDefinition
+    let tables: [SourceTable]
+    let profiles: ProfileMap
+
+    /// Runs the stage; returns how many golden values were chosen.
+    func run(on store: StageStore) throws(RunError) -> Int {
+        let map = profiles
+        let dialect = store.dialect
+        let text = dialect.textType
         let tableBySource = Dictionary(uniqueKeysWithValues: tables.map { ($0.source, $0) })
-        try db.execute("""
-            CREATE TABLE golden_values (profile_id TEXT NOT NULL, attribute TEXT NOT NULL, value TEXT NOT NULL,
-                                        source TEXT NOT NULL, record_id INTEGER NOT NULL, candidates INTEGER NOT NULL,
+        try store.execute("""
+            CREATE TABLE golden_values (profile_id \(text) NOT NULL, attribute \(text) NOT NULL, value \(text) NOT NULL,
+                                        source \(text) NOT NULL, record_id INTEGER NOT NULL, candidates INTEGER NOT NULL,
                                         PRIMARY KEY (profile_id, attribute));
             """)
         let profileCount = map.ids.count
@@ -37,13 +47,13 @@ extension SQLiteWriter {
             for (source, field) in attribute.fields {
                 guard let table = tableBySource[source], let byRecord = map.byTable[source] else { continue }
                 let priority = attribute.prefer.firstIndex(of: source) ?? attribute.prefer.count
-                let recency = needsRecency ? attribute.recency[source].map { "CAST(\(Self.quote($0)) AS TEXT)" } ?? "NULL" : "NULL"
+                let recency = needsRecency ? attribute.recency[source].map { dialect.castText(dialect.quote($0)) } ?? "NULL" : "NULL"
                 let completeness = !needsCompleteness || table.fields.isEmpty ? "0"
-                    : table.fields.map { "(\(Self.quote($0)) IS NOT NULL)" }.joined(separator: " + ")
-                let value = "CAST(\(Self.quote(field)) AS TEXT)"
-                let rows = try db.prepare("""
-                    SELECT _record_id, \(value), \(recency), \(completeness) FROM \(Self.quote(table.tableName))
-                    WHERE \(Self.quote(field)) IS NOT NULL AND \(value) <> ''
+                    : table.fields.map { "(\(dialect.quote($0)) IS NOT NULL)" }.joined(separator: " + ")
+                let value = dialect.castText(dialect.quote(field))
+                let rows = try store.scan("""
+                    SELECT _record_id, \(value), \(recency), \(completeness) FROM \(dialect.quote(table.tableName))
+                    WHERE \(dialect.quote(field)) IS NOT NULL AND \(value) <> ''
                     """)
                 let sourceIndex = sourceNames[a].count
                 while try rows.next() {
@@ -68,7 +78,7 @@ extension SQLiteWriter {
                 chosenSource[a][p] = candidates.source[winner[p]]
                 chosenRecord[a][p] = candidates.recordID[winner[p]]
             }
-            try db.execute("ALTER TABLE profiles ADD COLUMN \(Self.quote(attribute.name)) TEXT")
+            try store.execute("ALTER TABLE profiles ADD COLUMN \(dialect.quote(attribute.name)) \(text)")
         }
         guard attributeCount > 0 else { return 0 }
         // golden_values in the order of its primary key (profile_id, attribute), so that the key's
@@ -81,18 +91,18 @@ extension SQLiteWriter {
         for p in profileOrder {
             for a in attributeOrder where chosenStart[a][p] >= 0 { rows.append((p, a)) }
         }
-        let insert = try RowInserter(db, table: "golden_values", width: 6)
+        let insert = try store.appender(table: "golden_values", width: 6)
         let names = survivorship.attributes.map(\.name)
-        let set = names.map { "\(Self.quote($0)) = ?" }.joined(separator: ", ")
-        let update = try db.prepare("UPDATE profiles SET \(set) WHERE rowid = ?")
+        let set = names.map { "\(dialect.quote($0)) = ?" }.joined(separator: ", ")
+        let update = try store.statement("UPDATE profiles SET \(set) WHERE \(dialect.rowKey) = ?")
         try chosenBytes.withUnsafeBufferPointer { (arena) throws(RunError) in
-            func bindValue(_ statement: SQLiteDatabase.Statement, _ index: Int32, _ a: Int, _ p: Int) {
+            func bindValue(_ statement: RowStatement, _ index: Int32, _ a: Int, _ p: Int) {
                 let start = chosenStart[a][p]
                 guard start >= 0 else { statement.bindNull(index); return }
                 let length = chosenEnd[a][p] - start
                 if length == 0 { statement.bind(index, "") } else { statement.bindText(index, arena.baseAddress! + start, length) }
             }
-            try insert.insert(count: rows.count) { statement, i, base in
+            try insert.append(count: rows.count) { statement, i, base in
                 let (p, a) = rows[i]
                 statement.bind(base + 1, map.ids[p])
                 statement.bind(base + 2, names[a])
@@ -101,7 +111,7 @@ extension SQLiteWriter {
                 statement.bind(base + 5, chosenRecord[a][p])
                 statement.bind(base + 6, chosenCandidates[a][p])
             }
-            // One UPDATE per profile that has any golden value, by rowid, in rowid order.
+            // One UPDATE per profile that has any golden value, by row, in the order rows were written.
             let width = Int32(attributeCount)
             for p in 0..<profileCount where map.rows[p] > 0 && (0..<attributeCount).contains(where: { chosenStart[$0][p] >= 0 }) {
                 for a in 0..<attributeCount { bindValue(update, Int32(a) + 1, a, p) }
@@ -111,13 +121,4 @@ extension SQLiteWriter {
         }
         return rows.count
     }
-}
-
-/// Each record's profile, as identity resolution left it: profile numbers by table and
-/// `_record_id` (-1: the record is in no profile), each number's `profile_id` and its row.
-struct ProfileMap {
-    var ids: [String]
-    /// Each number's rowid in `profiles` (0: the number is no profile, its records joined none).
-    var rows: [Int]
-    var byTable: [String: [Int32]]
 }

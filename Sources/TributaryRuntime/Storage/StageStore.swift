@@ -1,0 +1,62 @@
+/// What the stages after the load need from where the output is stored, and nothing more: scans
+/// of the loaded tables, bulk appends, schema changes and row updates, in one SQL dialect.
+///
+/// A stage (`GoldenRecordStage`, ...) is written against these protocols, never against a
+/// database type; `SQLiteStageStore` is the implementation the runner uses today. A store for
+/// another engine (PostgreSQL, Spark SQL) implements the same few calls. Stages keep their work
+/// partitionable: a scan reads one table, an append writes rows in any order the caller chooses.
+protocol StageStore: AnyObject {
+    /// How this store spells identifiers, casts and types.
+    var dialect: SQLDialect { get }
+    /// The rows of a query, read column by column; text stays in the store's buffers.
+    func scan(_ sql: String) throws(RunError) -> RowCursor
+    /// Appends rows of `width` values to `table`, many at a time.
+    func appender(table: String, width: Int) throws(RunError) -> RowAppender
+    /// A statement that returns no rows: a schema change, an `INSERT ... SELECT`.
+    func execute(_ sql: String) throws(RunError)
+    /// A statement run once per row with bound values (an `UPDATE ... WHERE` by key).
+    func statement(_ sql: String) throws(RunError) -> RowStatement
+}
+
+/// The rows of a scan. Text is valid until the next call to `next()`.
+protocol RowCursor: AnyObject {
+    func next() throws(RunError) -> Bool
+    func int(_ column: Int32) -> Int
+    func textBytes(_ column: Int32) -> UnsafeBufferPointer<UInt8>?
+}
+
+/// Values bound by position (1-based), then run.
+protocol RowStatement: AnyObject {
+    func bind(_ index: Int32, _ text: String?)
+    func bind(_ index: Int32, _ value: Int?)
+    /// Text that must stay valid until the row is run.
+    func bindText(_ index: Int32, _ pointer: UnsafePointer<UInt8>, _ count: Int)
+    func bindNull(_ index: Int32)
+    func run() throws(RunError)
+}
+
+/// Rows appended in batches: `bind(statement, row, base)` binds row `row` at `base + 1...`.
+protocol RowAppender {
+    func append(count: Int, _ bind: (RowStatement, Int, Int32) -> Void) throws(RunError)
+}
+
+/// The spelling of the SQL the stages generate (user expressions are checked by `validate`
+/// for the dialect they run in).
+struct SQLDialect: Sendable {
+    var name: String
+    /// A quoted identifier.
+    var quote: @Sendable (String) -> String
+    /// An expression's value as text.
+    var castText: @Sendable (String) -> String
+    /// The column type of text values.
+    var textType: String
+    /// The key of a row in a table written by a stage, for updates in written order.
+    var rowKey: String
+
+    static let sqlite = SQLDialect(
+        name: "SQLite",
+        quote: { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" },
+        castText: { "CAST(\($0) AS TEXT)" },
+        textType: "TEXT",
+        rowKey: "rowid")
+}
