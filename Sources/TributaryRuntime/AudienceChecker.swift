@@ -19,7 +19,7 @@ public enum AudienceChecker {
                 try db.execute(SQLiteWriter.tableSchema(SourceTable(source: source.name, fields: source.layout.map(\.name),
                                                                     types: source.columnTypes)))
             }
-            try db.execute(SQLiteWriter.activitiesSchema)
+            try db.execute(AudienceStage.activitiesSchema)
             try db.execute("""
                 CREATE TABLE profile_records (source TEXT, record_id INTEGER, profile_id TEXT, linked_by TEXT, record_key TEXT);
                 CREATE TABLE profiles (profile_id TEXT PRIMARY KEY, records INTEGER, sources TEXT, identified INTEGER);
@@ -82,7 +82,7 @@ public enum AudienceChecker {
                    prefix: prefix) { tableColumns("activities") + tableColumns("profiles") }
         }
         if !audience.activities.isEmpty {
-            for name in SQLiteWriter.traitColumns(audience).map(\.name) + AudienceDefinition.rfmTraits {
+            for name in AudienceStage.traitColumns(audience).map(\.name) + AudienceDefinition.rfmTraits {
                 try? db.execute("ALTER TABLE profiles ADD COLUMN \(quoteIdentifier(name))")
             }
         }

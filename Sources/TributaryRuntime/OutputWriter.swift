@@ -22,8 +22,8 @@ public struct SourceTable: Sendable {
 
 /// Where a run's results go, in the order the runner calls the steps. `SQLiteWriter` is the only
 /// implementation. Stages are moving out of it onto the storage seam (`StageStore`, see
-/// Docs/architecture.md): the golden records are a `GoldenRecordStage` already; identity and the
-/// audience stages are still steps of the writer. A writer stages everything and makes it visible
+/// Docs/architecture.md): golden records and the audience stages are `GoldenRecordStage` and
+/// `AudienceStage` already; identity is still a step of the writer. A writer stages everything and makes it visible
 /// only in `publish()`; `abort()` leaves the previously published output as it was.
 protocol OutputWriter: AnyObject {
     /// Creates the schema for this run's sources.
@@ -43,10 +43,9 @@ protocol OutputWriter: AnyObject {
     var stageStore: StageStore { get }
     /// Identity's decision, kept in memory for the stages after it (nil before `resolveIdentity`).
     var profileMap: ProfileMap? { get }
-    /// Activities, traits (as of `asOf`), segments with their changes since the previous output,
-    /// and export files staged beside their targets (published by `SQLiteWriter.publish(_:)`).
-    func buildAudience(_ audience: AudienceDefinition, tables: [SourceTable], asOf: AsOf,
-                       runID: Int) throws(RunError) -> (AudienceSummary, [ExportFile])
+    /// What the previous output leaves this run for following people: lineage (after
+    /// `resolveIdentity`) and segment members.
+    var history: OutputHistory { get }
     /// Writes the ledger and builds indexes; after this only `publish` or `abort` may follow.
     func finish(_ ledger: RunLedger) throws(RunError)
     func publish() throws(RunError)

@@ -125,7 +125,7 @@ public final class Runner {
         defer {
             if !published {
                 writer.abort()
-                SQLiteWriter.discard(exports)
+                ExportFile.discard(exports)
             }
         }
         let stages = try Dictionary(uniqueKeysWithValues: definition.sources.map { source throws(RunError) in
@@ -204,8 +204,9 @@ public final class Runner {
             if !definition.audience.isEmpty {
                 progress.start("activities+traits+segments")
                 defer { progress.finish() }
-                let (audience, files) = try writer.buildAudience(definition.audience, tables: tables,
-                                                                 asOf: ledger.asOf!, runID: ledger.runID)
+                let stage = AudienceStage(audience: definition.audience, tables: tables, asOf: ledger.asOf!,
+                                          runID: ledger.runID, history: writer.history)
+                let (audience, files) = try stage.run(on: writer.stageStore)
                 exports = files
                 ledger.audience = audience
                 ledger.exports = files
@@ -243,11 +244,11 @@ public final class Runner {
             try writer.publish()
             published = true
             markPublished()
-            SQLiteWriter.keep(exports)
+            ExportFile.keep(exports)
             // The exports follow the database, which names the run's copy of each with its SHA-256:
             // each target becomes a name of its copy.
             do throws(RunError) {
-                try SQLiteWriter.publish(exports, runID: ledger.runID)
+                try ExportFile.publish(exports, runID: ledger.runID)
             } catch {
                 throw RunError.output("\(error.description) (the new database of run \(ledger.runID) is published; its `exports` table lists the files it should have)")
             }

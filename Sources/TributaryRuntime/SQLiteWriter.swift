@@ -31,6 +31,7 @@ final class SQLiteWriter: OutputWriter {
     /// What identity resolution decided, kept in memory for the golden records.
     var profiles: ProfileMap?
     var profileMap: ProfileMap? { profiles }
+    var history: OutputHistory { OutputHistory(lineage: lineage, segmentMembers: previousMembership) }
     var runID: Int { previousRunID + 1 }
     private(set) lazy var stageStore: StageStore = SQLiteStageStore(db)
     private var finished = false

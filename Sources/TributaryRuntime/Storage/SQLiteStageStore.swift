@@ -14,6 +14,12 @@ final class SQLiteStageStore: StageStore {
     func execute(_ sql: String) throws(RunError) { try db.execute(sql) }
 
     func statement(_ sql: String) throws(RunError) -> RowStatement { try db.prepare(sql) }
+
+    func columns(of table: String) throws(RunError) -> [String] { try db.columns(of: table) }
+
+    /// Functions registered on the connection (SQLite has no date arithmetic of its own that
+    /// reads ISO-8601 with offsets).
+    func prepareTimeFunctions(asOf: AsOf) throws(RunError) { try db.registerTimeFunctions(asOf: asOf) }
 }
 
 extension SQLiteDatabase.Statement: RowCursor, RowStatement {}

@@ -16,12 +16,19 @@ protocol StageStore: AnyObject {
     func execute(_ sql: String) throws(RunError)
     /// A statement run once per row with bound values (an `UPDATE ... WHERE` by key).
     func statement(_ sql: String) throws(RunError) -> RowStatement
+    /// The column names of a table, in order.
+    func columns(of table: String) throws(RunError) -> [String]
+    /// Makes the time functions of the pipeline's SQL (`as_of()`, `days_since`, `within_days`,
+    /// `days_between`, `utc_instant`) answer for `asOf`.
+    func prepareTimeFunctions(asOf: AsOf) throws(RunError)
 }
 
-/// The rows of a scan. Text is valid until the next call to `next()`.
-protocol RowCursor: AnyObject {
+/// The rows of a scan (parameters bound first, as in a statement). Text is valid until the next
+/// call to `next()`.
+protocol RowCursor: RowStatement {
     func next() throws(RunError) -> Bool
     func int(_ column: Int32) -> Int
+    func text(_ column: Int32) -> String?
     func textBytes(_ column: Int32) -> UnsafeBufferPointer<UInt8>?
 }
 

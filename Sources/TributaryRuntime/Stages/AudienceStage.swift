@@ -2,54 +2,50 @@ import Foundation
 import TributaryConfig
 import TributaryCore
 
-/// What the activity, trait and segment stages produced, for the ledger and the run summary.
-public struct AudienceSummary: Sendable {
-    /// Activities per source and kind.
-    public var activities: [String: [String: Int]] = [:]
-    public var activitiesWithoutInstant = 0
-    public var traits = 0
-    public var segments: [SegmentSummary] = []
+/// Activities, traits, segments and exports: the audience stages, over the storage seam. They
+/// run the pipeline's SQL (activity kinds, trait aggregates, segment conditions) in the store's
+/// dialect, with the time functions (`as_of()`, `within_days`, ...) the store provides for `asOf`.
+/// Segment changes follow people across merges and splits through `history`, the previous
+/// output's lineage and members.
+struct AudienceStage {
+    let audience: AudienceDefinition
+    let tables: [SourceTable]
+    let asOf: AsOf
+    let runID: Int
+    let history: OutputHistory
 
-    public struct SegmentSummary: Sendable {
-        public var name: String
-        public var members = 0
-        public var entered = 0
-        public var exited = 0
-    }
+    /// A quoted identifier of the generated SQL (the SQL text helpers below are SQLite's, which
+    /// `validate` checks the pipeline's expressions against).
+    static func quote(_ identifier: String) -> String { SQLDialect.sqlite.quote(identifier) }
+    func quote(_ identifier: String) -> String { Self.quote(identifier) }
 
-    /// Wall and CPU time of the activity, trait, segment and export stages.
-    public var stages: [StageTiming] = []
-
-    public var activityCount: Int { activities.values.reduce(0) { $0 + $1.values.reduce(0, +) } }
-}
-
-extension SQLiteWriter {
-    func buildAudience(_ audience: AudienceDefinition, tables: [SourceTable], asOf: AsOf,
-                       runID: Int) throws(RunError) -> (AudienceSummary, [ExportFile]) {
-        try db.registerTimeFunctions(asOf: asOf)
+    /// Runs the stages; returns what they produced and the export files staged beside their
+    /// targets (published by `ExportFile.publish(_:runID:)` after the output).
+    func run(on store: StageStore) throws(RunError) -> (AudienceSummary, [ExportFile]) {
+        try store.prepareTimeFunctions(asOf: asOf)
         var summary = AudienceSummary()
         var watch = Stopwatch()
-        let profiles = try count("profiles")
+        let profiles = try count("profiles", in: store)
         if !audience.activities.isEmpty {
-            summary = try buildActivities(audience, tables: tables)
+            summary = try buildActivities(on: store)
             summary.stages.append(watch.lap("activities", recordsIn: 0, recordsOut: summary.activityCount))
-            summary.traits = try computeTraits(audience)
+            summary.traits = try computeTraits(on: store)
             summary.stages.append(watch.lap("traits", recordsIn: summary.activityCount, recordsOut: profiles))
         }
         if !audience.segments.isEmpty {
-            summary.segments = try evaluateSegments(audience, runID: runID)
+            summary.segments = try evaluateSegments(on: store)
             summary.stages.append(watch.lap("segments", recordsIn: profiles, recordsOut: summary.segments.reduce(0) { $0 + $1.members }))
         }
         var files: [ExportFile] = []
         if !audience.exports.isEmpty {
-            files = try writeExports(audience, runID: runID)
+            files = try writeExports(on: store)
             summary.stages.append(watch.lap("exports", recordsIn: profiles, recordsOut: files.reduce(0) { $0 + $1.rows }))
         }
         return (summary, files)
     }
 
-    func count(_ table: String) throws(RunError) -> Int {
-        let statement = try db.prepare("SELECT count(*) FROM \(Self.quote(table))")
+    func count(_ table: String, in store: StageStore) throws(RunError) -> Int {
+        let statement = try store.scan("SELECT count(*) FROM \(store.dialect.quote(table))")
         return try statement.next() ? statement.int(0) : 0
     }
 
@@ -100,23 +96,23 @@ extension SQLiteWriter {
 
     /// Writes `activities`: every record of the declared sources whose kind condition holds,
     /// with its profile, instant, amount and key.
-    func buildActivities(_ audience: AudienceDefinition, tables: [SourceTable]) throws(RunError) -> AudienceSummary {
+    func buildActivities(on store: StageStore) throws(RunError) -> AudienceSummary {
         var summary = AudienceSummary()
-        try db.execute(Self.activitiesSchema)
+        try store.execute(Self.activitiesSchema)
         let tableBySource = Dictionary(uniqueKeysWithValues: tables.map { ($0.source, $0) })
         for activity in audience.activities {
             guard let table = tableBySource[activity.source] else { continue }
-            try db.execute("""
+            try store.execute("""
                 INSERT INTO activities (profile_id, source, record_id, kind, at, amount_cents, record_key, order_id)
                 SELECT * FROM (\(Self.activitySelect(activity, table: table))) WHERE _kind IS NOT NULL
                 """)
         }
-        let counts = try db.prepare("SELECT source, kind, count(*), count(*) - count(at) FROM activities GROUP BY source, kind")
+        let counts = try store.scan("SELECT source, kind, count(*), count(*) - count(at) FROM activities GROUP BY source, kind")
         while try counts.next() {
             summary.activities[counts.text(0) ?? "", default: [:]][counts.text(1) ?? ""] = counts.int(2)
             summary.activitiesWithoutInstant += counts.int(3)
         }
-        try db.execute("CREATE INDEX activities_by_profile ON activities(profile_id, at)")
+        try store.execute("CREATE INDEX activities_by_profile ON activities(profile_id, at)")
         return summary
     }
 
@@ -127,19 +123,19 @@ extension SQLiteWriter {
 
     /// Aggregates each profile's activities up to `as_of` into trait columns of `profiles`;
     /// profiles without activities get the aggregates' values over no rows (0 for counts).
-    func computeTraits(_ audience: AudienceDefinition) throws(RunError) -> Int {
+    func computeTraits(on store: StageStore) throws(RunError) -> Int {
         let traits = Self.traitColumns(audience)
-        let selectList = traits.map { "(\($0.sql)) AS \(Self.quote($0.name))" }.joined(separator: ",\n  ")
+        let selectList = traits.map { "(\($0.sql)) AS \(quote($0.name))" }.joined(separator: ",\n  ")
         // The join to `profiles` costs a lookup per activity; it is made only when a declared
         // trait names a profile column (or `p.`), which the built-in traits never do.
-        let profileColumns = Set(try db.columns(of: "profiles")).subtracting(["profile_id"])
+        let profileColumns = Set(try store.columns(of: "profiles")).subtracting(["profile_id"])
         let needsProfiles = audience.traits.contains { trait in
             let words = Self.identifierWords(trait.expression.text)
             return words.contains("p") || !profileColumns.isDisjoint(with: words)
         }
         let from = needsProfiles ? "FROM activities a JOIN profiles p USING (profile_id)" : "FROM activities a"
-        try db.execute("""
-            CREATE TEMP TABLE traits (profile_id TEXT PRIMARY KEY, \(traits.map { Self.quote($0.name) }.joined(separator: ", ")));
+        try store.execute("""
+            CREATE TEMP TABLE traits (profile_id TEXT PRIMARY KEY, \(traits.map { quote($0.name) }.joined(separator: ", ")));
             INSERT INTO temp.traits SELECT profile_id, \(selectList)
               \(from) WHERE a.profile_id IS NOT NULL AND (a.at IS NULL OR a.at <= as_of()) GROUP BY profile_id;
             INSERT INTO temp.traits SELECT p.profile_id, d.* FROM profiles p
@@ -147,14 +143,14 @@ extension SQLiteWriter {
               WHERE p.profile_id NOT IN (SELECT profile_id FROM temp.traits);
             """)
         let names = traits.map(\.name) + AudienceDefinition.rfmTraits
-        for name in names { try db.execute("ALTER TABLE profiles ADD COLUMN \(Self.quote(name))") }
-        try db.execute("""
-            UPDATE profiles SET \(traits.map { "\(Self.quote($0.name)) = t.\(Self.quote($0.name))" }.joined(separator: ", "))
+        for name in names { try store.execute("ALTER TABLE profiles ADD COLUMN \(quote(name))") }
+        try store.execute("""
+            UPDATE profiles SET \(traits.map { "\(quote($0.name)) = t.\(quote($0.name))" }.joined(separator: ", "))
               FROM temp.traits t WHERE t.profile_id = profiles.profile_id;
             DROP TABLE temp.traits;
             """)
         // RFM: quintiles among the profiles with a purchase, 5 best; ties share the lower score.
-        try db.execute("""
+        try store.execute("""
             UPDATE profiles SET rfm_recency = s.r, rfm_frequency = s.f, rfm_monetary = s.m,
                                 rfm_score = CAST(s.r AS TEXT) || s.f || s.m
             FROM (SELECT profile_id,
@@ -194,8 +190,8 @@ extension SQLiteWriter {
     /// since the previously published output into `segment_changes`. A profile merged or split
     /// since then is followed through the records it shares with the previous profiles, so a
     /// person already in a segment under another id does not enter it again.
-    func evaluateSegments(_ audience: AudienceDefinition, runID: Int) throws(RunError) -> [AudienceSummary.SegmentSummary] {
-        try db.execute("""
+    func evaluateSegments(on store: StageStore) throws(RunError) -> [AudienceSummary.SegmentSummary] {
+        try store.execute("""
             CREATE TABLE segments (segment TEXT PRIMARY KEY, description TEXT, condition TEXT NOT NULL,
                                    members INTEGER NOT NULL, entered INTEGER NOT NULL, exited INTEGER NOT NULL);
             CREATE TABLE segment_membership (segment TEXT NOT NULL, profile_id TEXT NOT NULL, since TEXT NOT NULL,
@@ -203,27 +199,27 @@ extension SQLiteWriter {
             CREATE TEMP TABLE lineage (profile_id TEXT NOT NULL, previous_profile_id TEXT NOT NULL, records INTEGER NOT NULL);
             CREATE TEMP TABLE previous_membership (segment TEXT NOT NULL, profile_id TEXT NOT NULL, since TEXT NOT NULL);
             """)
-        let insertLineage = try db.prepare("INSERT INTO temp.lineage VALUES (?, ?, ?)")
-        for item in lineage {
+        let insertLineage = try store.statement("INSERT INTO temp.lineage VALUES (?, ?, ?)")
+        for item in history.lineage {
             insertLineage.bind(1, item.profile)
             insertLineage.bind(2, item.previous)
             insertLineage.bind(3, item.records)
             try insertLineage.run()
         }
         let declared = Set(audience.segments.map(\.name))
-        let insertPrevious = try db.prepare("INSERT INTO temp.previous_membership VALUES (?, ?, ?)")
-        for item in previousMembership where declared.contains(item.segment) {
+        let insertPrevious = try store.statement("INSERT INTO temp.previous_membership VALUES (?, ?, ?)")
+        for item in history.segmentMembers where declared.contains(item.segment) {
             insertPrevious.bind(1, item.segment)
             insertPrevious.bind(2, item.profile)
             insertPrevious.bind(3, item.since)
             try insertPrevious.run()
         }
         for segment in audience.segments {
-            try db.execute("""
+            try store.execute("""
                 INSERT INTO segment_membership SELECT '\(segment.name)', profile_id, as_of() FROM profiles WHERE (\(segment.condition.text))\(segment.includeAnonymous ? "" : " AND identified = 1")
                 """)
         }
-        try db.execute("""
+        try store.execute("""
             CREATE INDEX temp.lineage_by_previous ON lineage(previous_profile_id);
             CREATE TEMP TABLE carried AS
               SELECT m.segment, l.profile_id, m.since FROM temp.previous_membership m
@@ -258,10 +254,10 @@ extension SQLiteWriter {
             CREATE INDEX segment_membership_by_profile ON segment_membership(profile_id);
             """)
         var summaries: [AudienceSummary.SegmentSummary] = []
-        let insert = try db.prepare("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?)")
+        let insert = try store.statement("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?)")
         for segment in audience.segments {
             var summary = AudienceSummary.SegmentSummary(name: segment.name)
-            let counts = try db.prepare("""
+            let counts = try store.scan("""
                 SELECT (SELECT count(*) FROM segment_membership WHERE segment = ?1),
                        (SELECT count(*) FROM segment_changes WHERE run_id = \(runID) AND segment = ?1 AND change = 'entered'),
                        (SELECT count(*) FROM segment_changes WHERE run_id = \(runID) AND segment = ?1 AND change = 'exited')
@@ -284,20 +280,12 @@ extension SQLiteWriter {
         return summaries
     }
 
-    /// The attached previous output's segment members.
-    func previousSegmentMembership() throws(RunError) -> [(segment: String, profile: String, since: String)] {
-        let rows: SQLiteDatabase.Statement
-        do {
-            rows = try db.prepare("SELECT segment, profile_id, since FROM previous.segment_membership")
-        } catch {
-            return []  // an output without segments
-        }
-        var members: [(String, String, String)] = []
-        while try rows.next() {
-            if let segment = rows.text(0), let profile = rows.text(1), let since = rows.text(2) {
-                members.append((segment, profile, since))
-            }
-        }
-        return members
-    }
+}
+
+/// What a run carries over from the previous output for following people across runs.
+struct OutputHistory {
+    /// Each new profile's share of records of each previous profile (merges and splits).
+    var lineage: [(profile: String, previous: String, records: Int)] = []
+    /// The previous output's segment members.
+    var segmentMembers: [(segment: String, profile: String, since: String)] = []
 }
