@@ -21,9 +21,8 @@ public struct SourceTable: Sendable {
 }
 
 /// Where a run's results go, in the order the runner calls the steps. `SQLiteWriter` is the only
-/// implementation. Stages are moving out of it onto the storage seam (`StageStore`, see
-/// Docs/architecture.md): golden records and the audience stages are `GoldenRecordStage` and
-/// `AudienceStage` already; identity is still a step of the writer. A writer stages everything and makes it visible
+/// implementation. It loads, keeps the ledger and publishes; the stages after the load run on
+/// the storage seam it hands out (`stageStore`, see Docs/architecture.md). A writer stages everything and makes it visible
 /// only in `publish()`; `abort()` leaves the previously published output as it was.
 protocol OutputWriter: AnyObject {
     /// Creates the schema for this run's sources.
@@ -35,17 +34,14 @@ protocol OutputWriter: AnyObject {
     /// Keeps one record per key by `keep` (not `.first`, which the loader applies while loading);
     /// returns how many records were dropped, by file id.
     func deduplicate(_ table: SourceTable, keys: [String], keep: KeepRule) throws(RunError) -> [Int: Int]
-    /// Links the loaded records into profiles (`identity:`) and writes the profile tables.
-    func resolveIdentity(_ identity: IdentityDefinition, tables: [SourceTable], files: [InputFile], jobs: Int) throws(RunError) -> IdentitySummary
     /// The run's id: one more than the last run of the previous output (known after `begin`).
     var runID: Int { get }
-    /// Where the stages over the storage seam (`GoldenRecordStage`, ...) read and write.
+    /// Where the stages (`IdentityStage`, `GoldenRecordStage`, `AudienceStage`) read and write.
     var stageStore: StageStore { get }
-    /// Identity's decision, kept in memory for the stages after it (nil before `resolveIdentity`).
-    var profileMap: ProfileMap? { get }
-    /// What the previous output leaves this run for following people: lineage (after
-    /// `resolveIdentity`) and segment members.
-    var history: OutputHistory { get }
+    /// The previous output's profile ids by record and its profile count (known after `begin`).
+    var previousProfiles: PreviousProfiles { get }
+    /// The previous output's segment members (known after `begin`).
+    var previousSegmentMembers: [(segment: String, profile: String, since: String)] { get }
     /// Writes the ledger and builds indexes; after this only `publish` or `abort` may follow.
     func finish(_ ledger: RunLedger) throws(RunError)
     func publish() throws(RunError)

@@ -190,22 +190,25 @@ public final class Runner {
         if let identity = definition.identity {
             progress.start("identity")
             var watch = Stopwatch()
-            let summary = try writer.resolveIdentity(identity, tables: tables, files: files, jobs: options.jobs)
+            let resolved = try IdentityStage(identity: identity, tables: tables, files: files, jobs: options.jobs,
+                                             runID: ledger.runID, previous: writer.previousProfiles).run(on: writer.stageStore)
+            let summary = resolved.summary
             ledger.identity = summary
             ledger.stages.append(watch.lap("identity", recordsIn: summary.records, recordsOut: summary.profiles))
             progress.finish(records: summary.records)
             if let survivorship = definition.survivorship {
                 progress.start("golden records")
-                guard let profiles = writer.profileMap else { throw RunError.internalError("golden records before identity resolution") }
-                let values = try GoldenRecordStage(survivorship: survivorship, tables: tables, profiles: profiles).run(on: writer.stageStore)
+                let values = try GoldenRecordStage(survivorship: survivorship, tables: tables, profiles: resolved.profiles)
+                    .run(on: writer.stageStore)
                 ledger.stages.append(watch.lap("golden records", recordsIn: summary.profiles, recordsOut: values))
                 progress.finish(records: summary.profiles)
             }
             if !definition.audience.isEmpty {
                 progress.start("activities+traits+segments")
                 defer { progress.finish() }
+                let history = OutputHistory(lineage: resolved.lineage, segmentMembers: writer.previousSegmentMembers)
                 let stage = AudienceStage(audience: definition.audience, tables: tables, asOf: ledger.asOf!,
-                                          runID: ledger.runID, history: writer.history)
+                                          runID: ledger.runID, history: history)
                 let (audience, files) = try stage.run(on: writer.stageStore)
                 exports = files
                 ledger.audience = audience

@@ -18,20 +18,11 @@ final class SQLiteWriter: OutputWriter {
     private var quarantineInsert: SQLiteDatabase.Statement?
     private var tables: [SourceTable] = []
     var previousRunID = 0
-    /// The previous output's profile id of each record ("source, file path, line"), read before
-    /// the load's transaction starts (SQLite cannot attach a database inside one).
-    var previousProfiles: [String: String] = [:]
-    /// Each new profile's share of records of each previous profile (merges and splits), for
-    /// following segment members across runs.
-    var lineage: [(profile: String, previous: String, records: Int)] = []
+    /// The previous output's profile id of each record and its profile count, read before the
+    /// load's transaction starts (SQLite cannot attach a database inside one).
+    private(set) var previousProfiles = PreviousProfiles()
     /// The previous output's segment members, read before the transaction like `previousProfiles`.
-    var previousMembership: [(segment: String, profile: String, since: String)] = []
-    /// The previous output's profile count (the `max_profile_change` gate); nil without one.
-    var previousProfileCount: Int?
-    /// What identity resolution decided, kept in memory for the golden records.
-    var profiles: ProfileMap?
-    var profileMap: ProfileMap? { profiles }
-    var history: OutputHistory { OutputHistory(lineage: lineage, segmentMembers: previousMembership) }
+    private(set) var previousSegmentMembers: [(segment: String, profile: String, since: String)] = []
     var runID: Int { previousRunID + 1 }
     private(set) lazy var stageStore: StageStore = SQLiteStageStore(db)
     private var finished = false
@@ -69,7 +60,7 @@ final class SQLiteWriter: OutputWriter {
             defer { try? db.execute("DETACH DATABASE previous") }
             try carryOverHistory()
             previousProfiles = try previousProfileIDs(tables: tables)
-            previousMembership = try previousSegmentMembership()
+            previousSegmentMembers = try previousSegmentMembership()
         }
         let lastRun = try db.prepare("SELECT coalesce(max(run_id), 0) FROM runs")
         if try lastRun.next() { previousRunID = lastRun.int(0) }

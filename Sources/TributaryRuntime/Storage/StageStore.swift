@@ -36,6 +36,7 @@ protocol RowCursor: RowStatement {
 protocol RowStatement: AnyObject {
     func bind(_ index: Int32, _ text: String?)
     func bind(_ index: Int32, _ value: Int?)
+    func bind(_ index: Int32, _ value: Double)
     /// Text that must stay valid until the row is run.
     func bindText(_ index: Int32, _ pointer: UnsafePointer<UInt8>, _ count: Int)
     func bindNull(_ index: Int32)

@@ -26,7 +26,21 @@ public struct IdentitySummary: Sendable {
     public var matchedEntities = 0
 }
 
-extension SQLiteWriter {
+
+/// Identity resolution as a stage over the storage seam: reads the identifiers and matching
+/// attributes of the loaded records through a `StageStore`, links them (`Stitcher`,
+/// Fellegi-Sunter), keeps the previous output's profile ids, and writes `profiles`,
+/// `profile_records`, `identifiers`, `identity_refusals`, the match model and its evidence.
+struct IdentityStage {
+    let identity: IdentityDefinition
+    let tables: [SourceTable]
+    let files: [InputFile]
+    let jobs: Int
+    /// This run's id (`profile_id_changes.run_id`, `match_model.trained_at_run`).
+    let runID: Int
+    /// The previous output's profile ids, by record (see `continuityKey`), and its profile count.
+    let previous: PreviousProfiles
+
     /// Links the loaded records into profiles by their identifiers (deterministic stitching) and
     /// writes `profiles`, `profile_records`, `identifiers` and `identity_refusals`.
     ///
@@ -34,7 +48,9 @@ extension SQLiteWriter {
     /// `p_` + the first 16 hex digits of SHA-256 of the first identifier type it holds and that
     /// type's smallest value; a record with no identifier at all gets `r_` + a hash of its source,
     /// file name and line.
-    func resolveIdentity(_ identity: IdentityDefinition, tables: [SourceTable], files: [InputFile], jobs: Int) throws(RunError) -> IdentitySummary {
+    func run(on store: StageStore) throws(RunError) -> IdentityResult {
+        let dialect = store.dialect
+        var lineage: [(profile: String, previous: String, records: Int)] = []
         // Every loaded record gets a global index, source by source.
         var recordSource: [Int] = []          // index into `tables`
         var recordID: [Int] = []
@@ -44,7 +60,7 @@ extension SQLiteWriter {
         var keyArena: [UInt8] = []
         var keyStart: [Int] = []
         for (t, table) in tables.enumerated() {
-            let rows = try db.prepare("SELECT _record_id, _file_id, _line, \(table.recordKeySQL) FROM \(Self.quote(table.tableName)) ORDER BY _record_id")
+            let rows = try store.scan("SELECT _record_id, _file_id, _line, \(table.recordKeySQL) FROM \(dialect.quote(table.tableName)) ORDER BY _record_id")
             var map: [Int] = []
             while try rows.next() {
                 let id = rows.int(0)
@@ -82,7 +98,7 @@ extension SQLiteWriter {
             }
             for (source, field) in identifier.fields {
                 guard let t = tableIndex[source] else { continue }
-                let values = try db.prepare("SELECT _record_id, CAST(\(Self.quote(field)) AS TEXT) FROM \(Self.quote(tables[t].tableName)) WHERE \(Self.quote(field)) IS NOT NULL")
+                let values = try store.scan("SELECT _record_id, \(dialect.castText(dialect.quote(field))) FROM \(dialect.quote(tables[t].tableName)) WHERE \(dialect.quote(field)) IS NOT NULL")
                 while try values.next() {
                     let id = values.int(0)
                     guard let text = values.textBytes(1), !text.isEmpty, id < indexOf[t].count, indexOf[t][id] >= 0 else { continue }
@@ -111,7 +127,7 @@ extension SQLiteWriter {
             for (a, name) in conflictNames.enumerated() {
                 for (source, field) in probabilistic.attributes.first(where: { $0.name == name })?.fields ?? [] {
                     guard let t = tableIndex[source] else { continue }
-                    let rows = try db.prepare("SELECT _record_id, CAST(\(Self.quote(field)) AS TEXT) FROM \(Self.quote(tables[t].tableName)) WHERE \(Self.quote(field)) IS NOT NULL")
+                    let rows = try store.scan("SELECT _record_id, \(dialect.castText(dialect.quote(field))) FROM \(dialect.quote(tables[t].tableName)) WHERE \(dialect.quote(field)) IS NOT NULL")
                     while try rows.next() {
                         let id = rows.int(0)
                         guard let text = rows.textBytes(1), !text.isEmpty, id < indexOf[t].count, indexOf[t][id] >= 0 else { continue }
@@ -158,8 +174,8 @@ extension SQLiteWriter {
                 }
             }
             for (t, columns) in columnsOf.enumerated() where !columns.isEmpty {
-                let list = columns.map { "CAST(\(Self.quote($0.field)) AS TEXT)" }.joined(separator: ", ")
-                let values = try db.prepare("SELECT _record_id, \(list) FROM \(Self.quote(tables[t].tableName))")
+                let list = columns.map { "\(dialect.castText(dialect.quote($0.field)))" }.joined(separator: ", ")
+                let values = try store.scan("SELECT _record_id, \(list) FROM \(dialect.quote(tables[t].tableName))")
                 while try values.next() {
                     let id = values.int(0)
                     guard id < indexOf[t].count, indexOf[t][id] >= 0 else { continue }
@@ -304,7 +320,7 @@ extension SQLiteWriter {
         // Records are matched across runs by source and natural key (`record_key`), else by
         // source, file name and line: a copy of the same files in another folder keeps its ids.
         StatementProfile.lap("identity: profile ids")
-        let previous = previousProfiles
+        let previous = self.previous.ids
         var changes: [(profile: String, change: String, previous: String)] = []
         if !previous.isEmpty {
             var shares: [Int: [String: Int]] = [:]  // new profile → previous id → records
@@ -351,16 +367,16 @@ extension SQLiteWriter {
                 }
             }
         }
-        let change = try db.prepare("INSERT INTO profile_id_changes VALUES (?, ?, ?, ?)")
+        let change = try store.statement("INSERT INTO profile_id_changes VALUES (?, ?, ?, ?)")
         for c in changes {
-            change.bind(1, previousRunID + 1)
+            change.bind(1, runID)
             change.bind(2, c.profile)
             change.bind(3, c.change)
             change.bind(4, c.previous)
             try change.run()
         }
 
-        try db.execute("""
+        try store.execute("""
             CREATE TABLE profiles (profile_id TEXT PRIMARY KEY, records INTEGER NOT NULL, sources TEXT NOT NULL,
                                    identified INTEGER NOT NULL);
             CREATE TABLE profile_records (source TEXT NOT NULL, record_id INTEGER NOT NULL, profile_id TEXT,
@@ -372,7 +388,7 @@ extension SQLiteWriter {
                                           source TEXT NOT NULL, field TEXT NOT NULL);
             """)
         // Where each identifier and matching attribute is read from, for `pipeline explain`.
-        let field = try db.prepare("INSERT INTO identity_fields VALUES (?, ?, ?, ?, ?)")
+        let field = try store.statement("INSERT INTO identity_fields VALUES (?, ?, ?, ?, ?)")
         let kinds = identity.identifiers.map { ("identifier", $0.name, $0.fields) }
             + (identity.probabilistic?.attributes ?? []).map { ("attribute", $0.name, $0.fields) }
         for (kind, name, fields) in kinds {
@@ -399,10 +415,10 @@ extension SQLiteWriter {
         let manyTables = tables.count > 64
         var sourceMask = [UInt64](repeating: 0, count: result.profileCount)
         var sourceSets = [Set<String>](repeating: [], count: manyTables ? result.profileCount : 0)
-        let link = try RowInserter(db, table: "profile_records", width: 5)
+        let link = try store.appender(table: "profile_records", width: 5)
         try keyArena.withUnsafeBufferPointer { (keys) throws(RunError) in
         try idArena.withUnsafeBufferPointer { (ids) throws(RunError) in
-            try link.insert(count: recordID.count) { statement, r, base in
+            try link.append(count: recordID.count) { statement, r, base in
                 let p = result.profileOf[r]
                 let t = recordSource[r]
                 statement.bind(base + 1, sourceNames[t])
@@ -440,10 +456,10 @@ extension SQLiteWriter {
             identified[result.profileOf[link.a]] = true
             identified[result.profileOf[link.b]] = true
         }
-        let profile = try RowInserter(db, table: "profiles", width: 4)
+        let profile = try store.appender(table: "profiles", width: 4)
         let kept = (0..<result.profileCount).filter { !unidentified[$0] }
         try idArena.withUnsafeBufferPointer { (ids) throws(RunError) in
-            try profile.insert(count: kept.count) { statement, i, base in
+            try profile.append(count: kept.count) { statement, i, base in
                 let p = kept[i]
                 statement.bindText(base + 1, ids.baseAddress! + idStart[p], idStart[p + 1] - idStart[p])
                 statement.bind(base + 2, size[p])
@@ -480,9 +496,9 @@ extension SQLiteWriter {
             }
         }
         rowOfValue = []
-        let identifier = try RowInserter(db, table: "identifiers", width: 4)
+        let identifier = try store.appender(table: "identifiers", width: 4)
         try idArena.withUnsafeBufferPointer { (ids) throws(RunError) in
-            try identifier.insert(count: ordered.count) { statement, i, base in
+            try identifier.append(count: ordered.count) { statement, i, base in
                 let (p, type, o) = ordered[i]
                 statement.bindText(base + 1, ids.baseAddress! + idStart[p], idStart[p + 1] - idStart[p])
                 statement.bind(base + 2, linkNames[type])
@@ -497,7 +513,7 @@ extension SQLiteWriter {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let json = String(decoding: (try? encoder.encode(model)) ?? Data(), as: UTF8.self)
-            try db.execute("""
+            try store.execute("""
                 CREATE TABLE match_model (trained_at_run INTEGER NOT NULL, model TEXT NOT NULL, threshold REAL,
                                           term_frequency TEXT, blocking TEXT);
                 CREATE TABLE match_evidence (a_source TEXT NOT NULL, a_record_id INTEGER NOT NULL,
@@ -505,8 +521,8 @@ extension SQLiteWriter {
                                              probability REAL NOT NULL, weight REAL NOT NULL, levels TEXT NOT NULL,
                                              tf_adjustments TEXT, agreeing TEXT);
                 """)
-            let saved = try db.prepare("INSERT INTO match_model VALUES (?, ?, ?, ?, ?)")
-            saved.bind(1, previousRunID + 1)
+            let saved = try store.statement("INSERT INTO match_model VALUES (?, ?, ?, ?, ?)")
+            saved.bind(1, runID)
             saved.bind(2, json)
             if let probabilistic = identity.probabilistic {
                 saved.bind(3, probabilistic.threshold)
@@ -514,11 +530,11 @@ extension SQLiteWriter {
                 saved.bind(5, probabilistic.blocking.map { $0.joined(separator: "+") }.joined(separator: " "))
             }
             try saved.run()
-            let row = try RowInserter(db, table: "match_evidence", width: 9)
+            let row = try store.appender(table: "match_evidence", width: 9)
             let sourceNames = tables.map(\.source)
             let names = model.comparisons.map { Array($0.name.utf8) }
             var levels: [UInt8] = []
-            try row.insert(count: evidence.count) { statement, i, base in
+            try row.append(count: evidence.count) { statement, i, base in
                 let link = evidence[i]
                 statement.bind(base + 1, sourceNames[recordSource[link.a]])
                 statement.bind(base + 2, recordID[link.a])
@@ -546,7 +562,7 @@ extension SQLiteWriter {
                 if agreed.isEmpty { statement.bindNull(base + 9) } else { statement.bind(base + 9, agreed.joined(separator: " ")) }
             }
             // `pipeline explain` finds a profile's links from either end.
-            try db.execute("""
+            try store.execute("""
                 CREATE INDEX match_evidence_by_a ON match_evidence(a_source, a_record_id);
                 CREATE INDEX match_evidence_by_b ON match_evidence(b_source, b_record_id);
                 """)
@@ -558,8 +574,8 @@ extension SQLiteWriter {
         summary.probabilisticLinks = evidence.count
         summary.refusedLinks = result.refusedLinks
         summary.largestProfile = size.max() ?? 0
-        summary.previousProfiles = previousProfileCount
-        let refusal = try db.prepare("INSERT INTO identity_refusals VALUES (?, ?, ?, ?, ?)")
+        summary.previousProfiles = self.previous.count
+        let refusal = try store.statement("INSERT INTO identity_refusals VALUES (?, ?, ?, ?, ?)")
         for (link, attribute) in vetoed {
             refusal.bind(1, "probabilistic")
             refusal.bind(2, "\(label(link.a)) \(label(link.b))")
@@ -585,7 +601,7 @@ extension SQLiteWriter {
             summary.refusals[r.reason.rawValue, default: 0] += 1
         }
         StatementProfile.lap("identity: evidence, refusals written")
-        try db.execute("""
+        try store.execute("""
             CREATE INDEX profile_records_by_profile ON profile_records(profile_id);
             CREATE INDEX identifiers_by_value ON identifiers(type, value);
             CREATE INDEX identifiers_by_profile ON identifiers(profile_id);
@@ -595,11 +611,12 @@ extension SQLiteWriter {
         // join or a sort in SQL.
         var rowOf = [Int](repeating: 0, count: result.profileCount)
         for (i, p) in kept.enumerated() { rowOf[p] = i + 1 }
-        profiles = ProfileMap(ids: profileID, rows: rowOf, byTable: Dictionary(uniqueKeysWithValues: tables.indices.map { t in
+        let map = ProfileMap(ids: profileID, rows: rowOf, byTable: Dictionary(uniqueKeysWithValues: tables.indices.map { t in
             (tables[t].source, indexOf[t].map { $0 < 0 || unidentified[result.profileOf[$0]] ? -1 : Int32(result.profileOf[$0]) })
         }))
-        return summary
+        return IdentityResult(summary: summary, profiles: map, lineage: lineage)
     }
+
 
     /// How a record is recognized in the previous output: by its source and natural key.
     static func continuityKey(source: String, recordKey: String) -> String {
@@ -609,75 +626,6 @@ extension SQLiteWriter {
     /// How a record without a natural key is recognized: by its source, file name and line.
     static func continuityKey(source: String, fileName: String, line: Int) -> String {
         "\(source)\u{1F}f\u{1F}\(fileName)\u{1F}\(line)"
-    }
-
-    /// The attached previous output's profile id of each record, by source and natural key
-    /// (`record_key`), and for records without one (or outputs older than `record_key`) by
-    /// source, file name and line. Empty when the previous output has no profiles.
-    func previousProfileIDs(tables: [SourceTable]) throws(RunError) -> [String: String] {
-        if let count = try? db.prepare("SELECT count(*) FROM previous.profiles"), (try? count.next()) == true {
-            previousProfileCount = count.int(0)
-        }
-        var map: [String: String] = [:]
-        for table in tables {
-            let exists = try db.prepare("SELECT count(*) FROM previous.sqlite_master WHERE type = 'table' AND name IN ('profile_records', '\(table.tableName)')")
-            guard try exists.next(), exists.int(0) == 2 else { continue }
-            let hasKeys = (try? db.prepare("SELECT record_key FROM previous.profile_records LIMIT 0")) != nil
-            let rows: SQLiteDatabase.Statement
-            do {
-                rows = try db.prepare("""
-                    SELECT r.profile_id, i.path, s._line, \(hasKeys ? "r.record_key" : "NULL") FROM previous.profile_records r
-                    JOIN previous.\(Self.quote(table.tableName)) s ON r.source = '\(table.source)' AND s._record_id = r.record_id
-                    JOIN previous.run_inputs i ON i.file_id = s._file_id AND i.run_id = (SELECT max(run_id) FROM previous.runs)
-                    WHERE r.source = '\(table.source)'
-                    """)
-            } catch {
-                continue  // an older layout: no ids to keep
-            }
-            while try rows.next() {
-                guard let id = rows.text(0) else { continue }
-                if let key = rows.text(3) {
-                    map[Self.continuityKey(source: table.source, recordKey: key)] = id
-                } else if let path = rows.text(1) {
-                    let name = URL(fileURLWithPath: path).lastPathComponent
-                    map[Self.continuityKey(source: table.source, fileName: name, line: rows.int(2))] = id
-                }
-            }
-        }
-        return map
-    }
-
-    /// Inserts rows `batch` at a time through one multi-row statement (and a single-row one for
-    /// the rest): SQLite's per-statement cost is paid once per batch. Text bound with `bindText`
-    /// must stay valid until the batch is run, i.e. during the whole `insert` call.
-    struct RowInserter {
-        let single: SQLiteDatabase.Statement
-        let multi: SQLiteDatabase.Statement
-        let batch: Int
-
-        init(_ db: SQLiteDatabase, table: String, width: Int, batch: Int = 64) throws(RunError) {
-            let tuple = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
-            single = try db.prepare("INSERT INTO \(table) VALUES \(tuple)")
-            multi = try db.prepare("INSERT INTO \(table) VALUES " + Array(repeating: tuple, count: batch).joined(separator: ", "))
-            self.batch = batch
-            self.width = Int32(width)
-        }
-        let width: Int32
-
-        /// Calls `bind(statement, row, base)` for rows 0..<count; the row's parameters are base + 1...
-        func insert(count: Int, _ bind: (SQLiteDatabase.Statement, Int, Int32) -> Void) throws(RunError) {
-            var row = 0
-            while row + batch <= count {
-                for r in 0..<batch { bind(multi, row + r, Int32(r) * width) }
-                try multi.run()
-                row += batch
-            }
-            while row < count {
-                bind(single, row, 0)
-                try single.run()
-                row += 1
-            }
-        }
     }
 
     /// The matcher's comparison for a pipeline file's: an exact level first, then its levels.
@@ -705,4 +653,20 @@ extension SQLiteWriter {
     static func shortHash(_ bytes: [UInt8]) -> String {
         Array(SHA256.hash(data: bytes)).prefix(8).hexString
     }
+}
+
+/// The previously published output's profile id of each record (`IdentityStage.continuityKey`)
+/// and its profile count (nil without a previous output).
+struct PreviousProfiles {
+    var ids: [String: String] = [:]
+    var count: Int?
+}
+
+/// What identity resolution decided, for the stages after it.
+struct IdentityResult {
+    var summary: IdentitySummary
+    /// Each record's profile, kept in memory for the golden records.
+    var profiles: ProfileMap
+    /// Each new profile's share of records of each previous profile (merges and splits).
+    var lineage: [(profile: String, previous: String, records: Int)]
 }
