@@ -12,10 +12,10 @@
 //                        The CSV extractor parses with libcsv (CCSV); the JSON-lines extractor
 //                        inflates gzip with zlib (CZlib).
 //   TributaryMatching    identity resolution as a pure library (deterministic stitching, Fellegi-Sunter matching).
-//   TributaryRuntime     planner, parallel runner, SQLite writer (identity, golden records,
-//                        activities, traits, segments, exports), atomic publish, lock, ledger,
-//                        explain, inspect and the HTML report; the PostgreSQL mirror of the
-//                        published output (libpq, CLibPQ).
+//   TributaryRuntime     planner, parallel runner, the stages after the load (identity, golden
+//                        records, activities, traits, segments, exports) over a storage seam,
+//                        the SQLite writer and store, atomic publish, lock, ledger, explain,
+//                        inspect and the HTML report; the PostgreSQL output (libpq, CLibPQ).
 //   pipeline             the thin CLI (swift-argument-parser).
 //   tributary-bench      data generators with ground truth (retail, Acme) and benchmarks run
 //                        side by side with the peers (DuckDB; Splink in Scripts/bench-*).
