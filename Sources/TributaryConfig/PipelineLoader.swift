@@ -166,7 +166,8 @@ public struct PipelineLoader {
                 // kept beside the pipeline file (fetched again when it is missing or behind).
                 outputPath = baseDirectory + "/.tributary/" + name + ".sqlite"
                 workingCopy = true
-            } else if output.value["postgres"] == nil {
+            } else if output.value["postgres"] == nil, output.value.entries?.isEmpty != false {
+                // (With other keys, a misspelt `sqlite` is already reported at the misspelling.)
                 diagnostics.add(.error(.missingKey, at: output.keyLocation, "`output:` names no database",
                                        hint: "give `sqlite: path/to/output.sqlite`, `postgres: ${PG_URL}`, or both"))
             }

@@ -185,8 +185,23 @@ struct ValidationTests {
             """, in: folder)
         // A misspelt required key is one error, at the misspelling.
         #expect(noSqlite.positions == ["4:3 TR102"])
-        #expect(noSqlite.diagnostics[0].hint == "did you mean 'sqlite'? (a required key)")
+        #expect(noSqlite.diagnostics[0].hint == "did you mean 'sqlite'?")
         #expect(noSqlite.diagnostics[0].message == "unknown key 'sqlit' in 'output'")
+
+        // An empty `output:` names no database: one error, with both ways to name one.
+        let empty = load("""
+            version: 1
+            name: t
+            output: {}
+            sources:
+              crm:
+                format: csv
+                path: data/*.csv
+                fields:
+                  email: Email
+            """, in: folder)
+        #expect(empty.positions == ["3:1 TR103"])
+        #expect(empty.diagnostics.first?.hint?.contains("postgres: ${PG_URL}") == true)
     }
 
     @Test func missingSourcePath() throws {

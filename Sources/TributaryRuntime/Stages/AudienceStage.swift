@@ -112,7 +112,8 @@ struct AudienceStage {
             summary.activities[counts.text(0) ?? "", default: [:]][counts.text(1) ?? ""] = counts.int(2)
             summary.activitiesWithoutInstant += counts.int(3)
         }
-        try store.execute("CREATE INDEX activities_by_profile ON activities(profile_id, at)")
+        // Unattributed activities (a walk-in sale) are in no trait or segment: not indexed.
+        try store.execute("CREATE INDEX activities_by_profile ON activities(profile_id, at) WHERE profile_id IS NOT NULL")
         return summary
     }
 
