@@ -34,7 +34,7 @@ struct PipelineCommand: ParsableCommand {
             \(ExitStatus.helpText())
             """,
         version: Runner.version,
-        subcommands: [Run.self, Validate.self, Inspect.self, Runs.self, Explain.self, Report.self, Docs.self])
+        subcommands: [Run.self, Validate.self, Inspect.self, Runs.self, Find.self, Explain.self, Report.self, Docs.self])
 
     /// A first word that is no subcommand is a usage error (exit 64) naming the closest subcommand,
     /// before ArgumentParser would call it "2 unexpected arguments".
@@ -281,6 +281,70 @@ struct Explain: ParsableCommand {
                 print(format == .json ? ProfileExplainer.json(e) : ProfileExplainer.text(e), terminator: "")
             }
         } catch {
+            FileHandle.standardError.write("pipeline: \(error.description)\n")
+            throw ExitCode(error.exitCode)
+        }
+    }
+}
+
+struct Find: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Find the profile that holds a value: an e-mail, a phone, any identifier, or a source's field.",
+        discussion: """
+            KEY is an identifier of the pipeline (email, phone, user_id, ...) or SOURCE.FIELD \
+            (crm.contact_id). The value is looked for as typed, trimmed, lower-cased, and as the \
+            email and phone standardizers write it (E.164, for --region numbers without a country \
+            code). Prints each profile with its records by source; records holding the value that \
+            joined no profile are listed too. Exit 1 when nothing holds it.
+
+              pipeline find out/acme.sqlite email=Ann.Lee@Gmail.com
+              pipeline find out/acme.sqlite phone="(415) 555-0100" --explain
+              pipeline find out/acme.sqlite crm.contact_id=003Hs00000eoCkMIAC
+            """)
+
+    @Argument(help: "The output database (or a PostgreSQL URL).", completion: .file(extensions: ["sqlite", "db"]))
+    var database: String
+
+    @Argument(help: "KEY=VALUE, e.g. email=ann.lee@gmail.com.")
+    var query: String
+
+    @Option(help: "The region of phone numbers written without a country code (ISO 3166).")
+    var region = "US"
+
+    @Flag(help: "Also explain each profile found (as `pipeline explain`).")
+    var explain = false
+
+    @Flag(help: "With --explain: print customer values.")
+    var showValues = false
+
+    @Option(help: "Output format: text or json.")
+    var format: ExplainFormat = .text
+
+    func validate() throws {
+        guard let equals = query.firstIndex(of: "="), equals != query.startIndex else {
+            throw ValidationError("give KEY=VALUE, e.g. email=ann.lee@gmail.com")
+        }
+    }
+
+    func run() throws {
+        do {
+            let equals = query.firstIndex(of: "=")!
+            let finder = try ProfileFinder(path: database)
+            let result = try finder.find(key: String(query[..<equals]), value: String(query[query.index(after: equals)...]), region: region)
+            if format == .json {
+                print(ProfileExplainer.json(result), terminator: "")
+            } else {
+                print(ProfileFinder.text(result), terminator: "")
+                if explain {
+                    let explainer = try ProfileExplainer(path: database, showValues: showValues)
+                    for match in result.profiles {
+                        print("")
+                        print(ProfileExplainer.text(try explainer.explain(profile: match.profileID)), terminator: "")
+                    }
+                }
+            }
+            if result.profiles.isEmpty && result.unattributedRecords.isEmpty { throw ExitCode(1) }
+        } catch let error as RunError {
             FileHandle.standardError.write("pipeline: \(error.description)\n")
             throw ExitCode(error.exitCode)
         }
