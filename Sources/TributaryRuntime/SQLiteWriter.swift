@@ -136,6 +136,12 @@ final class SQLiteWriter: OutputWriter {
           counter TEXT NOT NULL,
           value INTEGER NOT NULL
         );
+        CREATE TABLE run_quarantine (
+          run_id INTEGER NOT NULL,
+          source TEXT NOT NULL,
+          reason TEXT NOT NULL,
+          records INTEGER NOT NULL
+        );
         CREATE TABLE reconciliations (
           run_id INTEGER NOT NULL,
           source TEXT NOT NULL,
@@ -209,7 +215,7 @@ final class SQLiteWriter: OutputWriter {
     private func carryOverHistory() throws(RunError) {
         do {
             // Copy the columns both versions have, so an older output's history survives upgrades.
-            for table in ["runs", "run_inputs", "run_stages", "run_counters", "profile_id_changes", "segment_changes", "exports"] {
+            for table in ["runs", "run_inputs", "run_stages", "run_counters", "run_quarantine", "profile_id_changes", "segment_changes", "exports"] {
                 let old = try columnNames(table, schema: "previous")
                 let shared = try columnNames(table, schema: "main").filter(old.contains).map(Self.quote)
                 guard !shared.isEmpty else { continue }
@@ -217,7 +223,7 @@ final class SQLiteWriter: OutputWriter {
                 try db.execute("INSERT INTO main.\(table) (\(list)) SELECT \(list) FROM previous.\(table)")
             }
         } catch {
-            try? db.execute("DELETE FROM runs; DELETE FROM run_inputs; DELETE FROM run_stages; DELETE FROM run_counters; DELETE FROM profile_id_changes; DELETE FROM segment_changes; DELETE FROM exports;")
+            try? db.execute("DELETE FROM runs; DELETE FROM run_inputs; DELETE FROM run_stages; DELETE FROM run_counters; DELETE FROM run_quarantine; DELETE FROM profile_id_changes; DELETE FROM segment_changes; DELETE FROM exports;")
         }
     }
 
@@ -414,6 +420,22 @@ final class SQLiteWriter: OutputWriter {
                 counter.bind(3, name)
                 counter.bind(4, value)
                 try counter.run()
+            }
+        }
+        // Quarantined records by source and reason: the quarantine table holds the last run's
+        // records only; this keeps every run's counts for `pipeline diff`.
+        var reasons: [String: [String: Int]] = [:]
+        for input in ledger.inputs {
+            for (reason, count) in input.quarantinedByReason { reasons[input.file.source, default: [:]][reason.rawValue, default: 0] += count }
+        }
+        let quarantined = try db.prepare("INSERT INTO run_quarantine VALUES (?, ?, ?, ?)")
+        for (source, byReason) in reasons.sorted(by: { $0.key < $1.key }) {
+            for (reason, count) in byReason.sorted(by: { $0.key < $1.key }) {
+                quarantined.bind(1, runID)
+                quarantined.bind(2, source)
+                quarantined.bind(3, reason)
+                quarantined.bind(4, count)
+                try quarantined.run()
             }
         }
         let stage = try db.prepare("INSERT INTO run_stages VALUES (?, ?, ?, ?, ?, ?, ?, ?)")

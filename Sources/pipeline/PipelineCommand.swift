@@ -34,7 +34,7 @@ struct PipelineCommand: ParsableCommand {
             \(ExitStatus.helpText())
             """,
         version: Runner.version,
-        subcommands: [Run.self, Validate.self, Inspect.self, Runs.self, Find.self, Explain.self, Report.self, Docs.self])
+        subcommands: [Run.self, Validate.self, Inspect.self, Runs.self, Diff.self, Find.self, Explain.self, Report.self, Docs.self])
 
     /// A first word that is no subcommand is a usage error (exit 64) naming the closest subcommand,
     /// before ArgumentParser would call it "2 unexpected arguments".
@@ -280,6 +280,41 @@ struct Explain: ParsableCommand {
                 let e = try explainer.explain(a, b)
                 print(format == .json ? ProfileExplainer.json(e) : ProfileExplainer.text(e), terminator: "")
             }
+        } catch {
+            FileHandle.standardError.write("pipeline: \(error.description)\n")
+            throw ExitCode(error.exitCode)
+        }
+    }
+}
+
+struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "What changed between two runs: input files, records, quarantine, profiles, merges and splits, segments.",
+        discussion: """
+            By default the last run against the succeeded run before it. Input files are compared \
+            by SHA-256; segment entries and exits, merges and splits are those the runs after \
+            --from recorded. Counts and file paths only, never a customer value.
+
+              pipeline diff out/acme.sqlite
+              pipeline diff out/acme.sqlite --from 3 --to 5 --format json
+            """)
+
+    @Argument(help: "The output database (or a PostgreSQL URL).", completion: .file(extensions: ["sqlite", "db"]))
+    var database: String
+
+    @Option(help: "The earlier run (default: the succeeded run before --to).")
+    var from: Int?
+
+    @Option(help: "The later run (default: the last succeeded run).")
+    var to: Int?
+
+    @Option(help: "Output format: text or json.")
+    var format: ExplainFormat = .text
+
+    func run() throws {
+        do {
+            let diff = try OutputDiff.between(path: database, from: from, to: to)
+            print(format == .json ? ProfileExplainer.json(diff) : OutputDiff.text(diff), terminator: "")
         } catch {
             FileHandle.standardError.write("pipeline: \(error.description)\n")
             throw ExitCode(error.exitCode)
