@@ -100,7 +100,7 @@ final class PostgresOutput {
                     continue
                 }
                 rows += outcome.rows
-                builder.submit(outcome.key.map { [$0] } ?? [] + (indexesOf[table] ?? []))
+                builder.submit((outcome.key.map { [$0] } ?? []) + (indexesOf[table] ?? []))
                 StatementProfile.lap("postgres: \(table), \(outcome.rows) rows")
                 break
             }

@@ -44,28 +44,27 @@ struct PostgresOutputTests {
                 let sqliteColumns = db.rows("SELECT name FROM pragma_table_info('\(table)') ORDER BY cid").compactMap { $0[0] }
                 #expect(columns.map { $0[0] } == sqliteColumns, "\(table)")
                 // Each value as text on both sides: bytes as hex, floating point to 9 decimals.
-                let sqliteList = columns.map { c -> String in
+                let lists = columns.map { c -> (sqlite: String, postgres: String) in
                     let q = "\"\(c[0])\""
                     switch c[1] {
-                    case "bytea": return "lower(hex(\(q)))"
-                    case "double precision": return "CASE WHEN \(q) IS NOT NULL THEN printf('%.9f', \(q)) END"
-                    default: return "CAST(\(q) AS TEXT)"
+                    case "bytea": return ("lower(hex(\(q)))", "encode(\(q), 'hex')")
+                    case "double precision": return ("CASE WHEN \(q) IS NOT NULL THEN printf('%.9f', \(q)) END", "to_char(\(q), 'FM999999999990.000000000')")
+                    default: return ("CAST(\(q) AS TEXT)", "\(q)::text")
                     }
-                }.joined(separator: ", ")
-                let pgList = columns.map { c -> String in
-                    let q = "\"\(c[0])\""
-                    switch c[1] {
-                    case "bytea": return "encode(\(q), 'hex')"
-                    case "double precision": return "to_char(\(q), 'FM999999999990.000000000')"
-                    default: return "\(q)::text"
-                    }
-                }.joined(separator: ", ")
+                }
+                let sqliteList = lists.map(\.sqlite).joined(separator: ", ")
+                let pgList = lists.map(\.postgres).joined(separator: ", ")
                 let expected = db.rows("SELECT \(sqliteList) FROM \"\(table)\"").map { $0.map { $0 ?? "\\N" }.joined(separator: "\u{1F}") }.sorted()
                 let actual = try PostgresServer.copyRows("SELECT \(pgList) FROM \"\(name)\".\"\(table)\"").sorted()
                 #expect(actual.count == expected.count, "\(table) after run \(run + 1)")
                 #expect(actual == expected, "\(table) after run \(run + 1): first difference \(zip(actual, expected).first { $0 != $1 }.map { "\($0) vs \($1)" } ?? "in the count")")
             }
             #expect(try PostgresServer.lines("SELECT count(*) FROM \"\(name)\".runs") == ["\(run + 1)"])
+            // The same indexes (SQLite's own key indexes aside), and a primary key where SQLite has one.
+            let sqliteIndexes = db.rows("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name").compactMap { $0[0] }
+            let pgIndexes = try PostgresServer.lines("SELECT indexname FROM pg_indexes WHERE schemaname = '\(name)' AND indexname NOT LIKE '%\\_pkey' ORDER BY indexname")
+            #expect(pgIndexes == sqliteIndexes)
+            #expect(try PostgresServer.lines("SELECT count(*) FROM pg_indexes WHERE schemaname = '\(name)' AND indexname = 'profiles_pkey'") == ["1"])
         }
         // The commands that read an output read the PostgreSQL one by URL, and say the same.
         let url = try #require(PostgresServer.url) + "#" + name
