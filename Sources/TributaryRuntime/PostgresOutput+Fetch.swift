@@ -70,6 +70,7 @@ extension PostgresOutput {
         if tables.contains("quarantine") && tables.contains("runs") && tables.contains("run_inputs") {
             try db.execute(SQLiteWriter.views)
         }
+        try db.execute(SQLiteWriter.analystViews(tables: Set(tables)))
         try db.execute("COMMIT")
         db.close()
     }

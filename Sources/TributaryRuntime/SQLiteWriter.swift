@@ -470,12 +470,62 @@ final class SQLiteWriter: OutputWriter {
 
         """
 
+    /// The views that answer an analyst's usual questions, for an output with these tables
+    /// (standard SQL: PostgreSQL runs them too, and the PostgreSQL copy checks it).
+    static func analystViews(tables: Set<String>) -> String {
+        var sql = ""
+        if tables.isSuperset(of: ["segment_membership", "segments"]) {
+            sql += """
+                CREATE VIEW IF NOT EXISTS current_segments AS
+                  SELECT m.profile_id, m.segment, m.since, s.description
+                  FROM segment_membership m JOIN segments s ON s.segment = m.segment;
+
+                """
+        }
+        if tables.contains("profiles") {
+            let segments = tables.contains("segment_membership")
+                ? "(SELECT count(*) FROM segment_membership m WHERE m.profile_id = p.profile_id)" : "0"
+            sql += """
+                CREATE VIEW IF NOT EXISTS profile_overview AS
+                  SELECT p.*, \(segments) AS segment_count FROM profiles p;
+
+                """
+        }
+        if tables.contains("profile_records") {
+            // The identity graph as edges: each record to its profile with the identifier that
+            // joined it (NULL: the record the profile grew from), and each probabilistic link
+            // between two records with its probability.
+            let links = tables.contains("match_evidence") ? """
+
+                  UNION ALL
+                  SELECT r.profile_id, e.a_source || ':' || e.a_record_id, e.b_source || ':' || e.b_record_id,
+                         'probabilistic', e.probability
+                  FROM match_evidence e JOIN profile_records r ON r.source = e.a_source AND r.record_id = e.a_record_id
+                """ : ""
+            sql += """
+                CREATE VIEW IF NOT EXISTS identity_edges AS
+                  SELECT profile_id, source || ':' || record_id AS from_record, profile_id AS to_node,
+                         linked_by, NULL AS probability
+                  FROM profile_records WHERE profile_id IS NOT NULL\(links);
+
+                """
+        }
+        return sql
+    }
+
+    /// The output's schema version (`PRAGMA user_version`): 1 is the layout with `run_quarantine`
+    /// and the analyst views; 0 is every output before it.
+    static let schemaVersion = 1
+
     private func createIndexes() throws(RunError) {
+        let present = Set(try db.strings("SELECT name FROM sqlite_master WHERE type = 'table'"))
         var indexes = """
             CREATE INDEX quarantine_by_source_reason ON quarantine(source, reason);
             CREATE INDEX quarantine_by_file_line ON quarantine(file_id, line);
             CREATE INDEX run_stages_by_run ON run_stages(run_id);
             \(Self.views)
+            \(Self.analystViews(tables: present))
+            PRAGMA user_version = \(Self.schemaVersion);
             """
         for table in tables {
             let name = Self.quote(table.tableName)
