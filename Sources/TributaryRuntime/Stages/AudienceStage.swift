@@ -144,7 +144,29 @@ struct AudienceStage {
               WHERE p.profile_id NOT IN (SELECT profile_id FROM temp.traits);
             """)
         let names = traits.map(\.name) + AudienceDefinition.rfmTraits
-        for name in names { try store.execute("ALTER TABLE profiles ADD COLUMN \(quote(name))") }
+        // Each trait column declared with the type of the values it got, when they are all of one
+        // kind (the declaration then converts nothing); a column of mixed or no values stays untyped.
+        let probes = traits.map { t in
+            let q = "t." + quote(t.name)
+            return "max(typeof(\(q)) = 'integer'), max(typeof(\(q)) = 'real'), max(typeof(\(q)) = 'text'), max(typeof(\(q)) = 'blob')"
+        }.joined(separator: ", ")
+        let kinds = try store.scan("SELECT \(probes) FROM temp.traits t")
+        var declared: [String] = []
+        if try kinds.next() {
+            for i in traits.indices {
+                let has = (0..<4).map { kinds.int(Int32(i * 4 + $0)) == 1 }
+                switch (has[0], has[1], has[2], has[3]) {
+                case (true, false, false, false): declared.append(" INTEGER")
+                case (false, true, false, false): declared.append(" REAL")
+                case (false, false, true, false): declared.append(" TEXT")
+                default: declared.append("")
+                }
+            }
+        }
+        while try kinds.next() {}
+        while declared.count < traits.count { declared.append("") }
+        declared += [" INTEGER", " INTEGER", " INTEGER", " TEXT"]  // rfm_recency, _frequency, _monetary, rfm_score
+        for (name, type) in zip(names, declared) { try store.execute("ALTER TABLE profiles ADD COLUMN \(quote(name))\(type)") }
         try store.execute("""
             UPDATE profiles SET \(traits.map { "\(quote($0.name)) = t.\(quote($0.name))" }.joined(separator: ", "))
               FROM temp.traits t WHERE t.profile_id = profiles.profile_id;
