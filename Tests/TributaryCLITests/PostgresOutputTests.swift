@@ -164,37 +164,44 @@ struct PostgresOutputTests {
         defer { PostgresServer.dropSchema(name) }
         let first = try CLI.run(["run", file, "--as-of", "2024-11-15"], environment: Self.environment(ws))
         try #require(first.exited && first.status == 0, "\(first)")
-        let profiles = try PostgresServer.lines("SELECT count(*) FROM \"\(name)\".profiles")
-        // kill -9 at moments spread over a run (the load, identity, the copy into PostgreSQL).
-        let binary = try #require(CLI.binary)
-        var sawStaging = false
-        for delay in [300_000, 900_000, 1_500_000, 2_500_000, 4_000_000] as [useconds_t] {
+        // A whole output: the profiles its last run says it made are the rows of `profiles`.
+        func expectWhole(_ context: String) throws {
+            let recorded = try PostgresServer.lines("""
+                SELECT records_out FROM "\(name)".run_stages
+                WHERE stage = 'identity' AND run_id = (SELECT max(run_id) FROM "\(name)".runs)
+                """)
+            #expect(recorded == (try PostgresServer.lines("SELECT count(*) FROM \"\(name)\".profiles")), "\(context)")
+        }
+        func start() throws -> Process {
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
+            process.executableURL = URL(fileURLWithPath: try #require(CLI.binary))
             process.arguments = ["run", file, "--as-of", "2024-11-16"]
             process.environment = ProcessInfo.processInfo.environment.merging(Self.environment(ws)) { $1 }
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
+            return process
+        }
+        func publishedRuns() throws -> Int { Int(try PostgresServer.lines("SELECT count(*) FROM \"\(name)\".runs").first ?? "") ?? -1 }
+        // kill -9 at moments spread over a run (the load, identity, the copy into PostgreSQL).
+        var sawStaging = false
+        var runs = try publishedRuns()
+        for delay in [300_000, 900_000, 1_500_000, 2_500_000, 4_000_000] as [useconds_t] {
+            let process = try start()
             usleep(delay)
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             let staging = try PostgresServer.lines("SELECT count(*) FROM pg_namespace WHERE nspname LIKE '\(name)\\_\\_run\\_%'")
             if staging != ["0"] { sawStaging = true }
-            // Readers see a whole output: the first run's, or a finished second run's.
-            let runs = try PostgresServer.lines("SELECT count(*) FROM \"\(name)\".runs")
-            #expect(runs == ["1"] || runs == ["2"], "after kill -9 at \(delay) µs")
-            if runs == ["1"] { #expect(try PostgresServer.lines("SELECT count(*) FROM \"\(name)\".profiles") == profiles) }
+            // Readers see a whole output, the one before or a finished later one, never half.
+            let now = try publishedRuns()
+            #expect(now >= runs, "after kill -9 at \(delay) µs")
+            runs = now
+            try expectWhole("after kill -9 at \(delay) µs")
         }
         // Once more, killed as soon as its staging schema appears: during the copy into PostgreSQL.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["run", file, "--as-of", "2024-11-16"]
-        process.environment = ProcessInfo.processInfo.environment.merging(Self.environment(ws)) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        let before = try PostgresServer.lines("SELECT count(*) FROM \"\(name)\".runs")
-        try process.run()
+        let before = try publishedRuns()
+        let process = try start()
         var killedDuringCopy = false
         while process.isRunning {
             let staging = try PostgresServer.lines("SELECT count(*) FROM pg_namespace WHERE nspname LIKE '\(name)\\_\\_run\\_%'")
@@ -208,7 +215,8 @@ struct PostgresOutputTests {
         process.waitUntilExit()
         if killedDuringCopy {
             sawStaging = true
-            #expect(try PostgresServer.lines("SELECT count(*) FROM \"\(name)\".runs") == before, "the published schema is the one before")
+            #expect(try publishedRuns() == before, "the published schema is the one before")
+            try expectWhole("after kill -9 during the copy")
         }
         let last = try CLI.run(["run", file, "--as-of", "2024-11-17"], environment: Self.environment(ws))
         #expect(last.exited && last.status == 0, "\(last)")
