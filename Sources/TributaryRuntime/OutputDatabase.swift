@@ -8,7 +8,7 @@ import TributaryConfig
 enum OutputDatabase {
     /// The output at `path`, opened read-only, with the names of its tables and views.
     static func open(_ path: String) throws(RunError) -> (db: SQLiteDatabase, tables: Set<String>) {
-        if PostgresOutput.isURL(path) { return try openPostgres(path) }
+        if PostgresURL.isURL(path) { return try openPostgres(path) }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw mistake("no output database at \(path)", hint: "give the file a run published (`output.sqlite` of its pipeline)")
@@ -40,13 +40,8 @@ enum OutputDatabase {
                           hint: "leave it out of the URL and set PGPASSWORD or a ~/.pgpass line")
         }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-fetch-\(getpid())-\(UUID().uuidString).sqlite").path
-        defer { unlink(path) }
-        do {
-            try PostgresOutput.fetch(url, into: path)
-        } catch {
-            unlink(path)
-            throw error
-        }
+        defer { unlink(path) }  // once open, or when the fetch fails
+        try PostgresOutput.fetch(url, into: path)
         return try open(path)
     }
 

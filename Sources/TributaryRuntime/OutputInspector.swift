@@ -1,11 +1,12 @@
 import Foundation
+import TributaryConfig
 
 /// Read-only summaries of a published output database, for `pipeline inspect` and `pipeline runs`.
 public enum OutputInspector {
     /// Tables with their row counts, quarantine by source and reason, profiles, reconciliations.
     public static func inspect(_ path: String) throws(RunError) -> String {
         let db = try open(path)
-        var out = "\(PostgresOutput.isURL(path) ? PostgresOutput.redact(path) : path)\n\ntables:\n"
+        var out = "\(PostgresURL.isURL(path) ? PostgresURL.redacted(path) : path)\n\ntables:\n"
         let tables = try strings(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         for table in tables {
             out += "  " + table.padding(toLength: 24, withPad: " ", startingAt: 0)

@@ -1,11 +1,9 @@
 import CLibPQ
 import CSQLite
 import Foundation
+import TributaryConfig
 
 extension PostgresOutput {
-    /// Whether a command's output argument names a PostgreSQL output rather than a file.
-    static func isURL(_ text: String) -> Bool { text.hasPrefix("postgresql://") || text.hasPrefix("postgres://") }
-
     /// Reads a PostgreSQL output (`postgresql://...`, optionally `#schema`) into a new SQLite file
     /// at `path`, for the commands that read an output (`inspect`, `runs`, `explain`, `report`):
     /// every table, its indexes and the views, in one repeatable-read snapshot. Without `#schema`
@@ -84,7 +82,7 @@ extension PostgresOutput {
             SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'runs'
             """, [schema])
         guard !published.isEmpty else { return nil }  // the first run to this server
-        let serverRun = try query("SELECT coalesce(max(run_id), 0)::text FROM \(Self.quote(schema)).runs").first?.first ?? nil
+        let serverRun = try query("SELECT coalesce(max(run_id), 0)::text FROM \(quoteIdentifier(schema)).runs").first?.first ?? nil
         var localRun: String?
         if FileManager.default.fileExists(atPath: path), let db = try? SQLiteDatabase(path: path, readOnly: true) {
             localRun = (try? db.strings("SELECT coalesce(max(run_id), 0) FROM runs"))?.first
@@ -140,7 +138,7 @@ extension PostgresOutput {
         try db.execute("CREATE TABLE \(SQLiteWriter.quote(table)) (" + definitions.joined(separator: ", ") + keyClause + ")")
         let insert = try db.prepare("INSERT INTO \(SQLiteWriter.quote(table)) VALUES (" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")")
 
-        try expectCopyOut("COPY \(Self.quote(schema)).\(Self.quote(table)) TO STDOUT", table: table)
+        try expectCopyOut("COPY \(quoteIdentifier(schema)).\(quoteIdentifier(table)) TO STDOUT", table: table)
         var field: [UInt8] = []
         while true {
             var buffer: UnsafeMutablePointer<CChar>?

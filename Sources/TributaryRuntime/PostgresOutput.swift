@@ -1,6 +1,7 @@
 import CLibPQ
 import CSQLite
 import Foundation
+import TributaryConfig
 
 /// The published output, mirrored into PostgreSQL (`output: postgres:`): every table, primary
 /// key, index and view of the SQLite output, in a schema named after the pipeline, for analysts
@@ -28,7 +29,7 @@ final class PostgresOutput {
     init(url: String, pipeline: String, label: String? = nil) throws(RunError) {
         schema = pipeline
         self.url = url
-        redactedURL = label ?? Self.redact(url)
+        redactedURL = label ?? PostgresURL.redacted(url)
         let keys = ["dbname", "connect_timeout", "application_name"]
         let values = [url, "10", "tributary"]
         let conn = withCStrings(keys) { k in withCStrings(values) { v in PQconnectdbParams(k, v, 1) } }
@@ -59,7 +60,7 @@ final class PostgresOutput {
         var dropped: [String] = []
         for row in rows {
             guard let name = row.first ?? nil else { continue }
-            try execute("DROP SCHEMA \(Self.quote(name)) CASCADE")
+            try execute("DROP SCHEMA \(quoteIdentifier(name)) CASCADE")
             dropped.append(name)
         }
         return dropped
@@ -73,7 +74,7 @@ final class PostgresOutput {
     func publish(sqlite path: String, runID: Int) throws(RunError) -> Int {
         let source = try SQLiteDatabase(path: path, readOnly: true)
         let staging = "\(schema)__run_\(runID)"
-        try execute("DROP SCHEMA IF EXISTS \(Self.quote(staging)) CASCADE; CREATE SCHEMA \(Self.quote(staging))")
+        try execute("DROP SCHEMA IF EXISTS \(quoteIdentifier(staging)) CASCADE; CREATE SCHEMA \(quoteIdentifier(staging))")
         var rows = 0
         let tables = try source.strings("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
         // Each table's indexes, as in SQLite (its primary key comes from the copy).
@@ -84,7 +85,7 @@ final class PostgresOutput {
             let columns = try source.strings("SELECT name FROM pragma_index_info(\(Self.literal(name))) ORDER BY seqno")
             let unique = try source.strings("SELECT \"unique\" FROM pragma_index_list(\(Self.literal(table))) WHERE name = \(Self.literal(name))").first == "1"
             indexesOf[table, default: []].append(
-                "CREATE \(unique ? "UNIQUE " : "")INDEX \(Self.quote(name)) ON \(Self.quote(staging)).\(Self.quote(table)) (\(columns.map(Self.quote).joined(separator: ", ")))")
+                "CREATE \(unique ? "UNIQUE " : "")INDEX \(quoteIdentifier(name)) ON \(quoteIdentifier(staging)).\(quoteIdentifier(table)) (\(columns.map(quoteIdentifier).joined(separator: ", ")))")
         }
         // Keys and indexes are built on a second connection while the next tables are copied:
         // the server sorts one table as it parses the next.
@@ -108,7 +109,7 @@ final class PostgresOutput {
         try builder.finish()
         StatementProfile.lap("postgres: indexes")
         let views = try source.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY rowid")
-        try execute("SET search_path TO \(Self.quote(staging))")
+        try execute("SET search_path TO \(quoteIdentifier(staging))")
         while try views.next() {
             guard let name = views.text(0), let sql = views.text(1) else { continue }
             do {
@@ -127,8 +128,8 @@ final class PostgresOutput {
                 EXECUTE 'ALTER SCHEMA ' || quote_ident(\(Self.literal(schema))) || ' RENAME TO ' || quote_ident(\(Self.literal(old)));
               END IF;
             END $$;
-            ALTER SCHEMA \(Self.quote(staging)) RENAME TO \(Self.quote(schema));
-            DROP SCHEMA IF EXISTS \(Self.quote(old)) CASCADE;
+            ALTER SCHEMA \(quoteIdentifier(staging)) RENAME TO \(quoteIdentifier(schema));
+            DROP SCHEMA IF EXISTS \(quoteIdentifier(old)) CASCADE;
             COMMIT;
             """)
         return rows
@@ -175,8 +176,8 @@ final class PostgresOutput {
             }
         }
         while try classes.next() {}
-        let target = "\(Self.quote(staging)).\(Self.quote(table))"
-        try execute("CREATE TABLE \(target) (" + zip(columns, pgTypes).map { "\(Self.quote($0.name)) \($1)" }.joined(separator: ", ") + ")")
+        let target = "\(quoteIdentifier(staging)).\(quoteIdentifier(table))"
+        try execute("CREATE TABLE \(target) (" + zip(columns, pgTypes).map { "\(quoteIdentifier($0.name)) \($1)" }.joined(separator: ", ") + ")")
 
         // COPY in text format: tab-separated, \N for NULL, backslash escapes.
         try expect(PQexec(connection, "COPY \(target) FROM STDIN"), PGRES_COPY_IN, doing: "COPY into \(table)")
@@ -245,7 +246,7 @@ final class PostgresOutput {
 
         let key = columns.filter { $0.key > 0 }.sorted { $0.key < $1.key }.map(\.name)
         StatementProfile.lap("postgres: \(table) copied")
-        return (count, nil, key.isEmpty ? nil : "ALTER TABLE \(target) ADD PRIMARY KEY (\(key.map(Self.quote).joined(separator: ", ")))")
+        return (count, nil, key.isEmpty ? nil : "ALTER TABLE \(target) ADD PRIMARY KEY (\(key.map(quoteIdentifier).joined(separator: ", ")))")
     }
 
     /// Runs statements on its own connection, in order, on a thread of its own; the first error
@@ -366,27 +367,7 @@ final class PostgresOutput {
 
     // MARK: - Text
 
-    static func quote(_ identifier: String) -> String { "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
-
     static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
-
-    /// The URL with its password, if any, replaced by `***`.
-    static func redact(_ url: String) -> String {
-        guard let scheme = url.range(of: "://") else { return "(a connection string)" }
-        let rest = url[scheme.upperBound...]
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        let authority = rest[..<authorityEnd]
-        var redacted = String(url[..<scheme.upperBound])
-        if let at = authority.lastIndex(of: "@") {
-            let user = authority[..<at]
-            redacted += (user.firstIndex(of: ":").map { String(user[..<$0]) + ":***" } ?? String(user)) + String(authority[at...])
-        } else {
-            redacted += authority
-        }
-        // Query parameters may carry `password=`: left out.
-        let path = rest[authorityEnd...].prefix { $0 != "?" }
-        return redacted + path
-    }
 }
 
 /// Calls `body` with the strings as a C array of C strings.

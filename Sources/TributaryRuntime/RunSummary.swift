@@ -73,7 +73,7 @@ public enum RunSummary {
             lines.append("  reconciliation: all \(ledger.reconciliations) checks passed")
         }
         if definition.outputIsWorkingCopy, let url = definition.postgresURL {
-            let server = definition.postgresLabel ?? PostgresOutput.redact(url)
+            let server = definition.postgresLabel ?? PostgresURL.redacted(url)
             lines.append("output: PostgreSQL \(server), schema \(definition.name) (working copy: \(definition.outputPath))")
         } else {
             lines.append("output: \(definition.outputPath)")

@@ -48,7 +48,7 @@ final class SQLiteWriter: OutputWriter {
     }
 
     static func quote(_ identifier: String) -> String {
-        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        quoteIdentifier(identifier)
     }
 
     func begin(tables: [SourceTable]) throws(RunError) {

@@ -30,12 +30,12 @@ extension AudienceStage {
         try location.createPrivateFile(file.temporaryPath)
         InterruptCleanup.register(file.temporaryPath)
 
-        var select = export.columns.map { "p." + quote($0) }
+        var select = export.columns.map { "p." + quoteIdentifier($0) }
         var header = export.columns
         let emailColumn = export.hashEmail.map { _ in select.count }
-        if let email = export.hashEmail { select.append("p." + quote(email)); header.append("email_sha256") }
+        if let email = export.hashEmail { select.append("p." + quoteIdentifier(email)); header.append("email_sha256") }
         let phoneColumn = export.hashPhone.map { _ in select.count }
-        if let phone = export.hashPhone { select.append("p." + quote(phone)); header.append("phone_sha256") }
+        if let phone = export.hashPhone { select.append("p." + quoteIdentifier(phone)); header.append("phone_sha256") }
         if let column = export.segmentsColumn {
             select.append(hasSegments
                 ? "(SELECT group_concat(segment, ';') FROM (SELECT segment FROM segment_membership m WHERE m.profile_id = p.profile_id ORDER BY segment))"

@@ -14,11 +14,6 @@ struct AudienceStage {
     let runID: Int
     let history: OutputHistory
 
-    /// A quoted identifier of the generated SQL (the SQL text helpers below are SQLite's, which
-    /// `validate` checks the pipeline's expressions against).
-    static func quote(_ identifier: String) -> String { SQLDialect.sqlite.quote(identifier) }
-    func quote(_ identifier: String) -> String { Self.quote(identifier) }
-
     /// Runs the stages; returns what they produced and the export files staged beside their
     /// targets (published by `ExportFile.publish(_:runID:)` after the output).
     func run(on store: StageStore) throws(RunError) -> (AudienceSummary, [ExportFile]) {
@@ -60,7 +55,7 @@ struct AudienceStage {
         return """
             SELECT _profile_id, '\(source)', _record_id, CASE \(kinds) END AS _kind, \(instantSQL(activity.at, table: table)),
                    \(amount), \(key) AS _key, coalesce(\(order), \(key))
-            FROM (SELECT s.*, r.profile_id AS _profile_id FROM \(quote(table.tableName)) s
+            FROM (SELECT s.*, r.profile_id AS _profile_id FROM \(quoteIdentifier(table.tableName)) s
                   JOIN profile_records r ON r.source = '\(source)' AND r.record_id = s._record_id)
             """
     }
@@ -71,8 +66,8 @@ struct AudienceStage {
         let name = at.text.trimmingCharacters(in: .whitespaces)
         if let index = table.fields.firstIndex(of: name) {
             switch table.types[index] {
-            case .timestamp: return quote(name)
-            case .date: return "\(quote(name)) || 'T00:00:00.000Z'"
+            case .timestamp: return quoteIdentifier(name)
+            case .date: return "\(quoteIdentifier(name)) || 'T00:00:00.000Z'"
             default: break
             }
         }
@@ -126,7 +121,7 @@ struct AudienceStage {
     /// profiles without activities get the aggregates' values over no rows (0 for counts).
     func computeTraits(on store: StageStore) throws(RunError) -> Int {
         let traits = Self.traitColumns(audience)
-        let selectList = traits.map { "(\($0.sql)) AS \(quote($0.name))" }.joined(separator: ",\n  ")
+        let selectList = traits.map { "(\($0.sql)) AS \(quoteIdentifier($0.name))" }.joined(separator: ",\n  ")
         // The join to `profiles` costs a lookup per activity; it is made only when a declared
         // trait names a profile column (or `p.`), which the built-in traits never do.
         let profileColumns = Set(try store.columns(of: "profiles")).subtracting(["profile_id"])
@@ -136,7 +131,7 @@ struct AudienceStage {
         }
         let from = needsProfiles ? "FROM activities a JOIN profiles p USING (profile_id)" : "FROM activities a"
         try store.execute("""
-            CREATE TEMP TABLE traits (profile_id TEXT PRIMARY KEY, \(traits.map { quote($0.name) }.joined(separator: ", ")));
+            CREATE TEMP TABLE traits (profile_id TEXT PRIMARY KEY, \(traits.map { quoteIdentifier($0.name) }.joined(separator: ", ")));
             INSERT INTO temp.traits SELECT profile_id, \(selectList)
               \(from) WHERE a.profile_id IS NOT NULL AND (a.at IS NULL OR a.at <= as_of()) GROUP BY profile_id;
             INSERT INTO temp.traits SELECT p.profile_id, d.* FROM profiles p
@@ -147,7 +142,7 @@ struct AudienceStage {
         // Each trait column declared with the type of the values it got, when they are all of one
         // kind (the declaration then converts nothing); a column of mixed or no values stays untyped.
         let probes = traits.map { t in
-            let q = "t." + quote(t.name)
+            let q = "t." + quoteIdentifier(t.name)
             return "max(typeof(\(q)) = 'integer'), max(typeof(\(q)) = 'real'), max(typeof(\(q)) = 'text'), max(typeof(\(q)) = 'blob')"
         }.joined(separator: ", ")
         let kinds = try store.scan("SELECT \(probes) FROM temp.traits t")
@@ -166,9 +161,9 @@ struct AudienceStage {
         while try kinds.next() {}
         while declared.count < traits.count { declared.append("") }
         declared += [" INTEGER", " INTEGER", " INTEGER", " TEXT"]  // rfm_recency, _frequency, _monetary, rfm_score
-        for (name, type) in zip(names, declared) { try store.execute("ALTER TABLE profiles ADD COLUMN \(quote(name))\(type)") }
+        for (name, type) in zip(names, declared) { try store.execute("ALTER TABLE profiles ADD COLUMN \(quoteIdentifier(name))\(type)") }
         try store.execute("""
-            UPDATE profiles SET \(traits.map { "\(quote($0.name)) = t.\(quote($0.name))" }.joined(separator: ", "))
+            UPDATE profiles SET \(traits.map { "\(quoteIdentifier($0.name)) = t.\(quoteIdentifier($0.name))" }.joined(separator: ", "))
               FROM temp.traits t WHERE t.profile_id = profiles.profile_id;
             DROP TABLE temp.traits;
             """)

@@ -1,3 +1,5 @@
+import TributaryConfig
+
 /// What the stages after the load need from where the output is stored, and nothing more: scans
 /// of the loaded tables, bulk appends, schema changes and row updates, in one SQL dialect.
 ///
@@ -63,7 +65,7 @@ struct SQLDialect: Sendable {
 
     static let sqlite = SQLDialect(
         name: "SQLite",
-        quote: { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" },
+        quote: { quoteIdentifier($0) },
         castText: { "CAST(\($0) AS TEXT)" },
         textType: "TEXT",
         rowKey: "rowid")
