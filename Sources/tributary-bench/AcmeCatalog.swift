@@ -85,35 +85,8 @@ enum AcmeCatalog {
 
     // MARK: People
 
-    /// Given names with common nicknames.
-    static let firstNames: [(String, String?)] = [
-        ("Robert", "Bob"), ("Elizabeth", "Liz"), ("William", "Bill"), ("Margaret", "Peggy"), ("James", "Jim"),
-        ("Katherine", "Kate"), ("Michael", "Mike"), ("Jennifer", "Jen"), ("Richard", "Rick"), ("Susan", "Sue"),
-        ("Christopher", "Chris"), ("Jonathan", "Jon"), ("Nicholas", "Nick"), ("Rebecca", "Becky"), ("Anthony", "Tony"),
-        ("Daniel", "Dan"), ("Patricia", "Pat"), ("Thomas", "Tom"), ("Joseph", "Joe"), ("Samantha", "Sam"),
-        ("Benjamin", "Ben"), ("Alexander", "Alex"), ("Victoria", "Vicky"), ("Timothy", "Tim"), ("Deborah", "Debbie"),
-        ("Mary", nil), ("Linda", nil), ("Barbara", nil), ("Sarah", nil), ("Jessica", nil), ("Emily", nil), ("Olivia", nil),
-        ("Noah", nil), ("Liam", nil), ("Ethan", nil), ("Emma", nil), ("Sofia", nil), ("Isabella", nil), ("Amanda", nil),
-        ("José", "Pepe"), ("María", nil), ("Zoë", nil), ("Ángel", nil), ("Jürgen", nil), ("Hélène", nil), ("François", nil),
-        ("Siobhán", nil), ("Ciarán", nil), ("Niamh", nil), ("Łukasz", nil), ("Ngọc", nil), ("Priya", nil), ("Wei", nil),
-        ("Kavya", nil), ("Óscar", nil), ("Sørina", nil), ("Dmitrij", nil), ("Yuki", nil), ("Aiko", nil), ("Fatima", nil),
-    ]
-    /// Names passed from father to son (Jr./Sr. pairs).
-    static let juniorNames: [(String, String?)] = [("Robert", "Bob"), ("William", "Bill"), ("James", "Jim"), ("Michael", "Mike"),
-                                                    ("Richard", "Rick"), ("Thomas", "Tom"), ("Joseph", "Joe"), ("José", "Pepe"),
-                                                    ("Christopher", "Chris"), ("Anthony", "Tony"), ("Daniel", "Dan")]
     /// Twin name pairs.
     static let twinNames = [("Ethan", "Evan"), ("Mia", "Maya"), ("Aiden", "Jaden"), ("Olivia", "Sophia"), ("Liam", "Lucas"), ("Ava", "Ella")]
-
-    static let lastNames = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
-                            "Martinez", "Hernandez", "Lopez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson",
-                            "Martin", "Lee", "Thompson", "White", "Harris", "Clark", "Lewis", "Robinson", "Walker", "Young",
-                            "Allen", "King", "Wright", "Scott", "Green", "Baker", "Adams", "Nelson", "Hill", "Campbell",
-                            "Mitchell", "Roberts", "Carter", "Phillips", "Evans", "Turner", "Cooper", "Reed", "Murphy",
-                            "Kelly", "Müller", "Schmidt", "Schulz", "Wagner", "García", "Rodríguez", "Martínez", "Núñez",
-                            "Jiménez", "Muñoz", "O'Brien", "O’Connor", "Ó Súilleabháin", "Chen", "Nguyen", "Hoàng", "Patel",
-                            "Patel-Joshi", "Kim", "Park", "Tanaka", "Kowalski", "Nowak", "Łukasiewicz", "Rossi", "Russo",
-                            "Romano", "Dubois", "Chevalier", "Nielsen", "Ivanov", "Brännström", "Yılmaz", "Haddad"]
 
     static let middleInitials = Array("ABCDEFGHJKLMNPRSTW")
 
@@ -158,15 +131,21 @@ enum AcmeCatalog {
 
     static let products: [Product] = {
         let lines = ["Heritage", "Trail", "Alpine", "Urban", "Lightweight", "Packable", "Merino", "Everyday", "Coastal", "Summit"]
-        let items: [(String, String, Int)] = [("Socks", "Accessories", 1099), ("Beanie", "Accessories", 1995), ("Water Bottle", "Gear", 2395),
-                                              ("Headlamp", "Gear", 4995), ("Fleece", "Outerwear", 7995), ("Rain Jacket", "Outerwear", 14995),
-                                              ("Boots", "Footwear", 18995), ("Trail Runners", "Footwear", 12995), ("Tent", "Gear", 34999),
-                                              ("Backpack", "Gear", 8995), ("Down Parka", "Outerwear", 24995), ("Base Layer", "Apparel", 5495),
-                                              ("Hiking Pants", "Apparel", 6995), ("Tee", "Apparel", 2800)]
+        // Prices fitted to the sample's tills: median line $20.50, mean $43, 90th percentile $107.
+        let items: [(String, String, Int)] = [("Socks", "Accessories", 1299), ("Beanie", "Accessories", 1995), ("Water Bottle", "Gear", 1695),
+                                              ("Headlamp", "Gear", 3495), ("Fleece", "Outerwear", 7995), ("Wind Shell", "Outerwear", 9995),
+                                              ("Boots", "Footwear", 18995), ("Trail Runners", "Footwear", 12995), ("Tent", "Gear", 29999),
+                                              ("Backpack", "Gear", 8995), ("Insulated Vest", "Outerwear", 8995), ("Base Layer", "Apparel", 4995),
+                                              ("Hiking Pants", "Apparel", 6995), ("Tee", "Apparel", 2400), ("Energy Bar", "Food", 299),
+                                              ("Sunscreen", "Accessories", 999), ("Carabiner", "Gear", 795), ("Trail Map", "Books", 1195),
+                                              ("Gloves", "Accessories", 2495), ("Cap", "Accessories", 2295), ("Lip Balm", "Accessories", 399),
+                                              ("Bandana", "Accessories", 995), ("Insect Repellent", "Accessories", 849), ("Stuff Sack", "Gear", 1495),
+                                              ("Trekking Socks", "Accessories", 1895), ("Multitool", "Gear", 3995), ("Camp Mug", "Gear", 1495),
+                                              ("Fire Starter", "Gear", 699), ("Guidebook", "Books", 1995), ("Dry Bag", "Gear", 2695)]
         let colors = ["Forest", "Rust", "Black", "Sand", "Olive", "Heather Grey", "Navy"]
         var rng = SplitMix(seed: 20_241_115)
         var out: [Product] = []
-        for i in 0..<120 {
+        for i in 0..<240 {
             let item = items[i % items.count]
             let line = lines[rng.below(lines.count)]
             let color = colors[rng.below(colors.count)]
@@ -174,7 +153,7 @@ enum AcmeCatalog {
             let cents = base / 100 * 100 + [99, 95, 0, 50, 99][rng.below(5)]
             let sku = String(10_000_000 + rng.below(89_999_999))
             out.append(Product(id: "prod_\(1100 + i * 7)", sku: sku, name: "\(line) \(item.0) - \(color)", category: item.1,
-                               cents: max(cents, 500)))
+                               cents: max(cents, 199)))
         }
         return out
     }()

@@ -56,7 +56,7 @@ extension AcmeGenerator {
                 let c = AcmeFormat.clock(t.at, offset: zones.offset(store.zone, at: t.at))
                 let (card, _, phone, email) = storeCustomer(t, people, &r)
                 var lastName = "", firstName = ""
-                if t.person >= 0, !card.isEmpty {
+                if t.person >= 0, !card.isEmpty || people[t.person].posMode == 3 {
                     let p = people[t.person]
                     lastName = AcmeFormat.asciiFold(p.last + (p.suffix.map { " " + $0.replacingOccurrences(of: ".", with: "") } ?? "")).uppercased()
                     firstName = AcmeFormat.asciiFold(p.first).uppercased()

@@ -37,11 +37,14 @@ extension AcmeGenerator {
             for _ in 0..<p.storeVisits {
                 seed += 1
                 let store = r.chance(0.85) ? p.homeStore : r.below(AcmeCatalog.stores.count)
-                txns.append(StoreTxn(store: store, at: openHours(from + Int64(r.below(span)), store), person: p.index, isReturn: r.chance(0.06), seed: seed))
+                // Weighted towards recent months (a growing business): in the sample, 65% of the
+                // loyalty cards last bought more than 90 days before D, not the 77% of uniform visits.
+                let at = from + Int64(pow(r.unit(), 0.6) * Double(span))
+                txns.append(StoreTxn(store: store, at: openHours(at, store), person: p.index, isReturn: r.chance(0.06), seed: seed))
             }
         }
         var r = stream(.pos, 1_000_000_000)
-        for _ in 0..<(persons * 7 / 10) {
+        for _ in 0..<(persons / 2) {   // walk-ins: 30% of the sample's transactions
             seed += 1
             let store = r.below(AcmeCatalog.stores.count)
             txns.append(StoreTxn(store: store, at: openHours(from + Int64(r.below(span)), store), person: -1, isReturn: r.chance(0.03), seed: seed))
@@ -64,7 +67,7 @@ extension AcmeGenerator {
             let p = r.pick(AcmeCatalog.products)
             return [StoreItem(sku: p.sku, qty: -1, cents: p.cents)]
         }
-        let count = [1, 1, 1, 1, 1, 2, 2, 2, 3, 4][r.below(10)]
+        let count = [1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3, 3, 4, 4, 5, 6][r.below(20)]   // as in the sample's tills
         var items: [StoreItem] = []
         for _ in 0..<count {
             if let last = items.last, r.chance(0.05) { items.append(last); continue }   // scanned twice
@@ -81,15 +84,28 @@ extension AcmeGenerator {
         switch p.posMode {
         case 0:
             let card = p.cards.count > 1 && t.at >= p.cardSwitch ? p.cards[1] : p.cards[0]
-            var last = p.last
-            if let s = p.suffix, r.chance(0.5) { last += " " + s.uppercased().replacingOccurrences(of: ".", with: "") }
-            let name = r.chance(0.85) ? "\(last), \(p.first)" : "\(p.first) \(last)"
-            return (card, AcmeFormat.latin1Upper(name), r.chance(0.7) ? p.homePhone : nil, r.chance(0.4) ? p.email : "")
+            return (card, tillName(p, &r), r.chance(0.7) ? tillPhone(p, &r) : nil, r.chance(0.4) ? p.email : "")
         case 1:
             return ("", "", nil, r.chance(0.1) ? p.email.uppercased() : p.email)
+        case 2:
+            return ("", "", tillPhone(p, &r), "")
         default:
-            return ("", "", p.homePhone, "")
+            return ("", tillName(p, &r), tillPhone(p, &r), r.chance(0.38) ? p.email : "")
         }
+    }
+
+    /// The loyalty or SMS e-receipt phone: mostly the mobile (in the sample, four in five of the till
+    /// phones that a CRM contact holds are its Mobile), else the home landline.
+    private func tillPhone(_ p: AcmePerson, _ r: inout SplitMix) -> String? {
+        r.chance(0.8) ? (p.mobile ?? p.address.landline) : p.homePhone
+    }
+
+    /// The loyalty or e-receipt account's name as a till prints it: upper case, usually `LAST, FIRST`.
+    private func tillName(_ p: AcmePerson, _ r: inout SplitMix) -> String {
+        var last = p.last
+        if let s = p.suffix, r.chance(0.5) { last += " " + s.uppercased().replacingOccurrences(of: ".", with: "") }
+        let name = r.chance(0.85) ? "\(last), \(p.first)" : "\(p.first) \(last)"
+        return AcmeFormat.latin1Upper(name)
     }
 
     static let tenders = ["CASH", "CASH", "VISA", "VISA", "AMEX", "DEBIT", "MC", "DISC", "GIFT"]

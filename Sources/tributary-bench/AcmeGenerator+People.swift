@@ -80,26 +80,27 @@ extension AcmeGenerator {
             let store = abroad ? -1 : storeIndex(&rng)
             let home = address(&rng, store: max(store, 0), country: country)
             let kind = rng.below(100)   // 0-59 single, 60-84 couple, 85-91 Jr/Sr, 92-95 twins, 96-99 family of 3-4
-            let last = rng.pick(AcmeCatalog.lastNames)
+            let culture = AcmeNames.culture(&rng)
+            let last = AcmeNames.surname(culture, &rng)
             var members: [(String, String?, String?, (Int, Int, Int)?)] = []   // first, nick, suffix, birth
             func birth(_ from: Int, _ span: Int) -> (Int, Int, Int) { (from + rng.below(span), 1 + rng.below(12), 1 + rng.below(28)) }
-            let (f1, n1) = rng.pick(AcmeCatalog.firstNames)
+            let (f1, n1) = AcmeNames.given(culture, &rng)
             switch kind {
             case 0..<60: members = [(f1, n1, nil, birth(1945, 60))]
             case 60..<85:
-                let (f2, n2) = rng.pick(AcmeCatalog.firstNames)
+                let (f2, n2) = AcmeNames.given(culture, &rng)
                 members = [(f1, n1, nil, birth(1950, 50)), (f2, n2, nil, birth(1950, 50))]
             case 85..<92:
                 let sr = birth(1945, 25)
-                let (fj, nj) = rng.pick(AcmeCatalog.juniorNames)
+                let (fj, nj) = rng.pick(AcmeNames.juniorNames)
                 members = [(fj, nj, "Sr.", sr), (fj, nj, "Jr.", (sr.0 + 24 + rng.below(8), 1 + rng.below(12), 1 + rng.below(28)))]
             case 92..<96:
                 let (a, b) = rng.pick(AcmeCatalog.twinNames)
                 let bd = birth(1975, 30)
                 members = [(a, nil, nil, bd), (b, nil, nil, bd)]
             default:
-                let (f2, n2) = rng.pick(AcmeCatalog.firstNames)
-                let (f3, n3) = rng.pick(AcmeCatalog.firstNames)
+                let (f2, n2) = AcmeNames.given(culture, &rng)
+                let (f3, n3) = AcmeNames.given(culture, &rng)
                 members = [(f1, n1, nil, birth(1955, 30)), (f2, n2, nil, birth(1955, 30)), (f3, n3, nil, birth(1995, 10))]
             }
             for (first, nick, suffix, bd) in members where people.count < persons {
@@ -114,8 +115,8 @@ extension AcmeGenerator {
                 let devices = online ? [1, 1, 1, 1, 2, 2, 3][r.below(7)] : 0
                 let apps = devices == 0 || !r.chance(0.55) ? 0 : (work != nil && r.chance(0.4) ? 2 : 1)
                 let accounts = (0..<apps).map { _ in "usr_" + AcmeFormat.hex(&r, 9) }
-                let visits = abroad ? 0 : (r.chance(0.3) ? 0 : 1 + r.geometric(mean: 1.6))
-                let hasCard = visits > 0 && r.chance(0.55)
+                let visits = abroad ? 0 : (r.chance(0.5) ? 0 : 1 + r.geometric(mean: 1.4))   // the sample: a card for 23% of customers
+                let hasCard = visits > 0 && r.chance(0.5)
                 var cards: [String] = []
                 var cardSwitch: Int64 = 0
                 if hasCard {
@@ -131,7 +132,7 @@ extension AcmeGenerator {
                                    email: personal, workEmail: work, mobile: mobile, homeStore: store, crmContacts: contacts,
                                    firstContact: contactCounter, appAccounts: accounts, devices: devices, cards: cards,
                                    cardSwitch: cardSwitch, storeVisits: visits,
-                                   posMode: hasCard ? 0 : (r.chance(0.5) ? 1 : 2), customerSince: since)
+                                   posMode: hasCard ? 0 : [1, 1, 1, 1, 1, 2, 2, 2, 3, 3][r.below(10)], customerSince: since)
                 if contacts >= 2 && r.chance(0.35) {
                     // Moved: older contacts keep the old address.
                     p.oldAddress = address(&r, store: abroad ? 0 : storeIndex(&r), country: country)

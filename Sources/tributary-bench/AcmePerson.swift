@@ -41,7 +41,8 @@ struct AcmePerson {
     var cards: [String]
     var cardSwitch: Int64 = 0
     var storeVisits: Int
-    /// How the tills know this customer without a card: 0 card, 1 e-receipt e-mail only, 2 SMS (home phone) only.
+    /// How the tills know this customer without a card: 0 card, 1 e-receipt e-mail only, 2 SMS phone only,
+    /// 3 the e-receipt account's name and phone (its e-mail on some receipts).
     var posMode: Int
     var customerSince: Int64
 
