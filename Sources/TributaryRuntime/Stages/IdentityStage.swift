@@ -49,6 +49,7 @@ struct IdentityStage {
     /// type's smallest value; a record with no identifier at all gets `r_` + a hash of its source,
     /// file name and line.
     func run(on store: StageStore) throws(RunError) -> IdentityResult {
+        StatementProfile.lap("before identity")
         let dialect = store.dialect
         var lineage: [(profile: String, previous: String, records: Int)] = []
         // Every loaded record gets a global index, source by source.
@@ -90,6 +91,17 @@ struct IdentityStage {
         // Identifier values interned by their bytes as they are read (no String per value); the
         // ignored values are interned first, so they are recognised by their ids.
         var observations = Stitcher.Interned(types: identity.identifiers.count)
+        // The identifier fields and the fields of the `conflicts:` attributes, one scan per table.
+        let conflictNames = identity.identifiers.flatMap(\.conflicts).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let conflictFields = conflictNames.flatMap { name in identity.probabilistic?.attributes.first(where: { $0.name == name })?.fields ?? [] }
+        var fieldsOf = [[String]](repeating: [], count: tables.count)
+        for (source, field) in identity.identifiers.flatMap(\.fields) + conflictFields {
+            if let t = tableIndex[source], !fieldsOf[t].contains(field) { fieldsOf[t].append(field) }
+        }
+        var columns: [FieldColumns] = []
+        for (t, fields) in fieldsOf.enumerated() {
+            columns.append(try FieldColumns(store: store, table: tables[t].tableName, fields: fields))
+        }
         for (type, identifier) in identity.identifiers.enumerated() {
             var ignored = Set<Int>()
             for value in identity.ignoreValues {
@@ -98,12 +110,10 @@ struct IdentityStage {
             }
             for (source, field) in identifier.fields {
                 guard let t = tableIndex[source] else { continue }
-                let values = try store.scan("SELECT _record_id, \(dialect.castText(dialect.quote(field))) FROM \(dialect.quote(tables[t].tableName)) WHERE \(dialect.quote(field)) IS NOT NULL")
-                while try values.next() {
-                    let id = values.int(0)
-                    guard let text = values.textBytes(1), !text.isEmpty, id < indexOf[t].count, indexOf[t][id] >= 0 else { continue }
+                columns[t].forEach(field) { id, text in
+                    guard id < indexOf[t].count, indexOf[t][id] >= 0 else { return }
                     let value = observations.intern(type: type, text)
-                    if ignored.contains(value) { continue }
+                    if ignored.contains(value) { return }
                     observations.observe(record: indexOf[t][id], type: type, value: value)
                 }
             }
@@ -120,23 +130,21 @@ struct IdentityStage {
         var model: FellegiSunter.Model?
         var entityCount = 0
         // The attributes named by `conflicts:` guards, read per record.
-        let conflictNames = identity.identifiers.flatMap(\.conflicts).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         var conflictValues: Stitcher.ConflictValues?
         if !conflictNames.isEmpty, let probabilistic = identity.probabilistic {
             var values = Stitcher.ConflictValues(attributes: conflictNames.count)
             for (a, name) in conflictNames.enumerated() {
                 for (source, field) in probabilistic.attributes.first(where: { $0.name == name })?.fields ?? [] {
                     guard let t = tableIndex[source] else { continue }
-                    let rows = try store.scan("SELECT _record_id, \(dialect.castText(dialect.quote(field))) FROM \(dialect.quote(tables[t].tableName)) WHERE \(dialect.quote(field)) IS NOT NULL")
-                    while try rows.next() {
-                        let id = rows.int(0)
-                        guard let text = rows.textBytes(1), !text.isEmpty, id < indexOf[t].count, indexOf[t][id] >= 0 else { continue }
+                    columns[t].forEach(field) { id, text in
+                        guard id < indexOf[t].count, indexOf[t][id] >= 0 else { return }
                         values.add(attribute: a, record: indexOf[t][id], text)
                     }
                 }
             }
             conflictValues = values
         }
+        columns = []
         let types = identity.identifiers.map {
             Stitcher.IdentifierType(name: $0.name, maxPerProfile: $0.maxPerProfile, attachOnly: $0.attachOnly,
                                     conflicts: $0.conflicts.compactMap { conflictNames.firstIndex(of: $0) })
