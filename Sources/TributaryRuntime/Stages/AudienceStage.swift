@@ -141,19 +141,21 @@ struct AudienceStage {
         let names = traits.map(\.name) + AudienceDefinition.rfmTraits
         // Each trait column declared with the type of the values it got, when they are all of one
         // kind (the declaration then converts nothing); a column of mixed or no values stays untyped.
+        // The smallest and largest kind of each column's values (NULLs left out): one kind when they
+        // are equal.
         let probes = traits.map { t in
-            let q = "t." + quoteIdentifier(t.name)
-            return "max(typeof(\(q)) = 'integer'), max(typeof(\(q)) = 'real'), max(typeof(\(q)) = 'text'), max(typeof(\(q)) = 'blob')"
+            let kind = "CASE typeof(t.\(quoteIdentifier(t.name))) WHEN 'integer' THEN 1 WHEN 'real' THEN 2 WHEN 'text' THEN 3 WHEN 'blob' THEN 4 END"
+            return "coalesce(min(\(kind)), 0), coalesce(max(\(kind)), 0)"
         }.joined(separator: ", ")
         let kinds = try store.scan("SELECT \(probes) FROM temp.traits t")
         var declared: [String] = []
         if try kinds.next() {
             for i in traits.indices {
-                let has = (0..<4).map { kinds.int(Int32(i * 4 + $0)) == 1 }
-                switch (has[0], has[1], has[2], has[3]) {
-                case (true, false, false, false): declared.append(" INTEGER")
-                case (false, true, false, false): declared.append(" REAL")
-                case (false, false, true, false): declared.append(" TEXT")
+                let (low, high) = (kinds.int(Int32(i * 2)), kinds.int(Int32(i * 2 + 1)))
+                switch low == high ? low : 0 {
+                case 1: declared.append(" INTEGER")
+                case 2: declared.append(" REAL")
+                case 3: declared.append(" TEXT")
                 default: declared.append("")
                 }
             }
