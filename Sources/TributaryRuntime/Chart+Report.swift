@@ -46,8 +46,9 @@ extension Chart {
     /// Horizontal bars from a zero line, green right of it (positive), red left (negative):
     /// match weights per level.
     static func signedBars(id: String, title: String, rows: [(group: String, label: String, value: Double)]) -> String {
+        // 56 units left of the plot for the value of the most negative bar.
         let groupWidth = 150.0, labelWidth = 190.0, rowHeight = 24.0, top = 30.0
-        let plotLeft = groupWidth + labelWidth, plot = width - plotLeft - 60
+        let plotLeft = groupWidth + labelWidth + 56, plot = width - plotLeft - 60
         let height = top + rowHeight * Double(rows.count) + 26
         let low = min(0, rows.map(\.value).min() ?? 0), high = max(0, rows.map(\.value).max() ?? 0)
         let span = max(high - low, 1e-9)
@@ -68,7 +69,7 @@ extension Chart {
                 svg += "<text x=\"0\" y=\"\(fmt(y + 16))\" style=\"font-weight:600\">\(htmlEscape(short(row.group, 20)))</text>"
                 previous = row.group
             }
-            svg += "<text x=\"\(fmt(plotLeft - 8))\" y=\"\(fmt(y + 16))\" text-anchor=\"end\">\(htmlEscape(short(row.label, 26)))</text>"
+            svg += "<text x=\"\(fmt(plotLeft - 64))\" y=\"\(fmt(y + 16))\" text-anchor=\"end\">\(htmlEscape(short(row.label, 26)))</text>"
             let from = x(min(0, row.value)), to = x(max(0, row.value))
             svg += "<rect class=\"\(row.value >= 0 ? "bar-pos" : "bar-neg")\" x=\"\(fmt(from))\" y=\"\(fmt(y + 4))\" width=\"\(fmt(max(1, to - from)))\" height=\"\(fmt(rowHeight - 8))\" data-value=\"\(row.value)\">"
             svg += "<title>\(htmlEscape(row.group)) \(htmlEscape(row.label)): \(String(format: "%+.2f", row.value))</title></rect>"
