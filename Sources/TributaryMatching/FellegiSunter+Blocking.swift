@@ -241,9 +241,8 @@ extension FellegiSunter {
     static func candidatePairsPerRule(blocks: Blocks, ruleCount: Int) -> (pairs: [Pair], kept: [Int]) {
         var pairs: [Pair] = []
         var starts: [Int] = []
-        forEachCandidatePair(blocks: blocks, ruleCount: ruleCount, rule: { _ in starts.append(pairs.count) }) { a, b in
-            pairs.append(Pair(a: Int32(a), b: Int32(b)))
-        }
+        forEachCandidatePair(blocks: blocks, ruleCount: ruleCount, rule: { _ in starts.append(pairs.count) },
+                             { a, b in pairs.append(Pair(a: Int32(a), b: Int32(b))) })
         starts.append(pairs.count)
         return (pairs, (0..<ruleCount).map { starts[$0 + 1] - starts[$0] })
     }
