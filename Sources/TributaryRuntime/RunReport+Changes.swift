@@ -56,16 +56,16 @@ extension RunReport {
         out += "<h3>Input files</h3>\n"
         out += Self.htmlTable(id: "changes-files", ["change", "source", "file", "loaded before", "loaded now"], numeric: [3, 4],
                               files, mono: [2], empty: "No input file was added, removed or changed.")
-        out += "<div class=\"columns\">\n<div><h3>Records per source</h3>\n"
+        out += "<h3>Records per source</h3>\n"
         out += Self.htmlTable(id: "changes-records", ["source", "loaded", "change", "quarantined", "change"], numeric: [1, 2, 3, 4],
                               zip(d.loaded, d.quarantined).map { l, q in
                                   [l.name, g(l.after), delta(l.before, l.after), g(q.after), delta(q.before, q.after)]
                               })
-        out += "</div>\n<div><h3>Segments</h3>\n"
+        out += "<h3>Segments</h3>\n"
         out += Self.htmlTable(id: "changes-segments", ["segment", "entered", "exited"], numeric: [1, 2],
                               d.segments.map { [$0.segment, "+" + g($0.entered), "−" + g($0.exited)] },
                               empty: "No profile entered or left a segment.")
-        out += "</div>\n</div>\n<h3>Quarantine by reason</h3>\n"
+        out += "<h3>Quarantine by reason</h3>\n"
         if let reasons = d.quarantineByReason {
             out += Self.htmlTable(id: "changes-quarantine", ["source and reason", "before", "now", "change"], numeric: [1, 2, 3],
                                   reasons.filter { $0.before != $0.after || $0.after > 0 }
