@@ -233,14 +233,36 @@ extension FellegiSunter {
     }
 
     static func candidatePairs(blocks: Blocks, ruleCount: Int) -> [Pair] {
+        candidatePairsPerRule(blocks: blocks, ruleCount: ruleCount).pairs
+    }
+
+    /// `candidatePairs`, and how many of them each rule keeps (the pairs are in rule order, so
+    /// this is where each rule's pairs start, not a second walk).
+    static func candidatePairsPerRule(blocks: Blocks, ruleCount: Int) -> (pairs: [Pair], kept: [Int]) {
         var pairs: [Pair] = []
-        forEachCandidatePair(blocks: blocks, ruleCount: ruleCount) { a, b in pairs.append(Pair(a: Int32(a), b: Int32(b))) }
-        return pairs
+        var starts: [Int] = []
+        forEachCandidatePair(blocks: blocks, ruleCount: ruleCount, rule: { _ in starts.append(pairs.count) },
+                             { a, b in pairs.append(Pair(a: Int32(a), b: Int32(b))) })
+        starts.append(pairs.count)
+        return (pairs, (0..<ruleCount).map { starts[$0 + 1] - starts[$0] })
+    }
+
+    /// The pairs each rule generates on its own: Σ over its blocks of n(n-1)/2, as `countPairs`.
+    static func generatedPairs(blocks: Blocks, ruleCount: Int) -> [Int] {
+        (0..<ruleCount).map { r in
+            (0..<blocks.blockCount(r)).reduce(0) { total, b in
+                let size = Int(blocks.start[r][b + 1] - blocks.start[r][b])
+                return total + size * (size - 1) / 2
+            }
+        }
     }
 
     /// Visits the candidate pairs of all rules, each once, in the order of `candidatePairs`.
-    static func forEachCandidatePair(blocks: Blocks, ruleCount: Int, _ body: (Int, Int) -> Void) {
+    /// `rule` is told each rule before its pairs.
+    static func forEachCandidatePair(blocks: Blocks, ruleCount: Int, rule ruleStarts: (Int) -> Void = { _ in },
+                                     _ body: (Int, Int) -> Void) {
         for rule in 0..<ruleCount {
+            ruleStarts(rule)
             let start = blocks.start[rule], members = blocks.members[rule], membership = blocks.membership[rule]
             for b in 0..<blocks.blockCount(rule) {
                 let from = Int(start[b]), to = Int(start[b + 1])

@@ -243,6 +243,12 @@ extension FellegiSunter {
         let levels: [UInt8]
         /// Each record's blocks under each rule (see `Blocks`; empty for pairs given directly).
         let membership: [Membership]
+        /// Per blocking rule, the candidate pairs it kept (found by no earlier rule); their sum
+        /// is `count`. Empty for pairs given directly.
+        public var pairsKeptPerRule: [Int] = []
+        /// Per blocking rule, the pairs it generates on its own (Σ over its blocks of
+        /// n(n-1)/2, pairs other rules also find included). Empty for pairs given directly.
+        public var pairsGeneratedPerRule: [Int] = []
 
         public var count: Int { pairs.count }
 
@@ -255,8 +261,11 @@ extension FellegiSunter {
     /// Compares every candidate pair of `blocking` (see `candidatePairs`) on `comparisons`.
     public static func compare(records: Records, comparisons: [Comparison], blocking: [BlockingRule], jobs: Int = 1) -> ComparedPairs {
         let blocks = Blocks(records: records, rules: blocking, jobs: jobs)
-        let pairs = candidatePairs(blocks: blocks, ruleCount: blocking.count)
-        return compare(records: records, comparisons: comparisons, blocking: blocking, pairs: pairs, blocks: blocks, jobs: jobs)
+        let (pairs, kept) = candidatePairsPerRule(blocks: blocks, ruleCount: blocking.count)
+        var result = compare(records: records, comparisons: comparisons, blocking: blocking, pairs: pairs, blocks: blocks, jobs: jobs)
+        result.pairsKeptPerRule = kept
+        result.pairsGeneratedPerRule = generatedPairs(blocks: blocks, ruleCount: blocking.count)
+        return result
     }
 
     /// Compares the given pairs (their rule bits are left empty).

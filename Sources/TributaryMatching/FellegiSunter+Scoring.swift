@@ -87,6 +87,14 @@ extension FellegiSunter {
     /// are in pair order whatever `jobs` is.
     public static func score(records: Records, model: Model, compared: ComparedPairs, threshold: Double,
                              termFrequency: Set<Int> = [], jobs: Int = 1) -> [Link] {
+        scoreCounting(records: records, model: model, compared: compared, threshold: threshold,
+                      termFrequency: termFrequency, jobs: jobs).links
+    }
+
+    /// `score`, and the histogram of every scored pair's weight (`WeightHistogram`): its total
+    /// is `compared.count`, its `totalAboveThreshold` the number of links.
+    public static func scoreCounting(records: Records, model: Model, compared: ComparedPairs, threshold: Double,
+                                     termFrequency: Set<Int> = [], jobs: Int = 1) -> (links: [Link], histogram: WeightHistogram) {
         precondition(compared.comparisons == model.comparisons, "pairs compared on other comparisons than the model's")
         let weights = model.levelWeights
         let base = model.priorWeight
@@ -134,10 +142,15 @@ extension FellegiSunter {
         let width = model.comparisons.count
         let chunkSize = 1 << 14
         var chunks = [[Link]](repeating: [], count: (compared.count + chunkSize - 1) / chunkSize)
+        // One histogram per chunk (allocated per chunk, not per pair), added up in chunk order.
+        var histograms = [WeightHistogram](repeating: WeightHistogram(), count: chunks.count)
+        histograms.withUnsafeMutableBufferPointer { histograms in
         chunks.withUnsafeMutableBufferPointer { chunks in
         compared.levels.withUnsafeBufferPointer { levels in
             forEachChunk(count: compared.count, chunkSize: chunkSize, jobs: jobs) { chunk, range in
                 var links: [Link] = []
+                var counts = [Int](repeating: 0, count: WeightHistogram.binCount)
+                var above = counts
                 for p in range {
                     let row = p * width
                     var w = base
@@ -145,7 +158,10 @@ extension FellegiSunter {
                     for (c, perValue) in tf where levels[row + c] == 1 {
                         w += sharedWeight(c, perValue, Int(compared.pairs[p].a), Int(compared.pairs[p].b)) - weights[c][1]
                     }
+                    let bin = WeightHistogram.bin(w)
+                    counts[bin] &+= 1
                     if w >= minWeight {
+                        above[bin] &+= 1
                         let pair = compared.pairs[p]
                         var adjustments: [Double] = []
                         if !tf.isEmpty {
@@ -159,8 +175,12 @@ extension FellegiSunter {
                     }
                 }
                 chunks[chunk] = links
+                histograms[chunk].pairs = counts
+                histograms[chunk].aboveThreshold = above
             }
-        }}
-        return chunks.flatMap { $0 }
+        }}}
+        var histogram = WeightHistogram()
+        for chunk in histograms { histogram.add(chunk) }
+        return (chunks.flatMap { $0 }, histogram)
     }
 }

@@ -10,8 +10,11 @@ extension RunReport {
         body += stageSection()
         body += accountingSection()
         body += countersSection()
+        body += changesSection()
         body += identitySection()
+        body += identityDetailsSection()
         body += matchingSection()
+        body += healthSection()
         body += segmentSection()
         body += historySection()
         return """
@@ -163,8 +166,8 @@ extension RunReport {
         if identity.unidentified > 0 {
             out += "<p>\(grouped(identity.unidentified)) records joined no profile: they carry no identifier value and no probabilistic link (a walk-in sale is a sale, not a customer). Their activities are kept, unattributed.</p>\n"
         }
-        out += Chart.histogram(id: "cluster-chart", title: "Profiles by number of records (cluster size)",
-                               xLabel: "records in the profile", bins: identity.clusterSizes)
+        out += Chart.histogram(id: "cluster-chart", title: "Profiles by number of records (cluster size; log scales)",
+                               xLabel: "records in the profile (bins doubling in width)", bins: identity.clusterSizes, logCounts: true)
         out += "<div class=\"columns\">\n"
         out += "<div>" + "<h3>Records by what linked them</h3>" + table(id: "linked-by", ["linked by", "records"], numeric: [1], identity.linkedBy.map { [$0.label, grouped($0.count)] }) + "</div>\n"
         out += "<div>" + "<h3>Profiles by sources</h3>" + table(id: "source-mixes", ["sources", "profiles"], numeric: [1], identity.sourceMixes.map { [$0.label, grouped($0.count)] }) + "</div>\n"
@@ -235,6 +238,12 @@ extension RunReport {
 
     private func table(id: String, _ header: [String], numeric: Set<Int> = [], _ rows: [[String]], mono: Set<Int> = [],
                        empty: String = "None.", rowClass: ((Int) -> String)? = nil) -> String {
+        Self.htmlTable(id: id, header, numeric: numeric, rows, mono: mono, empty: empty, rowClass: rowClass)
+    }
+
+    /// A table of text cells (escaped); `empty` stands in for a table without rows.
+    static func htmlTable(id: String, _ header: [String], numeric: Set<Int> = [], _ rows: [[String]], mono: Set<Int> = [],
+                          empty: String = "None.", rowClass: ((Int) -> String)? = nil) -> String {
         guard !rows.isEmpty else { return "<p class=\"empty\" id=\"\(id)\">\(htmlEscape(empty))</p>\n" }
         var out = "<div class=\"scroll\"><table id=\"\(id)\">\n<thead><tr>"
         for (i, name) in header.enumerated() { out += "<th\(numeric.contains(i) ? " class=\"num\"" : "")>\(htmlEscape(name))</th>" }
@@ -318,6 +327,17 @@ extension RunReport {
         svg.chart .part-quarantined { fill: var(--red); }
         svg.chart .part-filtered { fill: var(--grey); }
         svg.chart .part-duplicates { fill: var(--amber); }
+        svg.chart .bar-m { fill: var(--blue); }
+        svg.chart .bar-u { fill: var(--amber); }
+        svg.chart .bar-pos { fill: var(--green); }
+        svg.chart .bar-neg { fill: var(--red); }
+        svg.chart .bar-below { fill: var(--grey); }
+        svg.chart .axis { stroke: var(--muted); stroke-width: 1; }
+        svg.chart .threshold { stroke: var(--red); stroke-width: 2; stroke-dasharray: 5 3; }
+        svg.chart .series-loaded { stroke: var(--green); fill: var(--green); }
+        svg.chart .series-quarantined { stroke: var(--red); fill: var(--red); }
+        svg.chart .series-profiles { stroke: var(--blue); fill: var(--blue); }
+        svg.chart polyline { fill: none; stroke-width: 2; }
         footer { color: var(--muted); font-size: 12px; text-align: center; padding: 8px; }
         @media print { body { background: #fff; } header.run, section { break-inside: avoid; } }
         """
@@ -408,7 +428,9 @@ enum Chart {
         return svg + "</svg>\n"
     }
 
-    static func histogram(id: String, title: String, xLabel: String, bins: [RunReport.Bin]) -> String {
+    /// `logCounts`: bar heights on a log scale (log₁₀ of 1 + count), for counts that span orders
+    /// of magnitude.
+    static func histogram(id: String, title: String, xLabel: String, bins: [RunReport.Bin], logCounts: Bool = false) -> String {
         let left = 60.0, right = 16.0, top = 30.0, plotHeight = 170.0, bottom = 46.0
         let height = top + plotHeight + bottom
         var svg = open(id: id, title: title, height: height)
@@ -417,15 +439,21 @@ enum Chart {
             return svg + "<text class=\"muted\" x=\"\(fmt(left))\" y=\"\(fmt(top + 40))\">no data</text>\n</svg>\n"
         }
         let maxCount = max(bins.map(\.count).max() ?? 1, 1)
-        for fraction in maxCount % 2 == 0 ? [0.0, 0.5, 1.0] : [0.0, 1.0] {
-            let y = top + plotHeight * (1 - fraction)
+        func scaled(_ count: Int) -> Double {
+            logCounts ? log10(1 + Double(count)) / log10(1 + Double(maxCount)) : Double(count) / Double(maxCount)
+        }
+        let ticks: [Int] = logCounts
+            ? [0] + (0...9).map { Int(pow(10, Double($0))) }.filter { $0 * 3 <= maxCount } + [maxCount]
+            : maxCount % 2 == 0 ? [0, maxCount / 2, maxCount] : [0, maxCount]
+        for tick in Array(Set(ticks)).sorted() {
+            let y = top + plotHeight * (1 - scaled(tick))
             svg += "<line class=\"grid\" x1=\"\(fmt(left))\" y1=\"\(fmt(y))\" x2=\"\(fmt(width - right))\" y2=\"\(fmt(y))\"></line>"
-            svg += "<text class=\"muted\" x=\"\(fmt(left - 6))\" y=\"\(fmt(y + 4))\" text-anchor=\"end\">\(Int((Double(maxCount) * fraction).rounded()))</text>\n"
+            svg += "<text class=\"muted\" x=\"\(fmt(left - 6))\" y=\"\(fmt(y + 4))\" text-anchor=\"end\">\(tick)</text>\n"
         }
         let slot = (width - left - right) / Double(bins.count)
         let labelEvery = max(1, Int((Double(bins.count) / 20).rounded(.up)))
         for (i, bin) in bins.enumerated() {
-            let h = bin.count > 0 ? max(1.5, plotHeight * Double(bin.count) / Double(maxCount)) : 0
+            let h = bin.count > 0 ? max(1.5, plotHeight * scaled(bin.count)) : 0
             let x = left + Double(i) * slot
             let barWidth = min(slot * 0.8, 64)
             svg += "<rect class=\"bar\" x=\"\(fmt(x + (slot - barWidth) / 2))\" y=\"\(fmt(top + plotHeight - h))\" width=\"\(fmt(barWidth))\" height=\"\(fmt(h))\" data-value=\"\(bin.count)\">"
@@ -439,13 +467,13 @@ enum Chart {
         return svg + "</svg>\n"
     }
 
-    private static func open(id: String, title: String, height: Double) -> String {
+    static func open(id: String, title: String, height: Double) -> String {
         "<svg id=\"\(id)\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"\(htmlEscape(title))\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" width=\"\(fmt(width))\" height=\"\(fmt(height))\">\n"
     }
 
-    private static func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
+    static func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
 
-    private static func short(_ text: String, _ limit: Int) -> String {
+    static func short(_ text: String, _ limit: Int) -> String {
         text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
     }
 }

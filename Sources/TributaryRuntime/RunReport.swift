@@ -85,6 +85,8 @@ public struct RunReport: Sendable {
         public var quarantined: Int?
         public var peakRSSBytes: Int?
         public var note: String
+        /// The profiles identity resolution made (its stage's records out); nil without one.
+        public var profiles: Int? = nil
     }
 
     public var database: String
@@ -109,6 +111,14 @@ public struct RunReport: Sendable {
     public var reconciliationsFailed = 0
     public var identity: Identity?
     public var matching: Matching?
+    /// The match model, every scored pair's weight, blocking and the largest profiles
+    /// (`RunReport+Identity.swift`); nil without `identity:`.
+    public var identityDetails: IdentityDetails?
+    /// Null rates per source column and golden fill per field (`RunReport+Health.swift`).
+    public var health: Health?
+    /// What changed since the previous succeeded run (`RunReport+Changes.swift`); nil for a
+    /// failed run.
+    public var changes: Changes?
     /// nil when the output has no segment tables.
     public var segments: [Segment]?
     public var history: [HistoryRun] = []
@@ -135,10 +145,13 @@ public struct RunReport: Sendable {
         try report.readRun(reader, id: id)
         if id == latest {
             try report.readPublished(reader, id: id)
+            report.identityDetails = try IdentityDetails.read(reader)
+            report.health = try Health.read(reader)
         } else {
             report.notes.append("The published tables belong to run \(latest); quarantine, profiles, matching and segments are not shown for run \(id).")
         }
         report.history = try history(reader: reader, failed: failed)
+        report.changes = Changes.read(database: database, runID: id)
         return report
     }
 
@@ -318,13 +331,16 @@ public struct RunReport: Sendable {
     private static func history(reader: Reader, failed: [FailedRunRecord]) throws(RunError) -> [HistoryRun] {
         let peak = reader.has("run_stages") && reader.columns("run_stages").contains("peak_rss_bytes")
             ? "(SELECT max(peak_rss_bytes) FROM run_stages s WHERE s.run_id = runs.run_id)" : "NULL"
+        let profiles = reader.has("run_stages")
+            ? "(SELECT max(records_out) FROM run_stages s WHERE s.run_id = runs.run_id AND s.stage = 'identity')" : "NULL"
         let published = try reader.rows("""
             SELECT run_id, started_at, status, (julianday(finished_at) - julianday(started_at)) * 86400,
-                   records_read, records_loaded, records_quarantined, \(peak)
+                   records_read, records_loaded, records_quarantined, \(peak), \(profiles)
             FROM runs ORDER BY run_id DESC LIMIT 20
             """).map {
             HistoryRun(runID: $0[0].int ?? 0, startedAt: $0[1].text ?? "", status: $0[2].text ?? "", seconds: $0[3].double,
-                       records: $0[4].int, loaded: $0[5].int, quarantined: $0[6].int, peakRSSBytes: $0[7].int, note: "")
+                       records: $0[4].int, loaded: $0[5].int, quarantined: $0[6].int, peakRSSBytes: $0[7].int, note: "",
+                       profiles: $0[8].int)
         }
         return history(published: published, failed: failed)
     }
@@ -347,17 +363,18 @@ public struct RunReport: Sendable {
         return b.timeIntervalSince(a)
     }
 
-    /// Cluster sizes 1 to 10 one by one, then 11-20, 21-50, 51-100, 101-1000, over 1000.
+    /// Cluster sizes in bins doubling in width (a log scale): 1, 2, 3-4, 5-8, 9-16, ... up to
+    /// the bin of the largest profile.
     static func sizeBins(_ sizes: [(size: Int, count: Int)]) -> [Bin] {
-        guard let largest = sizes.map(\.size).max() else { return [] }
-        var ranges: [ClosedRange<Int>] = (1...min(10, largest)).map { $0...$0 }
-        for range in [11...20, 21...50, 51...100, 101...1000, 1001...Int.max] where range.lowerBound <= largest {
-            ranges.append(range)
+        guard let largest = sizes.map(\.size).max(), largest >= 1 else { return [] }
+        var ranges: [ClosedRange<Int>] = [1...1]
+        while ranges.last!.upperBound < largest {
+            let low = ranges.last!.upperBound + 1
+            ranges.append(low...max(low, 2 * ranges.last!.upperBound))
         }
         return ranges.map { range in
-            let label = range.count == 1 ? "\(range.lowerBound)"
-                : range.upperBound == Int.max ? ">\(range.lowerBound - 1)" : "\(range.lowerBound)-\(range.upperBound)"
-            return Bin(label: label, count: sizes.filter { range.contains($0.size) }.reduce(0) { $0 + $1.count })
+            Bin(label: range.count == 1 ? "\(range.lowerBound)" : "\(range.lowerBound)-\(range.upperBound)",
+                count: sizes.filter { range.contains($0.size) }.reduce(0) { $0 + $1.count })
         }
     }
 

@@ -262,3 +262,37 @@ struct TermFrequencyTests {
         #expect(abs(adjusted[1].weight - log2(0.9 / (2.0 / 6))) < 1e-9)
     }
 }
+
+@Suite("Weight histogram and pairs per rule")
+struct WeightHistogramTests {
+    typealias FS = FellegiSunter
+
+    @Test func histogramCountsEveryScoredPairWhateverTheJobs() {
+        var rng = SplitMix64(seed: 11)
+        let columns: [[String?]] = (0..<3).map { _ in
+            (0..<300).map { _ in rng.next(below: 8) == 0 ? nil : String(rng.next(below: 9)) }
+        }
+        let records = FS.Records(strings: columns)
+        let comparisons = (0..<3).map { FS.Comparison(name: "c\($0)", attribute: $0, levels: [.exact]) }
+        let rules = [FS.BlockingRule([0]), FS.BlockingRule([1, 2])]
+        let compared = FS.compare(records: records, comparisons: comparisons, blocking: rules)
+        #expect(compared.pairsKeptPerRule.reduce(0, +) == compared.count)
+        #expect(compared.pairsKeptPerRule[0] == FS.candidatePairs(records: records, blocking: [rules[0]]).count)
+        #expect(compared.pairsGeneratedPerRule == FS.countPairs(records: records, blocking: rules))
+        let model = FS.Model(comparisons: comparisons, m: [[0, 0.9, 0.1], [0, 0.8, 0.2], [0, 0.7, 0.3]],
+                             u: [[0, 0.1, 0.9], [0, 0.12, 0.88], [0, 0.2, 0.8]], prior: 0.01, iterations: 0, converged: true)
+        for threshold in [0.2, 0.9] {
+            let one = FS.scoreCounting(records: records, model: model, compared: compared, threshold: threshold, jobs: 1)
+            let four = FS.scoreCounting(records: records, model: model, compared: compared, threshold: threshold, jobs: 4)
+            #expect(one.histogram.total == compared.count)
+            #expect(one.histogram.totalAboveThreshold == one.links.count)
+            #expect(one.histogram == four.histogram)
+            #expect(one.links == FS.score(records: records, model: model, compared: compared, threshold: threshold))
+            // Each link counts in the bin of its weight.
+            var expected = FS.WeightHistogram()
+            for link in one.links { expected.aboveThreshold[Int(link.weight.rounded(.down)) - FS.WeightHistogram.lowest] += 1 }
+            #expect(expected.aboveThreshold == one.histogram.aboveThreshold)
+        }
+        #expect(FS.WeightHistogram.bounds(0).low == nil && FS.WeightHistogram.bounds(FS.WeightHistogram.binCount - 1).high == nil)
+    }
+}

@@ -128,6 +128,9 @@ struct IdentityStage {
         // Pairs above the threshold refused by a comparison's `veto` (and the attribute that vetoed).
         var vetoed: [(link: FellegiSunter.Link, attribute: String)] = []
         var model: FellegiSunter.Model?
+        // Every scored pair's weight, and the candidate pairs per blocking rule (report charts).
+        var weightHistogram: FellegiSunter.WeightHistogram?
+        var pairsKept: [Int] = [], pairsGenerated: [Int] = []
         var entityCount = 0
         // The attributes named by `conflicts:` guards, read per record.
         var conflictValues: Stitcher.ConflictValues?
@@ -231,8 +234,12 @@ struct IdentityStage {
                 trained = FellegiSunter.train(records: records, compared: compared(), seed: probabilistic.seed, jobs: jobs)
             }
             let termFrequency = Set(probabilistic.comparisons.indices.filter { probabilistic.comparisons[$0].termFrequency })
-            evidence = FellegiSunter.score(records: records, model: trained, compared: compared(), threshold: probabilistic.threshold,
-                                           termFrequency: termFrequency, jobs: jobs)
+            let scored = FellegiSunter.scoreCounting(records: records, model: trained, compared: compared(),
+                                                     threshold: probabilistic.threshold, termFrequency: termFrequency, jobs: jobs)
+            evidence = scored.links
+            weightHistogram = scored.histogram
+            pairsKept = compared().pairsKeptPerRule
+            pairsGenerated = compared().pairsGeneratedPerRule
             // Which records' values agreed, for `pipeline explain`; links name the entities' first records.
             agreeing = evidence.map { link in
                 FellegiSunter.agreeingValues(records: records, comparisons: comparisons, a: link.a, b: link.b).map { pair in
@@ -569,6 +576,7 @@ struct IdentityStage {
                 } : []
                 if agreed.isEmpty { statement.bindNull(base + 9) } else { statement.bind(base + 9, agreed.joined(separator: " ")) }
             }
+            try writeMatchingCounts(store, histogram: weightHistogram, kept: pairsKept, generated: pairsGenerated)
             // `pipeline explain` finds a profile's links from either end.
             try store.execute("""
                 CREATE INDEX match_evidence_by_a ON match_evidence(a_source, a_record_id);
