@@ -101,7 +101,8 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        LogSetup.bootstrap(format: logFormat, level: quiet ? .error : .info)
+        let context = LogContext()
+        LogSetup.bootstrap(format: logFormat, level: quiet ? .error : .info, context: context)
         let logger = Logger(label: "tributary")
         installSignalHandlers()
         let loader = PipelineLoader(catalog: Registry.standard, mode: .run)
@@ -112,8 +113,10 @@ struct Run: ParsableCommand {
                 .render(diagnostics.sorted, files: 1))
         }
         guard let definition else { throw ExitCode(ExitStatus.invalidPipeline.rawValue) }
+        context["pipeline"] = .string(definition.name)
         let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
         var options = RunOptions(jobs: jobs, pieceSize: pieceMib << 20, asOf: asOf?.value)
+        options.runIdentified = { id in context["run_id"] = .stringConvertible(id) }
         let progress = quiet ? nil : Progress.reporter(logger: logger, interval: progressInterval)
         if let progress {
             options.progress = { @Sendable update in progress.update(update) }
@@ -392,14 +395,24 @@ enum ExplainFormat: String, ExpressibleByArgument {
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Summarize an output database: tables and row counts, quarantine by reason, profiles, the last run.")
+        abstract: "Summarize an output database: tables and row counts, quarantine by reason, profiles, the last run.",
+        discussion: """
+            With --format json: one object with sorted snake_case keys, counts as numbers, and null \
+            for a section the output does not have.
+
+              pipeline inspect out/retail-sample.sqlite --format json
+            """)
 
     @Argument(help: "The output database.", completion: .file(extensions: ["sqlite", "db"]))
     var database: String
 
+    @Option(help: "Output format: text or json.")
+    var format: ExplainFormat = .text
+
     func run() throws {
         do {
-            print(try OutputInspector.inspect(database), terminator: "")
+            let summary = try OutputInspector.summary(database)
+            print(format == .json ? ProfileExplainer.json(summary) : OutputInspector.text(summary), terminator: "")
         } catch {
             FileHandle.standardError.write("pipeline: \(error.description)\n")
             throw ExitCode(error.exitCode)
@@ -416,9 +429,13 @@ struct Runs: ParsableCommand {
     @Option(help: "How many runs to list.")
     var limit = 20
 
+    @Option(help: "Output format: text or json.")
+    var format: ExplainFormat = .text
+
     func run() throws {
         do {
-            print(try OutputInspector.runs(database, limit: limit), terminator: "")
+            let runs = try OutputInspector.history(database, limit: limit)
+            print(format == .json ? ProfileExplainer.json(runs) : OutputInspector.text(runs), terminator: "")
         } catch {
             FileHandle.standardError.write("pipeline: \(error.description)\n")
             throw ExitCode(error.exitCode)
