@@ -135,7 +135,8 @@ public final class Runner {
             (source.name, try SourceStages(source, baseDirectory: definition.baseDirectory))
         })
         let tables = definition.sources.map {
-            SourceTable(source: $0.name, fields: $0.layout.map(\.name), types: $0.columnTypes, keyFields: $0.keyFields)
+            SourceTable(source: $0.name, fields: $0.layout.map(\.name), types: $0.columnTypes, keyFields: $0.keyFields,
+                        declaredFields: $0.declaredFields)
         }
         try writer.begin(tables: tables)
         ledger.runID = writer.runID
@@ -243,6 +244,7 @@ public final class Runner {
         ledger.status = "succeeded"
         ledger.finishedAt = Date()
         progress.start("index+publish")
+        try writer.writeDocs(OutputSchemaDocs.Pipeline(definition, sources: tables))
         try writer.finish(ledger)
         ledger.stages.append(stopwatch.lap("index+ledger", recordsIn: totals.loaded, recordsOut: totals.loaded))
         // The database, then the exports, renamed into place as one step for the signal handler
