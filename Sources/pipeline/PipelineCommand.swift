@@ -27,6 +27,7 @@ struct PipelineCommand: ParsableCommand {
               pipeline report out/retail-sample.sqlite -o r.html
                                                               the run's HTML report
               pipeline docs > Docs/components.md              the component reference
+              pipeline schema > Docs/pipeline.schema.json     the JSON Schema of pipeline files
 
             Shell completions (subcommands, options, file names; also zsh and fish):
               source <(pipeline --generate-completion-script bash)
@@ -34,7 +35,7 @@ struct PipelineCommand: ParsableCommand {
             \(ExitStatus.helpText())
             """,
         version: Runner.version,
-        subcommands: [Run.self, Validate.self, Inspect.self, Runs.self, Diff.self, Find.self, Explain.self, Report.self, Docs.self])
+        subcommands: [Run.self, Validate.self, Inspect.self, Runs.self, Diff.self, Find.self, Explain.self, Report.self, Docs.self, Schema.self])
 
     /// A first word that is no subcommand is a usage error (exit 64) naming the closest subcommand,
     /// before ArgumentParser would call it "2 unexpected arguments".
@@ -449,6 +450,21 @@ struct Docs: ParsableCommand {
 
     func run() {
         print(ReferenceDocs.markdown(Registry.standard), terminator: "")
+    }
+}
+
+struct Schema: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the JSON Schema (draft 2020-12) of pipeline files, generated from the component specs.",
+        discussion: """
+            For editors: a YAML language server completes and checks a pipeline file as you type \
+            (see Docs/pipeline-files.md). `pipeline validate` remains the full check.
+
+              pipeline schema > Docs/pipeline.schema.json
+            """)
+
+    func run() {
+        print(PipelineSchema.json(Registry.standard), terminator: "")
     }
 }
 
