@@ -27,7 +27,7 @@ struct PipelineCommand: ParsableCommand {
               pipeline report out/retail-sample.sqlite -o r.html
                                                               the run's HTML report
               pipeline docs > Docs/components.md              the component reference
-              pipeline schema > Docs/pipeline.schema.json     the JSON Schema of pipeline files
+              pipeline schema > Docs/pipeline.schema.json     pipeline files' JSON Schema
 
             Shell completions (subcommands, options, file names; also zsh and fish):
               source <(pipeline --generate-completion-script bash)
