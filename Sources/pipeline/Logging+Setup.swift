@@ -83,7 +83,7 @@ struct JSONLogHandler: LogHandler {
         object["level"] = level.rawValue
         object["message"] = message
         object["time"] = ISO8601DateFormatter().string(from: time)
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 
