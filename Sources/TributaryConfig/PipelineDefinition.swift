@@ -64,6 +64,8 @@ public struct SourceDefinition: Sendable {
     /// `key:` as field names, and which of the records sharing a key is kept (`keep:`).
     public var keyFields: [String] = []
     public var keep: KeepRule = .first
+    /// The names under `fields:`, as declared (the other output fields come from transforms).
+    public var declaredFields: [String] = []
     /// The fields written to the output, the batch column and the SQL type of each.
     public var layout: [(name: String, column: Int)]
     public var columnTypes: [FieldType]

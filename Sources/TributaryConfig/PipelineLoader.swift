@@ -408,6 +408,7 @@ public struct PipelineLoader {
             failOnReconciliationMismatch: node["reconciliation"]?["on_mismatch"]?.scalar == "fail")
         definition.keyFields = keyFields
         definition.keep = keep
+        definition.declaredFields = mappedNames
         if keep != .first { definition.keyColumns = [] }  // decided after the load, in SQL
         return definition
     }

@@ -177,12 +177,13 @@ extension Runner {
         ledger.finishedAt = Date()
         if ledger.runID == 0 {
             ledger.runID = max(Self.lastPublishedRunID(location.target), log.lastRunID) + 1
+            options.runIdentified?(ledger.runID)
         }
         let record = FailedRunRecord(ledger: ledger, error: error)
         failure = record
         do {
             try log.append(record)
-            logger.info("failed run recorded", metadata: ["run_id": "\(record.runId)", "path": "\(log.path)"])
+            logger.info("failed run recorded", metadata: ["run_id": .stringConvertible(record.runId), "path": "\(log.path)"])
         } catch {
             logger.warning("cannot record the failed run", metadata: ["path": "\(log.path)", "error": "\(error)"])
         }

@@ -9,6 +9,8 @@ public struct SourceTable: Sendable {
     /// `key:`: the fields whose values, joined by `:`, are a record's natural key
     /// (`profile_records.record_key`); empty when the source declares none.
     public var keyFields: [String] = []
+    /// The names under the source's `fields:` (the others come from transforms), for `docs`.
+    public var declaredFields: [String] = []
 
     public var tableName: String { "src_" + source }
 
@@ -42,6 +44,8 @@ protocol OutputWriter: AnyObject {
     var previousProfiles: PreviousProfiles { get }
     /// The previous output's segment members (known after `begin`).
     var previousSegmentMembers: [(segment: String, profile: String, since: String)] { get }
+    /// Writes the `docs` table: a description of every table and column the output holds now.
+    func writeDocs(_ pipeline: OutputSchemaDocs.Pipeline) throws(RunError)
     /// Writes the ledger and builds indexes; after this only `publish` or `abort` may follow.
     func finish(_ ledger: RunLedger) throws(RunError)
     func publish() throws(RunError)

@@ -6,6 +6,9 @@ extension ProfileExplainer {
     public static func json(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // One convention for every JSON the CLI prints: snake_case (`profileID` → `profile_id`,
+        // `peakRSSBytes` → `peak_rss_bytes`). Explicit snake_case CodingKeys pass through unchanged.
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         return String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self) + "\n"
     }
 

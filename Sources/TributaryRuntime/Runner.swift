@@ -15,6 +15,9 @@ public struct RunOptions: Sendable {
     public var asOf: AsOf?
     /// Receives progress updates from the loading thread (see `ProgressReporter`).
     public var progress: (@Sendable (RunProgress) -> Void)?
+    /// Called with the run's id once it has one (the writer took it, or a failed run was given
+    /// one), before any log line that follows: e.g. to put `run_id` on every log line.
+    public var runIdentified: (@Sendable (Int) -> Void)?
     /// The longest line and the largest inflated size an input may have (see `InputLimits`).
     public var inputLimits = InputLimits()
 
@@ -102,8 +105,8 @@ public final class Runner {
         // Resolve inputs.
         let files = try resolveInputs()
         ledger.inputs = files.map { InputLedger(file: $0, modifiedAt: Self.modificationDate($0.path)) }
-        logger.info("inputs resolved", metadata: ["files": "\(files.count)",
-                                                  "bytes": "\(files.reduce(0) { $0 + $1.size })"])
+        logger.info("inputs resolved", metadata: ["files": .stringConvertible(files.count),
+                                                  "bytes": .stringConvertible(files.reduce(0) { $0 + $1.size })])
 
         // Stage and fingerprint inputs (each read once, into a copy the run owns), then plan pieces,
         // in parallel over files.
@@ -132,10 +135,12 @@ public final class Runner {
             (source.name, try SourceStages(source, baseDirectory: definition.baseDirectory))
         })
         let tables = definition.sources.map {
-            SourceTable(source: $0.name, fields: $0.layout.map(\.name), types: $0.columnTypes, keyFields: $0.keyFields)
+            SourceTable(source: $0.name, fields: $0.layout.map(\.name), types: $0.columnTypes, keyFields: $0.keyFields,
+                        declaredFields: $0.declaredFields)
         }
         try writer.begin(tables: tables)
         ledger.runID = writer.runID
+        options.runIdentified?(ledger.runID)
 
         let tableBySource = Dictionary(uniqueKeysWithValues: tables.map { ($0.source, $0) })
         var continuations = definition.sources.reduce(into: [String: GroupContinuation]()) { map, source in
@@ -221,9 +226,9 @@ public final class Runner {
         ledger.failedReconciliations = checks.count { !$0.passed }
         let totals = ledger.totals
         stopwatch.reset()
-        logger.info("loaded", metadata: ["records": "\(totals.records)", "loaded": "\(totals.loaded)",
-                                         "quarantined": "\(totals.quarantined)", "filtered": "\(totals.filtered)",
-                                         "load_seconds": "\(String(format: "%.2f", loadSeconds))"])
+        logger.info("loaded", metadata: ["records": .stringConvertible(totals.records), "loaded": .stringConvertible(totals.loaded),
+                                         "quarantined": .stringConvertible(totals.quarantined), "filtered": .stringConvertible(totals.filtered),
+                                         "load_seconds": .stringConvertible((loadSeconds * 100).rounded() / 100)])
 
         // Reconcile: every record of every file is loaded, quarantined, filtered or a duplicate.
         var broken: [String] = []
@@ -239,6 +244,7 @@ public final class Runner {
         ledger.status = "succeeded"
         ledger.finishedAt = Date()
         progress.start("index+publish")
+        try writer.writeDocs(OutputSchemaDocs.Pipeline(definition, sources: tables))
         try writer.finish(ledger)
         ledger.stages.append(stopwatch.lap("index+ledger", recordsIn: totals.loaded, recordsOut: totals.loaded))
         // The database, then the exports, renamed into place as one step for the signal handler

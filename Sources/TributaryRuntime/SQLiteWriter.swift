@@ -513,9 +513,9 @@ final class SQLiteWriter: OutputWriter {
         return sql
     }
 
-    /// The output's schema version (`PRAGMA user_version`): 1 is the layout with `run_quarantine`
-    /// and the analyst views; 0 is every output before it.
-    static let schemaVersion = 1
+    /// The output's schema version (`PRAGMA user_version`): 2 adds the `docs` table; 1 is the
+    /// layout with `run_quarantine` and the analyst views; 0 is every output before it.
+    static let schemaVersion = 2
 
     private func createIndexes() throws(RunError) {
         let present = Set(try db.strings("SELECT name FROM sqlite_master WHERE type = 'table'"))
@@ -532,6 +532,28 @@ final class SQLiteWriter: OutputWriter {
             indexes += "CREATE INDEX \(Self.quote(table.tableName + "_by_file_line")) ON \(name)(_file_id, _line);\n"
         }
         try db.execute(indexes)
+    }
+
+    func writeDocs(_ pipeline: OutputSchemaDocs.Pipeline) throws(RunError) {
+        try db.execute("""
+            DROP TABLE IF EXISTS docs;
+            CREATE TABLE docs (table_name TEXT NOT NULL, column_name TEXT, description TEXT NOT NULL);
+            """)
+        var tables: [(name: String, columns: [String])] = []
+        let columns = try db.prepare("SELECT name FROM pragma_table_info(?) ORDER BY cid")
+        for name in try db.strings("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") where !name.hasPrefix("sqlite_") {
+            columns.bind(1, name)
+            var names: [String] = []
+            while try columns.next() { names.append(columns.text(0) ?? "") }
+            tables.append((name, names))
+        }
+        let insert = try db.prepare("INSERT INTO docs VALUES (?, ?, ?)")
+        for row in OutputSchemaDocs.rows(tables: tables, pipeline: pipeline) {
+            insert.bind(1, row.table)
+            insert.bind(2, row.column)
+            insert.bind(3, row.description)
+            try insert.run()
+        }
     }
 
     func publish() throws(RunError) {

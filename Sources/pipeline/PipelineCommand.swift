@@ -27,6 +27,7 @@ struct PipelineCommand: ParsableCommand {
               pipeline report out/retail-sample.sqlite -o r.html
                                                               the run's HTML report
               pipeline docs > Docs/components.md              the component reference
+              pipeline schema > Docs/pipeline.schema.json     pipeline files' JSON Schema
 
             Shell completions (subcommands, options, file names; also zsh and fish):
               source <(pipeline --generate-completion-script bash)
@@ -34,7 +35,7 @@ struct PipelineCommand: ParsableCommand {
             \(ExitStatus.helpText())
             """,
         version: Runner.version,
-        subcommands: [Run.self, Validate.self, Inspect.self, Runs.self, Diff.self, Find.self, Explain.self, Report.self, Docs.self])
+        subcommands: [Run.self, Validate.self, Inspect.self, Runs.self, Diff.self, Find.self, Explain.self, Report.self, Docs.self, Schema.self])
 
     /// A first word that is no subcommand is a usage error (exit 64) naming the closest subcommand,
     /// before ArgumentParser would call it "2 unexpected arguments".
@@ -101,7 +102,8 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        LogSetup.bootstrap(format: logFormat, level: quiet ? .error : .info)
+        let context = LogContext()
+        LogSetup.bootstrap(format: logFormat, level: quiet ? .error : .info, context: context)
         let logger = Logger(label: "tributary")
         installSignalHandlers()
         let loader = PipelineLoader(catalog: Registry.standard, mode: .run)
@@ -112,8 +114,10 @@ struct Run: ParsableCommand {
                 .render(diagnostics.sorted, files: 1))
         }
         guard let definition else { throw ExitCode(ExitStatus.invalidPipeline.rawValue) }
+        context["pipeline"] = .string(definition.name)
         let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
         var options = RunOptions(jobs: jobs, pieceSize: pieceMib << 20, asOf: asOf?.value)
+        options.runIdentified = { id in context["run_id"] = .stringConvertible(id) }
         let progress = quiet ? nil : Progress.reporter(logger: logger, interval: progressInterval)
         if let progress {
             options.progress = { @Sendable update in progress.update(update) }
@@ -392,14 +396,24 @@ enum ExplainFormat: String, ExpressibleByArgument {
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Summarize an output database: tables and row counts, quarantine by reason, profiles, the last run.")
+        abstract: "Summarize an output database: tables and row counts, quarantine by reason, profiles, the last run.",
+        discussion: """
+            With --format json: one object with sorted snake_case keys, counts as numbers, and null \
+            for a section the output does not have.
+
+              pipeline inspect out/retail-sample.sqlite --format json
+            """)
 
     @Argument(help: "The output database.", completion: .file(extensions: ["sqlite", "db"]))
     var database: String
 
+    @Option(help: "Output format: text or json.")
+    var format: ExplainFormat = .text
+
     func run() throws {
         do {
-            print(try OutputInspector.inspect(database), terminator: "")
+            let summary = try OutputInspector.summary(database)
+            print(format == .json ? ProfileExplainer.json(summary) : OutputInspector.text(summary), terminator: "")
         } catch {
             FileHandle.standardError.write("pipeline: \(error.description)\n")
             throw ExitCode(error.exitCode)
@@ -416,9 +430,13 @@ struct Runs: ParsableCommand {
     @Option(help: "How many runs to list.")
     var limit = 20
 
+    @Option(help: "Output format: text or json.")
+    var format: ExplainFormat = .text
+
     func run() throws {
         do {
-            print(try OutputInspector.runs(database, limit: limit), terminator: "")
+            let runs = try OutputInspector.history(database, limit: limit)
+            print(format == .json ? ProfileExplainer.json(runs) : OutputInspector.text(runs), terminator: "")
         } catch {
             FileHandle.standardError.write("pipeline: \(error.description)\n")
             throw ExitCode(error.exitCode)
@@ -432,6 +450,21 @@ struct Docs: ParsableCommand {
 
     func run() {
         print(ReferenceDocs.markdown(Registry.standard), terminator: "")
+    }
+}
+
+struct Schema: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the JSON Schema (draft 2020-12) of pipeline files, generated from the component specs.",
+        discussion: """
+            For editors: a YAML language server completes and checks a pipeline file as you type \
+            (see Docs/pipeline-files.md). `pipeline validate` remains the full check.
+
+              pipeline schema > Docs/pipeline.schema.json
+            """)
+
+    func run() {
+        print(PipelineSchema.json(Registry.standard), terminator: "")
     }
 }
 

@@ -15,7 +15,7 @@ struct AnalystViewsTests {
                                             "TRIBUTARY_OUT": ws.file("out")])
         try #require(run.status == 0, "\(run)")
         let db = try Database(ws.file("out/acme.sqlite"))
-        #expect(db.value("PRAGMA user_version") == "1")
+        #expect(db.value("PRAGMA user_version") == "2")
         // Every member once, with its segment's description.
         #expect(db.value("SELECT count(*) FROM current_segments") == db.value("SELECT count(*) FROM segment_membership"))
         #expect(db.value("SELECT count(*) FROM current_segments WHERE description IS NULL")

@@ -69,7 +69,7 @@ struct ExplainTests {
         var linkedBy: [String: String] = [:]
         for r in records {
             let ref = try #require(r["record"] as? [String: Any])
-            linkedBy["\(ref["recordID"] ?? "")"] = r["linkedBy"] as? String ?? "-"
+            linkedBy["\(ref["record_id"] ?? "")"] = r["linked_by"] as? String ?? "-"
             #expect(r["line"] as? Int != nil && r["file"] as? String != nil, "\(r)")
             #expect(r["values"] == nil)
         }
@@ -79,24 +79,24 @@ struct ExplainTests {
         let links = try #require(e["links"] as? [[String: Any]])
         #expect(links.count == 1)
         for link in links {
-            let weight = try #require(link["weight"] as? Double), stored = try #require(link["storedWeight"] as? Double)
+            let weight = try #require(link["weight"] as? Double), stored = try #require(link["stored_weight"] as? Double)
             #expect(abs(weight - stored) < 1e-9, "\(link)")
             let steps = try #require(link["steps"] as? [[String: Any]])
-            let prior = try #require(link["priorWeight"] as? Double)
-            let sum = steps.reduce(prior) { $0 + ($1["weight"] as? Double ?? .nan) + ($1["termFrequencyAdjustment"] as? Double ?? 0) }
+            let prior = try #require(link["prior_weight"] as? Double)
+            let sum = steps.reduce(prior) { $0 + ($1["weight"] as? Double ?? .nan) + ($1["term_frequency_adjustment"] as? Double ?? 0) }
             #expect(abs(sum - stored) < 1e-9, "\(link)")
             #expect(abs((steps.last?["total"] as? Double ?? .nan) - stored) < 1e-9)
-            #expect(abs((link["probability"] as? Double ?? .nan) - (link["storedProbability"] as? Double ?? 0)) < 1e-9)
+            #expect(abs((link["probability"] as? Double ?? .nan) - (link["stored_probability"] as? Double ?? 0)) < 1e-9)
         }
         let c1c3 = try #require(links.first { l in
             let a = l["a"] as? [String: Any], b = l["b"] as? [String: Any]
-            return "\(a?["recordID"] ?? "")" == c1 && "\(b?["recordID"] ?? "")" == c3
+            return "\(a?["record_id"] ?? "")" == c1 && "\(b?["record_id"] ?? "")" == c3
         })
         let steps = try #require(c1c3["steps"] as? [[String: Any]])
-        #expect(steps.map { $0["levelName"] as? String ?? "" } == ["else", "exact", "exact", "exact"])
+        #expect(steps.map { $0["level_name"] as? String ?? "" } == ["else", "exact", "exact", "exact"])
         // Last name "Lee" is 2 of the 24 entities' last names (the cluster C1+C2 holds it once):
         // the exact weight is log2(0.9 / (2/24)).
-        let tf = try #require(steps[1]["termFrequencyAdjustment"] as? Double)
+        let tf = try #require(steps[1]["term_frequency_adjustment"] as? Double)
         #expect(abs(tf - (log2(0.9 / (2.0 / 24)) - log2(0.9 / 0.05))) < 1e-9)
         let expected = log2(0.001 / 0.999) + log2(0.1 / 0.99) + log2(0.9 / (2.0 / 24)) + log2(0.95 / 0.001) + log2(0.9 / 0.01)
         #expect(abs((c1c3["weight"] as? Double ?? .nan) - expected) < 1e-9)
@@ -169,7 +169,7 @@ struct ExplainTests {
         let expected = log2(0.001 / 0.999) + log2(0.1 / 0.99) + log2(0.9 / (2.0 / 25)) + log2(0.05 / 0.999) + log2(0.9 / 0.01)
         #expect(abs((waterfall["weight"] as? Double ?? .nan) - expected) < 1e-9, "\(waterfall)")
         #expect(waterfall["joined"] as? Bool == false)
-        #expect(waterfall["storedWeight"] == nil)
+        #expect(waterfall["stored_weight"] == nil)
         #expect((waterfall["notes"] as? [String] ?? []).contains { $0.contains("a blocking rule pairs these records") }, "\(waterfall)")
 
         let apart = try CLI.run(["explain", out, "--records", "crm:\(c4)", "crm:\(c6)"])
@@ -212,7 +212,7 @@ struct ExplainTests {
         let e = try Self.json(outcome.stdout)
         // No match link inside {C1, C2} (one entity); the cut link to C3 is listed as not joined.
         #expect((e["links"] as? [Any])?.count == 0)
-        #expect((e["notJoined"] as? [Any])?.count == 1)
+        #expect((e["not_joined"] as? [Any])?.count == 1)
     }
 
     @Test func estimateCountsThePairsEachRuleGenerates() throws {
