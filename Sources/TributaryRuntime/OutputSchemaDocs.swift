@@ -185,6 +185,23 @@ public enum OutputSchemaDocs {
                 "agreeing": "For each comparison above null and else, the two records whose values reached it.",
             ]),
         Table(
+            name: "match_weight_histogram",
+            description: "Every pair the matcher scored (linked or not), counted by match weight in bins one unit wide.",
+            columns: [
+                "bin_low": "The bin's lowest weight; NULL: every weight below the first bin.",
+                "bin_high": "The weight the bin ends below; NULL: every weight from the last bin on.",
+                "pairs": "The pairs scored in the bin.",
+                "above_threshold": "Of them, the pairs at or above the threshold (vetoed ones included).",
+            ]),
+        Table(
+            name: "match_blocking_rules", description: "One blocking rule of the matcher, in pipeline order, with the pairs it made.",
+            columns: [
+                "position": "The rule's place in `blocking:`, from 1.",
+                "rule": "Its attributes joined by `+`.",
+                "pairs_generated": "The pairs its blocks make on their own (Σ n(n-1)/2), pairs other rules also find included.",
+                "pairs_kept": "The candidate pairs it contributes: found by no earlier rule.",
+            ]),
+        Table(
             name: "match_model", description: "The Fellegi-Sunter model the run scored with.",
             columns: [
                 "trained_at_run": "The run that trained (or pinned) the model.",
