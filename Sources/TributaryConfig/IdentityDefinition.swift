@@ -25,6 +25,12 @@ public struct IdentityDefinition: Sendable {
     public var ignoreValues: [String]
     public var maxRecordsPerValue: Int?
     public var maxClusterSize: Int?
+    /// `attributes_identify:`: whether a value of a matching attribute alone (a name, a birth
+    /// date) makes a profile identified. With `false`, a profile whose records hold no identifier
+    /// value that is not anonymous (a till line known only by its printed name) is kept but not
+    /// identified (`profiles.identified` = 0): in no segment unless the segment includes
+    /// anonymous profiles.
+    public var attributesIdentify = true
     /// `probabilistic:`: a Fellegi-Sunter matcher whose links join profiles under the same guards.
     public var probabilistic: Probabilistic?
 
@@ -105,6 +111,8 @@ public struct IdentityDefinition: Sendable {
                  doc: "a value shared by more records than this (a household phone) links no one, and is reported"),
         Property("max_cluster_size", .integer(min: 1), default: "10000",
                  doc: "a profile larger than this is split on its weakest links, and each link cut is reported"),
+        Property("attributes_identify", .boolean, default: "true",
+                 doc: "whether a value of a matching attribute alone (a name, a birth date) identifies a person. `false`: a profile whose records hold no identifier value but anonymous ones (a till line known only by its printed name, with no card, e-mail or phone) is kept, but not identified (`profiles.identified` = 0), so it is in no segment unless the segment says `include_anonymous: true`; the run summary counts such profiles. Use it where names are not unique and a marketer cannot reach a profile known only by one; keep `true` where records carry no identifiers at all (a list of people to deduplicate)"),
         Property("probabilistic", .object([
             Property("attributes", .map(.oneOf([.string, .list(.string)])), required: true,
                      doc: "attribute → `source.field` references holding it (e.g. `last_name: [crm.last_key, store_sales.last_key]`)"),
@@ -328,12 +336,18 @@ public struct IdentityDefinition: Sendable {
                 }
             }
         }
+        if let flag = node.entry("attributes_identify"), flag.value.scalar == "false", !types.isEmpty, types.allSatisfy(\.anonymous) {
+            diagnostics.add(.warning(.missingKey, at: flag.keyLocation,
+                                     "`attributes_identify: false` with only anonymous identifiers: no profile will be identified, so every segment will be empty",
+                                     hint: "declare an identifier that is not `anonymous: true` (a user id, an e-mail), or remove `attributes_identify`"))
+        }
         guard diagnostics.errorCount == before else { return nil }
         return IdentityDefinition(
             identifiers: types,
             ignoreValues: (node["ignore_values"]?.sequence ?? []).compactMap(\.scalar),
             maxRecordsPerValue: node["max_records_per_value"]?.scalar.flatMap { Int($0) } ?? 1000,
             maxClusterSize: node["max_cluster_size"]?.scalar.flatMap { Int($0) } ?? 10_000,
+            attributesIdentify: node["attributes_identify"]?.scalar.map { $0 == "true" } ?? true,
             probabilistic: probabilistic)
     }
 }

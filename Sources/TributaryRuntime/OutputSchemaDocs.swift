@@ -134,7 +134,7 @@ public enum OutputSchemaDocs {
                 "profile_id": "The profile's id, stable across runs while its records stay together.",
                 "records": "How many records the profile holds.",
                 "sources": "The sources of its records, comma-separated.",
-                "identified": "1, or 0 for a visitor: a profile holding only `anonymous: true` identifiers.",
+                "identified": "1, or 0 for a visitor: a profile holding only `anonymous: true` identifiers, or (with `attributes_identify: false`) a profile known only by a name. In no segment by default.",
             ]),
         Table(
             name: "golden_values", description: "One golden attribute of one profile, with its lineage.",

@@ -166,6 +166,9 @@ extension RunReport {
         if identity.unidentified > 0 {
             out += "<p>\(grouped(identity.unidentified)) records joined no profile: they carry no identifier value and no probabilistic link (a walk-in sale is a sale, not a customer). Their activities are kept, unattributed.</p>\n"
         }
+        if identity.notIdentified > 0 {
+            out += "<p>\(grouped(identity.notIdentified)) profiles are not identified (<code>identified</code> = 0): visitor devices that never logged in, and, where the pipeline says <code>attributes_identify: false</code>, profiles known only by a name. They are in no segment unless a segment says <code>include_anonymous: true</code>.</p>\n"
+        }
         out += Chart.histogram(id: "cluster-chart", title: "Profiles by number of records (cluster size; log scales)",
                                xLabel: "records in the profile (bins doubling in width)", bins: identity.clusterSizes, logCounts: true)
         out += "<div class=\"columns\">\n"

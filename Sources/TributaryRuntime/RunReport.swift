@@ -54,6 +54,9 @@ public struct RunReport: Sendable {
         public var records = 0
         /// Records that joined no profile: no identifier value, no probabilistic link.
         public var unidentified = 0
+        /// Profiles kept but not identified (`profiles.identified` = 0): visitor devices, and with
+        /// `attributes_identify: false` profiles known only by a name. In no segment by default.
+        public var notIdentified = 0
         public var clusterSizes: [Bin] = []
         public var sourceMixes: [Bin] = []
         public var linkedBy: [Bin] = []
@@ -263,6 +266,9 @@ public struct RunReport: Sendable {
                 .map { (size: $0[0].int ?? 0, count: $0[1].int ?? 0) }
             identity.clusterSizes = Self.sizeBins(sizes)
             identity.sourceMixes = try db.bins("SELECT sources, count(*) FROM profiles GROUP BY sources ORDER BY 2 DESC, 1 LIMIT 12")
+            if db.columns("profiles").contains("identified") {
+                identity.notIdentified = try db.int("SELECT count(*) FROM profiles WHERE identified = 0")
+            }
             if db.has("profile_records") {
                 identity.linkedBy = try db.bins("""
                     SELECT CASE WHEN profile_id IS NULL THEN '(no profile: no identifier, no link)'

@@ -39,6 +39,9 @@ public enum RunSummary {
             if identity.unidentifiedRecords > 0 {
                 line += "; \(count(identity.unidentifiedRecords, "record")) with no identifier, no link and no name joined none (unattributed)"
             }
+            if identity.nameOnlyProfiles > 0 {
+                line += "; \(count(identity.nameOnlyProfiles, "profile")) known only by a name, not identified (attributes_identify: false; in no segment)"
+            }
             if identity.matchedEntities > 0 {
                 line += "; the matcher compared \(g(identity.matchedEntities) + (identity.matchedEntities == 1 ? " cluster or lone record" : " clusters and lone records"))"
             }

@@ -1017,6 +1017,32 @@ struct IdentityValidationTests {
         #expect(errors[1].hint == "did you mean 'email'?")
     }
 
+    /// `attributes_identify: false` where every identifier is anonymous would leave every segment
+    /// empty: a warning at the key, and the pipeline still loads; with a real identifier, none.
+    @Test(arguments: [true, false]) func attributesIdentifyFalseNeedsAnIdentifierThatIsNotAnonymous(_ onlyAnonymous: Bool) {
+        let yaml = """
+            version: 1
+            name: ids
+            output: { sqlite: out.sqlite }
+            sources:
+              web:
+                format: csv
+                path: "*.csv"
+                fields: { device: Device, user: User }
+            identity:
+              identifiers:
+                device: { from: [web.device], anonymous: true }
+            \(onlyAnonymous ? "" : "    user_id: { from: [web.user] }\n")  attributes_identify: false
+
+            """
+        let (definition, bag) = PipelineLoader(catalog: Registry.standard, environment: [:], mode: .validate)
+            .load(text: yaml, file: "ids.yml", baseDirectory: "/nonexistent")
+        #expect(definition?.identity?.attributesIdentify == false)
+        let identity = bag.sorted.filter { $0.message.contains("attributes_identify") }
+        #expect(identity.map(\.severity) == (onlyAnonymous ? [.warning] : []))
+        #expect(identity.map(\.location.line) == (onlyAnonymous ? [12] : []))
+    }
+
     static func comparisons(_ lines: String) -> String {
         """
         version: 1

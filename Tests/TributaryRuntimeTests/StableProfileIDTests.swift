@@ -171,6 +171,52 @@ struct StableProfileIDTests {
         #expect(db.value("SELECT sum(amount_cents) FROM activities") == "2500")   // unattributed sales still count in revenue
     }
 
+    /// `attributes_identify: false`: a till line known only by its printed name keeps a profile,
+    /// but one that is not identified and in no segment; with the default it is identified.
+    @Test(arguments: [false, true]) func aProfileKnownOnlyByANameIsNotIdentifiedWhenAttributesDoNotIdentify(_ attributesIdentify: Bool) throws {
+        let ws = try Workspace()
+        try ws.write("names.yml", """
+            version: 1
+            name: names
+            output: { sqlite: out/names.sqlite }
+            sources:
+              sales:
+                format: csv
+                path: sales.csv
+                key: line
+                fields: { line: line, card: card, first: first, last: last, amount_cents: { column: amount, type: integer } }
+            identity:
+              identifiers:
+                card: { from: [sales.card] }
+              attributes_identify: \(attributesIdentify)
+              probabilistic:
+                attributes: { first_name: [sales.first], last_name: [sales.last] }
+                blocking: [[last_name]]
+                comparisons:
+                  first_name: { method: exact }
+                  last_name: { method: exact }
+            activities:
+              sales:
+                at: "'2024-01-01T00:00:00Z'"
+                amount_cents: amount_cents
+                kinds: { purchase: "true" }
+            segments:
+              buyers: lifetime_spend_cents > 0
+
+            """)
+        try ws.write("sales.csv", "line,card,first,last,amount\n1,77001,Ann,Lee,500\n2,,Bob,Stone,700\n3,77002,Cy,Park,100\n4,,,,900\n")
+        let outcome = try CLI.run(["run", ws.file("names.yml"), "--as-of", "2024-02-01"])
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stdout.contains("1 profile known only by a name, not identified") == !attributesIdentify, "\(outcome)")
+        let db = try Database(ws.file("out/names.sqlite"))
+        let bob = attributesIdentify ? "1" : "0"
+        #expect(db.rows("SELECT r.record_key, r.profile_id IS NULL, p.identified FROM profile_records r LEFT JOIN profiles p USING (profile_id) ORDER BY r.record_key")
+                == [["1", "0", "1"], ["2", "0", bob], ["3", "0", "1"], ["4", "1", nil]])
+        #expect(db.rows("SELECT p.identified FROM segment_membership m JOIN profiles p USING (profile_id) ORDER BY 1")
+                == (attributesIdentify ? [["1"], ["1"], ["1"]] : [["1"], ["1"]]))
+        #expect(db.value("SELECT sum(amount_cents) FROM activities") == "2200")   // Bob's sale still counts in revenue
+    }
+
     /// Records whose only identifier is a value shared by too many records (fan-out) stay
     /// apart, and each is its own profile under its own id (their strongest value is the same).
     @Test func profilesKeptApartByAGuardGetDistinctIds() throws {

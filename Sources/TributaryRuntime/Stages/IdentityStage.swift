@@ -21,6 +21,9 @@ public struct IdentitySummary: Sendable {
     /// Records with no identifier value and no probabilistic link (a walk-in sale): they join
     /// no profile (`profile_records.profile_id` is NULL) and their activities are unattributed.
     public var unidentifiedRecords = 0
+    /// With `attributes_identify: false`: profiles known only by a matching attribute's value (a
+    /// name), kept but not identified (`profiles.identified` = 0, in no segment by default).
+    public var nameOnlyProfiles = 0
     /// What the probabilistic matcher compared: the clusters the identifiers built and the
     /// records that joined none (0 without `probabilistic:`).
     public var matchedEntities = 0
@@ -462,15 +465,20 @@ struct IdentityStage {
         var sourceList: [UInt64: String] = [:]  // bit set of tables → "crm,web"
         // Identified: the profile holds a value of an identifier that is not anonymous, a record
         // linked by the matcher, or a matching attribute's value (a person's name); else it is a
-        // visitor's device.
-        var identified = named
+        // visitor's device. With `attributes_identify: false` only the identifier counts: a
+        // profile known by a name alone (a till line with no card, e-mail or phone) is kept but
+        // not identified.
+        var identified = identity.attributesIdentify ? named : [Bool](repeating: false, count: result.profileCount)
         for i in 0..<observations.count where !identity.identifiers[Int(observations.type[i])].anonymous {
             identified[result.profileOf[Int(observations.record[i])]] = true
         }
-        for link in evidence {
-            identified[result.profileOf[link.a]] = true
-            identified[result.profileOf[link.b]] = true
+        if identity.attributesIdentify {
+            for link in evidence {
+                identified[result.profileOf[link.a]] = true
+                identified[result.profileOf[link.b]] = true
+            }
         }
+        let nameOnly = identity.attributesIdentify ? 0 : (0..<result.profileCount).count { !unidentified[$0] && named[$0] && !identified[$0] }
         let profile = try store.appender(table: "profiles", width: 4)
         let kept = (0..<result.profileCount).filter { !unidentified[$0] }
         try idArena.withUnsafeBufferPointer { (ids) throws(RunError) in
@@ -586,6 +594,7 @@ struct IdentityStage {
         var summary = IdentitySummary(records: recordID.count, profiles: result.profileCount - unidentifiedCount,
                                       linkedRecords: result.linkedBy.count { $0 != nil })
         summary.unidentifiedRecords = unidentifiedCount
+        summary.nameOnlyProfiles = nameOnly
         summary.matchedEntities = entityCount
         summary.probabilisticLinks = evidence.count
         summary.refusedLinks = result.refusedLinks
