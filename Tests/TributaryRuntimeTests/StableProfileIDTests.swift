@@ -130,32 +130,38 @@ struct StableProfileIDTests {
                 == [["1", "0", "1"], ["2", "1", nil], ["3", "0", "1"], ["4", "0", "1"]])
     }
 
+    /// One till file `sales.csv` (`line`, the given fields, `amount`) with a card identifier,
+    /// `identity` lines after it, one purchase per line and a `buyers` segment.
+    static func salesPipeline(name: String, fields: String, identity: String = "") -> String {
+        """
+        version: 1
+        name: \(name)
+        output: { sqlite: out/\(name).sqlite }
+        sources:
+          sales:
+            format: csv
+            path: sales.csv
+            key: line
+            fields: { line: line, \(fields), amount_cents: { column: amount, type: integer } }
+        identity:
+          identifiers:
+            card: { from: [sales.card] }
+        \(identity)activities:
+          sales:
+            at: "'2024-01-01T00:00:00Z'"
+            amount_cents: amount_cents
+            kinds: { purchase: "true" }
+        segments:
+          buyers: lifetime_spend_cents > 0
+
+        """
+    }
+
     /// A record with no identifier value and no link (a walk-in sale) joins no profile: its
     /// `profile_records` row has no profile, its activity is unattributed, and no segment holds it.
     @Test func unidentifiedRecordsJoinNoProfile() throws {
         let ws = try Workspace()
-        try ws.write("walkins.yml", """
-            version: 1
-            name: walkins
-            output: { sqlite: out/walkins.sqlite }
-            sources:
-              sales:
-                format: csv
-                path: sales.csv
-                key: line
-                fields: { line: line, card: card, amount_cents: { column: amount, type: integer } }
-            identity:
-              identifiers:
-                card: { from: [sales.card] }
-            activities:
-              sales:
-                at: "'2024-01-01T00:00:00Z'"
-                amount_cents: amount_cents
-                kinds: { purchase: "true" }
-            segments:
-              buyers: lifetime_spend_cents > 0
-
-            """)
+        try ws.write("walkins.yml", Self.salesPipeline(name: "walkins", fields: "card: card"))
         try ws.write("sales.csv", "line,card,amount\n1,77001,500\n2,,700\n3,77001,100\n4,,900\n5,77002,300\n")
         let outcome = try CLI.run(["run", ws.file("walkins.yml"), "--as-of", "2024-02-01"])
         #expect(outcome.status == 0, "\(outcome)")
@@ -175,19 +181,7 @@ struct StableProfileIDTests {
     /// but one that is not identified and in no segment; with the default it is identified.
     @Test(arguments: [false, true]) func aProfileKnownOnlyByANameIsNotIdentifiedWhenAttributesDoNotIdentify(_ attributesIdentify: Bool) throws {
         let ws = try Workspace()
-        try ws.write("names.yml", """
-            version: 1
-            name: names
-            output: { sqlite: out/names.sqlite }
-            sources:
-              sales:
-                format: csv
-                path: sales.csv
-                key: line
-                fields: { line: line, card: card, first: first, last: last, amount_cents: { column: amount, type: integer } }
-            identity:
-              identifiers:
-                card: { from: [sales.card] }
+        try ws.write("names.yml", Self.salesPipeline(name: "names", fields: "card: card, first: first, last: last", identity: """
               attributes_identify: \(attributesIdentify)
               probabilistic:
                 attributes: { first_name: [sales.first], last_name: [sales.last] }
@@ -195,15 +189,8 @@ struct StableProfileIDTests {
                 comparisons:
                   first_name: { method: exact }
                   last_name: { method: exact }
-            activities:
-              sales:
-                at: "'2024-01-01T00:00:00Z'"
-                amount_cents: amount_cents
-                kinds: { purchase: "true" }
-            segments:
-              buyers: lifetime_spend_cents > 0
 
-            """)
+            """))
         try ws.write("sales.csv", "line,card,first,last,amount\n1,77001,Ann,Lee,500\n2,,Bob,Stone,700\n3,77002,Cy,Park,100\n4,,,,900\n")
         let outcome = try CLI.run(["run", ws.file("names.yml"), "--as-of", "2024-02-01"])
         #expect(outcome.status == 0, "\(outcome)")
