@@ -11,7 +11,7 @@ enum OutputDatabase {
         if PostgresURL.isURL(path) { return try openPostgres(path) }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw mistake("no output database at \(path)", hint: "give the file a run published (`output.sqlite` of its pipeline)")
+            throw mistake("no output database at \(path)", hint: "give the path of a database that `pipeline run` published (`output.sqlite` of its pipeline)")
         }
         if isDirectory.boolValue {
             throw mistake("\(path) is a folder, not an output database", hint: "give the `.sqlite` file a run published in it")
@@ -26,7 +26,7 @@ enum OutputDatabase {
         }
         guard tables.contains("runs"), tables.contains("run_inputs") else {
             throw mistake("\(path) is an SQLite database but not a Tributary output (it has no run ledger: no `runs` table)",
-                          hint: "give the file a `pipeline run` published (`output.sqlite` of its pipeline)")
+                          hint: "give the path of a database that `pipeline run` published (`output.sqlite` of its pipeline)")
         }
         return (db, tables)
     }
@@ -59,6 +59,6 @@ enum OutputDatabase {
             }
             return "this looks like a pipeline file; give the `output.sqlite` file its runs publish"
         }
-        return "give the file a `pipeline run` published (`output.sqlite` of its pipeline)"
+        return "give the path of a database that `pipeline run` published (`output.sqlite` of its pipeline)"
     }
 }
