@@ -6,15 +6,18 @@ import TributaryConfig
 /// is not a Tributary output is the user's mistake, not a bug: each case is an input error (exit 1)
 /// with a hint, never an SQLite message reported as an internal error.
 enum OutputDatabase {
+    /// What to give instead of a path that holds no output.
+    static let publishedHint = "give the path of a database that `pipeline run` published (`output.sqlite` of its pipeline)"
+
     /// The output at `path`, opened read-only, with the names of its tables and views.
     static func open(_ path: String) throws(RunError) -> (db: SQLiteDatabase, tables: Set<String>) {
         if PostgresURL.isURL(path) { return try openPostgres(path) }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw mistake("no output database at \(path)", hint: "give the path of a database that `pipeline run` published (`output.sqlite` of its pipeline)")
+            throw mistake("no output database at \(path)", hint: publishedHint)
         }
         if isDirectory.boolValue {
-            throw mistake("\(path) is a folder, not an output database", hint: "give the `.sqlite` file a run published in it")
+            throw mistake("\(path) is a folder, not an output database", hint: "give the `.sqlite` file that a run published in it")
         }
         let db = try SQLiteDatabase(path: path, readOnly: true)
         var tables = Set<String>()
@@ -26,7 +29,7 @@ enum OutputDatabase {
         }
         guard tables.contains("runs"), tables.contains("run_inputs") else {
             throw mistake("\(path) is an SQLite database but not a Tributary output (it has no run ledger: no `runs` table)",
-                          hint: "give the path of a database that `pipeline run` published (`output.sqlite` of its pipeline)")
+                          hint: publishedHint)
         }
         return (db, tables)
     }
@@ -59,6 +62,6 @@ enum OutputDatabase {
             }
             return "this looks like a pipeline file; give the `output.sqlite` file its runs publish"
         }
-        return "give the path of a database that `pipeline run` published (`output.sqlite` of its pipeline)"
+        return publishedHint
     }
 }
