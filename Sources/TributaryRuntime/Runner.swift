@@ -148,6 +148,8 @@ public final class Runner {
         }
         var dedupers = Dictionary(uniqueKeysWithValues: definition.sources.map { ($0.name, Deduplicator(keyColumns: $0.keyColumns)) })
         var checks: [ReconciliationCheck] = []
+        // The fields identity reads, kept from the batches as they are written (no copy).
+        var loaded = definition.identity.map { LoadedColumns(tables: tables, fields: IdentityStage.fieldsRead($0, tables: tables)) }
         var chain = PieceChain()
         let extraction = Stopwatch()
         var loadSeconds = 0.0
@@ -172,6 +174,7 @@ public final class Runner {
             output.counts.duplicates += duplicates
             let table = tableBySource[source]!
             try writer.write(table, batch: output.batch, layout: stages[source]!.layout, fileID: piece.file.index + 1)
+            loaded?.append(source: source, batch: output.batch, layout: stages[source]!.layout, fileID: piece.file.index + 1)
             try writer.writeQuarantine(source: source, records: output.quarantined, files: files)
             checks += output.checks
             loadSeconds += Date().timeIntervalSince(started)
@@ -184,6 +187,7 @@ public final class Runner {
         // Keep rules other than `first` need every record of the source: decided now, in SQL.
         for source in definition.sources where source.keep != .first {
             let dropped = try writer.deduplicate(tableBySource[source.name]!, keys: source.keyFields, keep: source.keep)
+            loaded?.drop(source: source.name)
             for (fileID, count) in dropped {
                 ledger.inputs[fileID - 1].counts.loaded -= count
                 ledger.inputs[fileID - 1].counts.duplicates += count
@@ -196,7 +200,9 @@ public final class Runner {
             progress.start("identity")
             var watch = Stopwatch()
             let resolved = try IdentityStage(identity: identity, tables: tables, files: files, jobs: options.jobs,
-                                             runID: ledger.runID, previous: writer.previousProfiles).run(on: writer.stageStore)
+                                             runID: ledger.runID, previous: writer.previousProfiles, loaded: loaded)
+                .run(on: writer.stageStore)
+            loaded = nil
             let summary = resolved.summary
             ledger.identity = summary
             ledger.stages.append(watch.lap("identity", recordsIn: summary.records, recordsOut: summary.profiles))

@@ -120,6 +120,12 @@ final class SQLiteDatabase {
             bytes.withUnsafeBytes { sqlite3_bind_blob(raw, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT_DESTRUCTOR) }
         }
 
+        /// Binds a BLOB without copying it: the bytes must stay valid until the row is run.
+        func bindBlob(_ index: Int32, _ pointer: UnsafeRawPointer?, _ count: Int) {
+            sqlite3_bind_blob(raw, index, pointer ?? UnsafeRawPointer(("" as StaticString).utf8Start), Int32(count),
+                              SQLITE_STATIC_DESTRUCTOR)
+        }
+
         @inline(__always)
         func bindNull(_ index: Int32) { sqlite3_bind_null(raw, index) }
 
@@ -147,6 +153,23 @@ final class SQLiteDatabase {
         func double(_ column: Int32) -> Double { sqlite3_column_double(raw, column) }
 
         func isNull(_ column: Int32) -> Bool { sqlite3_column_type(raw, column) == SQLITE_NULL }
+
+        /// The storage class of the column's value in the current row.
+        func kind(_ column: Int32) -> StoredKind {
+            switch sqlite3_column_type(raw, column) {
+            case SQLITE_INTEGER: .integer
+            case SQLITE_FLOAT: .real
+            case SQLITE_TEXT: .text
+            case SQLITE_BLOB: .blob
+            default: .null
+            }
+        }
+
+        /// The bytes of a BLOB value, valid until the next step (empty for NULL).
+        func blobBytes(_ column: Int32) -> UnsafeRawBufferPointer {
+            let pointer = sqlite3_column_blob(raw, column)
+            return UnsafeRawBufferPointer(start: pointer, count: pointer == nil ? 0 : Int(sqlite3_column_bytes(raw, column)))
+        }
 
         func text(_ column: Int32) -> String? {
             sqlite3_column_text(raw, column).map { String(cString: $0) }

@@ -119,9 +119,17 @@ struct AudienceStage {
 
     /// Aggregates each profile's activities up to `as_of` into trait columns of `profiles`;
     /// profiles without activities get the aggregates' values over no rows (0 for counts).
+    ///
+    /// The aggregates are SQL (the user's), evaluated by the store in one grouped scan; what
+    /// follows is ours: each profile's values are read into columns in memory, each trait column
+    /// is declared with the type of the values it got when they are all of one kind, the RFM
+    /// scores are ranked in Swift, and every profile row is written once, by row. (A temporary
+    /// table, a type probe over it, an `UPDATE ... FROM` join and a window `UPDATE` for RFM took
+    /// 2.2 s at 100k Acme customers, against about 1.2 s.)
     func computeTraits(on store: StageStore) throws(RunError) -> Int {
         let traits = Self.traitColumns(audience)
-        let selectList = traits.map { "(\($0.sql)) AS \(quoteIdentifier($0.name))" }.joined(separator: ",\n  ")
+        let dialect = store.dialect
+        let selectList = traits.map { "(\($0.sql)) AS \(dialect.quote($0.name))" }.joined(separator: ",\n  ")
         // The join to `profiles` costs a lookup per activity; it is made only when a declared
         // trait names a profile column (or `p.`), which the built-in traits never do.
         let profileColumns = Set(try store.columns(of: "profiles")).subtracting(["profile_id"])
@@ -130,57 +138,98 @@ struct AudienceStage {
             return words.contains("p") || !profileColumns.isDisjoint(with: words)
         }
         let from = needsProfiles ? "FROM activities a JOIN profiles p USING (profile_id)" : "FROM activities a"
-        try store.execute("""
-            CREATE TEMP TABLE traits (profile_id TEXT PRIMARY KEY, \(traits.map { quoteIdentifier($0.name) }.joined(separator: ", ")));
-            INSERT INTO temp.traits SELECT profile_id, \(selectList)
-              \(from) WHERE a.profile_id IS NOT NULL AND (a.at IS NULL OR a.at <= as_of()) GROUP BY profile_id;
-            INSERT INTO temp.traits SELECT p.profile_id, d.* FROM profiles p
-              CROSS JOIN (SELECT \(selectList) \(from) WHERE 0) d
-              WHERE p.profile_id NOT IN (SELECT profile_id FROM temp.traits);
+        // Every profile, in row order.
+        var rowKeys: [Int] = []
+        var position: [String: Int] = [:]
+        let profiles = try store.scan("SELECT \(dialect.rowKey), profile_id FROM profiles ORDER BY \(dialect.rowKey)")
+        while try profiles.next() {
+            position[profiles.text(1) ?? ""] = rowKeys.count
+            rowKeys.append(profiles.int(0))
+        }
+        // Each profile's aggregates (a row of `values`; -1: no activity, the values over no rows).
+        var values = StoredColumns(columns: traits.count)
+        var valueRow = [Int](repeating: -1, count: rowKeys.count)
+        let grouped = try store.scan("""
+            SELECT profile_id, \(selectList)
+              \(from) WHERE a.profile_id IS NOT NULL AND (a.at IS NULL OR a.at <= as_of()) GROUP BY profile_id
             """)
-        let names = traits.map(\.name) + AudienceDefinition.rfmTraits
+        while try grouped.next() {
+            guard let id = grouped.text(0), let p = position[id] else { continue }
+            valueRow[p] = values.count
+            values.append(grouped, first: 1)
+        }
+        let overNothing = try store.scan("SELECT \(selectList) \(from) WHERE 0")
+        guard try overNothing.next() else { throw RunError.internalError("the traits over no activities returned no row") }
+        let emptyRow = values.count
+        values.append(overNothing, first: 0)
+        while try overNothing.next() {}
+        for p in valueRow.indices where valueRow[p] < 0 { valueRow[p] = emptyRow }
+        let used = Set(valueRow)
+
         // Each trait column declared with the type of the values it got, when they are all of one
-        // kind (the declaration then converts nothing); a column of mixed or no values stays untyped.
-        // The smallest and largest kind of each column's values (NULLs left out): one kind when they
-        // are equal.
-        let probes = traits.map { t in
-            let kind = "CASE typeof(t.\(quoteIdentifier(t.name))) WHEN 'integer' THEN 1 WHEN 'real' THEN 2 WHEN 'text' THEN 3 WHEN 'blob' THEN 4 END"
-            return "coalesce(min(\(kind)), 0), coalesce(max(\(kind)), 0)"
-        }.joined(separator: ", ")
-        let kinds = try store.scan("SELECT \(probes) FROM temp.traits t")
+        // kind (the declaration then converts nothing); a column of mixed or no values, or of blobs, stays
+        // untyped.
         var declared: [String] = []
-        if try kinds.next() {
-            for i in traits.indices {
-                let (low, high) = (kinds.int(Int32(i * 2)), kinds.int(Int32(i * 2 + 1)))
-                switch low == high ? low : 0 {
-                case 1: declared.append(" INTEGER")
-                case 2: declared.append(" REAL")
-                case 3: declared.append(" TEXT")
-                default: declared.append("")
-                }
+        for c in traits.indices {
+            var low = UInt8.max, high = UInt8(0)
+            for row in used where values.kind(c, row) != .null {
+                let kind = values.kind(c, row).rawValue
+                low = min(low, kind)
+                high = max(high, kind)
+            }
+            switch low == high ? StoredKind(rawValue: low) : nil {
+            case .integer: declared.append(" INTEGER")
+            case .real: declared.append(" REAL")
+            case .text: declared.append(" TEXT")
+            default: declared.append("")
             }
         }
-        while try kinds.next() {}
-        while declared.count < traits.count { declared.append("") }
+        let names = traits.map(\.name) + AudienceDefinition.rfmTraits
         declared += [" INTEGER", " INTEGER", " INTEGER", " TEXT"]  // rfm_recency, _frequency, _monetary, rfm_score
-        for (name, type) in zip(names, declared) { try store.execute("ALTER TABLE profiles ADD COLUMN \(quoteIdentifier(name))\(type)") }
-        try store.execute("""
-            UPDATE profiles SET \(traits.map { "\(quoteIdentifier($0.name)) = t.\(quoteIdentifier($0.name))" }.joined(separator: ", "))
-              FROM temp.traits t WHERE t.profile_id = profiles.profile_id;
-            DROP TABLE temp.traits;
-            """)
-        // RFM: quintiles among the profiles with a purchase, 5 best; ties share the lower score.
-        try store.execute("""
-            UPDATE profiles SET rfm_recency = s.r, rfm_frequency = s.f, rfm_monetary = s.m,
-                                rfm_score = CAST(s.r AS TEXT) || s.f || s.m
-            FROM (SELECT profile_id,
-                         1 + 5 * (rank() OVER (ORDER BY last_purchase_at) - 1) / count(*) OVER () AS r,
-                         1 + 5 * (rank() OVER (ORDER BY orders) - 1) / count(*) OVER () AS f,
-                         1 + 5 * (rank() OVER (ORDER BY lifetime_spend_cents) - 1) / count(*) OVER () AS m
-                  FROM profiles WHERE last_purchase_at IS NOT NULL) s
-            WHERE s.profile_id = profiles.profile_id
-            """)
+        for (name, type) in zip(names, declared) { try store.execute("ALTER TABLE profiles ADD COLUMN \(dialect.quote(name))\(type)") }
+
+        let rfm = rfmScores(values: values, valueRow: valueRow, traits: traits.map(\.name))
+        let set = names.map { "\(dialect.quote($0)) = ?" }.joined(separator: ", ")
+        let update = try store.statement("UPDATE profiles SET \(set) WHERE \(dialect.rowKey) = ?")
+        let width = Int32(traits.count)
+        for p in rowKeys.indices {
+            for c in traits.indices { values.bind(update, Int32(c) + 1, column: c, row: valueRow[p]) }
+            if let score = rfm[p] {
+                update.bind(width + 1, score.r)
+                update.bind(width + 2, score.f)
+                update.bind(width + 3, score.m)
+                update.bind(width + 4, "\(score.r)\(score.f)\(score.m)")
+            } else {
+                for i in 1...4 { update.bindNull(width + Int32(i)) }
+            }
+            update.bind(width + 5, rowKeys[p])
+            try update.run()
+        }
         return names.count
+    }
+
+    /// RFM: quintiles among the profiles with a purchase, 5 best; ties share the lower score:
+    /// `1 + 5 * (rank - 1) / n` for `rank()` in ascending order of the latest purchase, the orders
+    /// and the lifetime spend (as `rank() OVER (ORDER BY ...)` gives it), n the profiles ranked.
+    func rfmScores(values: StoredColumns, valueRow: [Int], traits: [String]) -> [(r: Int, f: Int, m: Int)?] {
+        guard let recency = traits.firstIndex(of: "last_purchase_at"), let frequency = traits.firstIndex(of: "orders"),
+              let monetary = traits.firstIndex(of: "lifetime_spend_cents") else { return valueRow.map { _ in nil } }
+        let ranked = valueRow.indices.filter { values.kind(recency, valueRow[$0]) != .null }
+        let n = ranked.count
+        func scores(_ column: Int) -> [Int] {
+            let order = ranked.sorted { values.precedes(column, valueRow[$0], valueRow[$1]) }
+            var score = [Int](repeating: 0, count: valueRow.count)
+            var rank = 1
+            for (i, p) in order.enumerated() {
+                if i > 0 && values.compare(column, valueRow[order[i - 1]], valueRow[p]) != 0 { rank = i + 1 }
+                score[p] = 1 + 5 * (rank - 1) / n
+            }
+            return score
+        }
+        let (r, f, m) = (scores(recency), scores(frequency), scores(monetary))
+        var result = [(r: Int, f: Int, m: Int)?](repeating: nil, count: valueRow.count)
+        for p in ranked { result[p] = (r[p], f[p], m[p]) }
+        return result
     }
 
     /// The identifier-like words of an SQL text (letters, digits, `_`), lower-cased; quoted

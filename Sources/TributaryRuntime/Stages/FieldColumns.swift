@@ -37,9 +37,25 @@ struct FieldColumns {
         }
     }
 
+    /// The load's columns in memory instead (`LoadedColumns`): no scan and no copy.
+    private var loaded: LoadedColumns.Table?
+
+    /// The same values from the load's columns in memory, read where they are.
+    init(loaded: LoadedColumns.Table, fields: [String]) {
+        self.fields = fields
+        records = []
+        starts = []
+        ends = []
+        self.loaded = loaded
+    }
+
     /// Calls `body` with each non-empty value of `field` and its `_record_id`, in record order.
     func forEach(_ field: String, _ body: (Int, UnsafeBufferPointer<UInt8>) -> Void) {
         guard let f = fields.firstIndex(of: field) else { return }
+        if let loaded {
+            if let kept = loaded.fields.firstIndex(of: field) { loaded.forEachValue(kept, body) }
+            return
+        }
         let ids = records[f], from = starts[f], to = ends[f]
         arena.withUnsafeBufferPointer { bytes in
             for i in ids.indices {

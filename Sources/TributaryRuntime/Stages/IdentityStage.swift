@@ -43,6 +43,20 @@ struct IdentityStage {
     let runID: Int
     /// The previous output's profile ids, by record (see `continuityKey`), and its profile count.
     let previous: PreviousProfiles
+    /// The load's columns of the fields this stage reads (`fieldsRead`), kept in memory; a table
+    /// they do not hold exactly is scanned from the store.
+    var loaded: LoadedColumns? = nil
+
+    /// The fields of each source the stage reads: natural keys, identifiers, the attributes
+    /// named by `conflicts:` and the matching attributes.
+    static func fieldsRead(_ identity: IdentityDefinition, tables: [SourceTable]) -> [String: [String]] {
+        var fields: [String: [String]] = [:]
+        for table in tables { fields[table.source] = table.keyFields }
+        for (source, field) in identity.identifiers.flatMap(\.fields) + (identity.probabilistic?.attributes.flatMap(\.fields) ?? []) {
+            fields[source, default: []].append(field)
+        }
+        return fields
+    }
 
     /// Links the loaded records into profiles by their identifiers (deterministic stitching) and
     /// writes `profiles`, `profile_records`, `identifiers` and `identity_refusals`.
@@ -63,7 +77,40 @@ struct IdentityStage {
         // Each record's natural key (`key:` fields joined by `:`), in one arena; -1: no key.
         var keyArena: [UInt8] = []
         var keyStart: [Int] = []
+        // Rows per table in the store: the load's columns stand for a table only when they hold
+        // as many records.
+        var storedRows = [Int](repeating: -1, count: tables.count)
+        if loaded != nil {
+            for (t, table) in tables.enumerated() {
+                let count = try store.scan("SELECT count(*) FROM \(dialect.quote(table.tableName))")
+                if try count.next() { storedRows[t] = count.int(0) }
+                while try count.next() {}
+            }
+        }
+        /// The load's columns of table `t` when they hold `fields` exactly as the store does.
+        func inMemory(_ t: Int, _ fields: [String]) -> LoadedColumns.Table? {
+            loaded?.table(tables[t].source, fields: fields, rows: storedRows[t])
+        }
         for (t, table) in tables.enumerated() {
+            if let memory = inMemory(t, table.keyFields) {
+                let keyColumns = table.keyFields.map { memory.fields.firstIndex(of: $0)! }
+                var map = [Int](repeating: -1, count: memory.count + 1)
+                memory.forEachRecord { id, file, line, chunk, row in
+                    map[id] = recordID.count
+                    recordSource.append(t)
+                    recordID.append(id)
+                    recordOrigin.append((file, line))
+                    guard !keyColumns.isEmpty else { keyStart.append(-1); return }
+                    // The key fields' text joined by `:`, a NULL as empty text (`recordKeySQL`).
+                    keyStart.append(keyArena.count)
+                    for (k, f) in keyColumns.enumerated() {
+                        if k > 0 { keyArena.append(UInt8(ascii: ":")) }
+                        chunk.columns[f].withValue(row) { if let value = $0 { keyArena.append(contentsOf: value) } }
+                    }
+                }
+                indexOf.append(map)
+                continue
+            }
             let rows = try store.scan("SELECT _record_id, _file_id, _line, \(table.recordKeySQL) FROM \(dialect.quote(table.tableName)) ORDER BY _record_id")
             var map: [Int] = []
             while try rows.next() {
@@ -103,7 +150,11 @@ struct IdentityStage {
         }
         var columns: [FieldColumns] = []
         for (t, fields) in fieldsOf.enumerated() {
-            columns.append(try FieldColumns(store: store, table: tables[t].tableName, fields: fields))
+            if let memory = inMemory(t, fields) {
+                columns.append(FieldColumns(loaded: memory, fields: fields))
+            } else {
+                columns.append(try FieldColumns(store: store, table: tables[t].tableName, fields: fields))
+            }
         }
         for (type, identifier) in identity.identifiers.enumerated() {
             var ignored = Set<Int>()
@@ -188,6 +239,22 @@ struct IdentityStage {
                 }
             }
             for (t, columns) in columnsOf.enumerated() where !columns.isEmpty {
+                if let memory = inMemory(t, columns.map(\.field)) {
+                    let kept = columns.map { memory.fields.firstIndex(of: $0.field)! }
+                    memory.forEachRecord { id, _, _, chunk, row in
+                        guard id < indexOf[t].count, indexOf[t][id] >= 0 else { return }
+                        let record = indexOf[t][id]
+                        let entity = Int(entityOf[record])
+                        for (c, column) in columns.enumerated() {
+                            chunk.columns[kept[c]].withValue(row) { text in
+                                guard let text, !text.isEmpty else { return }
+                                builder.add(column.attribute, entity, text, origin: record)
+                                hasAttributes[record] = true
+                            }
+                        }
+                    }
+                    continue
+                }
                 let list = columns.map { "\(dialect.castText(dialect.quote($0.field)))" }.joined(separator: ", ")
                 let values = try store.scan("SELECT _record_id, \(list) FROM \(dialect.quote(tables[t].tableName))")
                 while try values.next() {

@@ -30,8 +30,19 @@ protocol StageStore: AnyObject {
 protocol RowCursor: RowStatement {
     func next() throws(RunError) -> Bool
     func int(_ column: Int32) -> Int
+    func double(_ column: Int32) -> Double
     func text(_ column: Int32) -> String?
     func textBytes(_ column: Int32) -> UnsafeBufferPointer<UInt8>?
+    /// The bytes of a BLOB value (empty for NULL).
+    func blobBytes(_ column: Int32) -> UnsafeRawBufferPointer
+    /// The storage class of the column's value in the current row.
+    func kind(_ column: Int32) -> StoredKind
+}
+
+/// The storage class of a value, in the order SQL sorts them (NULL first, then numbers, text,
+/// blobs); the raw values are the codes the trait stage compares to declare column types.
+enum StoredKind: UInt8, Sendable {
+    case null = 0, integer = 1, real = 2, text = 3, blob = 4
 }
 
 /// Values bound by position (1-based), then run.
@@ -41,6 +52,8 @@ protocol RowStatement: AnyObject {
     func bind(_ index: Int32, _ value: Double)
     /// Text that must stay valid until the row is run.
     func bindText(_ index: Int32, _ pointer: UnsafePointer<UInt8>, _ count: Int)
+    /// A BLOB that must stay valid until the row is run.
+    func bindBlob(_ index: Int32, _ pointer: UnsafeRawPointer?, _ count: Int)
     func bindNull(_ index: Int32)
     func run() throws(RunError)
 }
