@@ -20,6 +20,9 @@ public struct RunOptions: Sendable {
     public var runIdentified: (@Sendable (Int) -> Void)?
     /// The longest line and the largest inflated size an input may have (see `InputLimits`).
     public var inputLimits = InputLimits()
+    /// Whether identity reads the loaded fields it needs from the load's columns in memory
+    /// (`LoadedColumns`) rather than scanning the store; off only to compare the two (tests).
+    public var readsLoadedColumns = true
 
     public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, pieceSize: Int = 4 << 20, asOf: AsOf? = nil) {
         self.jobs = max(1, jobs)
@@ -118,6 +121,9 @@ public final class Runner {
             extractors[files[i].source]!.plan(files[i], bytes: staged[i].input.bytes, targetPieceSize: pieceSize)
         }.flatMap { $0 }
         let pieces = planList
+        // The last piece of each file: once it is loaded, the file's staged copy is read no more.
+        var lastPiece = [Int](repeating: -1, count: files.count)
+        for (i, piece) in pieces.enumerated() { lastPiece[piece.file.index] = i }
         ledger.stages.append(stopwatch.lap("plan", recordsIn: 0, recordsOut: pieces.count))
         progress.start("extract", bytesTotal: pieces.reduce(0) { $0 + $1.endOffset - $1.startOffset }, piecesTotal: pieces.count)
 
@@ -149,7 +155,8 @@ public final class Runner {
         var dedupers = Dictionary(uniqueKeysWithValues: definition.sources.map { ($0.name, Deduplicator(keyColumns: $0.keyColumns)) })
         var checks: [ReconciliationCheck] = []
         // The fields identity reads, kept from the batches as they are written (no copy).
-        var loaded = definition.identity.map { LoadedColumns(tables: tables, fields: IdentityStage.fieldsRead($0, tables: tables)) }
+        var loaded = options.readsLoadedColumns
+            ? definition.identity.map { LoadedColumns(tables: tables, fields: IdentityStage.fieldsRead($0, tables: tables)) } : nil
         var chain = PieceChain()
         let extraction = Stopwatch()
         var loadSeconds = 0.0
@@ -183,6 +190,7 @@ public final class Runner {
                 ledger.inputs[piece.file.index].quarantinedByReason[record.reason, default: 0] += 1
             }
             progress.advance(bytes: piece.endOffset - piece.startOffset, records: output.counts.records)
+            if lastPiece[piece.file.index] == index { staged[piece.file.index].input.releasePages() }
         })
         // Keep rules other than `first` need every record of the source: decided now, in SQL.
         for source in definition.sources where source.keep != .first {
@@ -209,7 +217,7 @@ public final class Runner {
             progress.finish(records: summary.records)
             if let survivorship = definition.survivorship {
                 progress.start("golden records")
-                let values = try GoldenRecordStage(survivorship: survivorship, tables: tables, profiles: resolved.profiles)
+                let values = try GoldenRecordStage(survivorship: survivorship, tables: tables, profiles: resolved.profiles, jobs: options.jobs)
                     .run(on: writer.stageStore)
                 ledger.stages.append(watch.lap("golden records", recordsIn: summary.profiles, recordsOut: values))
                 progress.finish(records: summary.profiles)

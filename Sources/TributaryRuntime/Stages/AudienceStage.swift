@@ -95,21 +95,41 @@ struct AudienceStage {
         var summary = AudienceSummary()
         try store.execute(Self.activitiesSchema)
         let tableBySource = Dictionary(uniqueKeysWithValues: tables.map { ($0.source, $0) })
+        // Each source's activities take the next ids: counted by kind over that range (a GROUP BY
+        // over the whole table sorted all of them, 0.37 s of 1.5 at 100k Acme customers).
+        var ranges: [(activity: ActivityDefinition, after: Int, last: Int)] = []
         for activity in audience.activities {
             guard let table = tableBySource[activity.source] else { continue }
+            let after = try lastActivityID(store)
             try store.execute("""
                 INSERT INTO activities (profile_id, source, record_id, kind, at, amount_cents, record_key, order_id)
                 SELECT * FROM (\(Self.activitySelect(activity, table: table))) WHERE _kind IS NOT NULL
                 """)
+            ranges.append((activity, after, try lastActivityID(store)))
         }
-        let counts = try store.scan("SELECT source, kind, count(*), count(*) - count(at) FROM activities GROUP BY source, kind")
-        while try counts.next() {
-            summary.activities[counts.text(0) ?? "", default: [:]][counts.text(1) ?? ""] = counts.int(2)
-            summary.activitiesWithoutInstant += counts.int(3)
+        for (activity, after, last) in ranges where last > after {
+            let kinds = activity.kinds.map { Array($0.name.utf8) }
+            var counts = [Int](repeating: 0, count: kinds.count)
+            let rows = try store.scan("SELECT kind, at IS NULL FROM activities WHERE activity_id > \(after) AND activity_id <= \(last)")
+            while try rows.next() {
+                guard let kind = rows.textBytes(0), let k = kinds.firstIndex(where: { $0.elementsEqual(kind) }) else { continue }
+                counts[k] += 1
+                summary.activitiesWithoutInstant += rows.int(1)
+            }
+            for (k, kind) in activity.kinds.enumerated() where counts[k] > 0 {
+                summary.activities[activity.source, default: [:]][kind.name, default: 0] += counts[k]
+            }
         }
         // Unattributed activities (a walk-in sale) are in no trait or segment: not indexed.
         try store.execute("CREATE INDEX activities_by_profile ON activities(profile_id, at) WHERE profile_id IS NOT NULL")
         return summary
+    }
+
+    /// The largest `activity_id` so far (0: none).
+    private func lastActivityID(_ store: StageStore) throws(RunError) -> Int {
+        let last = try store.scan("SELECT coalesce(max(activity_id), 0) FROM activities")
+        defer { _ = try? last.next() }
+        return try last.next() ? last.int(0) : 0
     }
 
     /// All traits, built-in first, as (name, SQL aggregate).
@@ -188,7 +208,7 @@ struct AudienceStage {
         declared += [" INTEGER", " INTEGER", " INTEGER", " TEXT"]  // rfm_recency, _frequency, _monetary, rfm_score
         for (name, type) in zip(names, declared) { try store.execute("ALTER TABLE profiles ADD COLUMN \(dialect.quote(name))\(type)") }
 
-        let rfm = rfmScores(values: values, valueRow: valueRow, traits: traits.map(\.name))
+        let rfm = Self.rfmScores(values: values, valueRow: valueRow, traits: traits.map(\.name))
         let set = names.map { "\(dialect.quote($0)) = ?" }.joined(separator: ", ")
         let update = try store.statement("UPDATE profiles SET \(set) WHERE \(dialect.rowKey) = ?")
         let width = Int32(traits.count)
@@ -211,7 +231,7 @@ struct AudienceStage {
     /// RFM: quintiles among the profiles with a purchase, 5 best; ties share the lower score:
     /// `1 + 5 * (rank - 1) / n` for `rank()` in ascending order of the latest purchase, the orders
     /// and the lifetime spend (as `rank() OVER (ORDER BY ...)` gives it), n the profiles ranked.
-    func rfmScores(values: StoredColumns, valueRow: [Int], traits: [String]) -> [(r: Int, f: Int, m: Int)?] {
+    static func rfmScores(values: StoredColumns, valueRow: [Int], traits: [String]) -> [(r: Int, f: Int, m: Int)?] {
         guard let recency = traits.firstIndex(of: "last_purchase_at"), let frequency = traits.firstIndex(of: "orders"),
               let monetary = traits.firstIndex(of: "lifetime_spend_cents") else { return valueRow.map { _ in nil } }
         let ranked = valueRow.indices.filter { values.kind(recency, valueRow[$0]) != .null }

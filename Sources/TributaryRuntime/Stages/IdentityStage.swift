@@ -202,6 +202,7 @@ struct IdentityStage {
             conflictValues = values
         }
         columns = []
+        if identity.probabilistic == nil { loaded?.removeAll() }
         let types = identity.identifiers.map {
             Stitcher.IdentifierType(name: $0.name, maxPerProfile: $0.maxPerProfile, attachOnly: $0.attachOnly,
                                     conflicts: $0.conflicts.compactMap { conflictNames.firstIndex(of: $0) })
@@ -269,6 +270,7 @@ struct IdentityStage {
                 }
             }
             entityOf = []
+            loaded?.removeAll()  // read for the last time: the matcher's memory is its own
             let records = builder.build()
             StatementProfile.lap("identity: entities built")
             guard records.count >= 2 else { return [] }

@@ -22,7 +22,8 @@ final class LoadedColumns {
         fileprivate(set) var count = 0
         /// Per field: whether every kept value is the text `CAST(field AS TEXT)` returns (nil: not
         /// checked yet). Text-affinity columns store text as bound; an INTEGER column converts a
-        /// canonical integer, which casts back to the same text.
+        /// canonical integer, which casts back to the same text, and keeps empty text as it is;
+        /// other text there (`007`, `3.0`) may come back changed, so the table is scanned.
         fileprivate var exact: [Bool?]
 
         /// The records of one written batch: ids `firstID ..< firstID + lines.count`.
@@ -104,6 +105,11 @@ final class LoadedColumns {
         return column
     }
 
+    /// Forgets every table (the stage that read them is done with them).
+    func removeAll() {
+        tables = [:]
+    }
+
     /// Forgets `source`: its table's rows changed after the load.
     func drop(source: String) {
         tables[source] = nil
@@ -129,7 +135,7 @@ final class LoadedColumns {
             let column = chunk.columns[f]
             let canonical = column.bytes.withUnsafeBufferPointer { bytes in
                 column.spans.allSatisfy { span in
-                    span.isNull || isCanonicalInteger(UnsafeBufferPointer(rebasing: bytes[Int(span.offset)..<Int(span.offset + span.length)]))
+                    span.isNull || span.length == 0 || isCanonicalInteger(UnsafeBufferPointer(rebasing: bytes[Int(span.offset)..<Int(span.offset + span.length)]))
                 }
             }
             if !canonical { return false }
