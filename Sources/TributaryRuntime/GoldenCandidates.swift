@@ -45,24 +45,10 @@ struct GoldenCandidates {
         self.profile.append(profile)
     }
 
-    /// Appends every candidate of `other`, in order, as coming from source `source`.
-    mutating func append(contentsOf other: GoldenCandidates, source: Int) {
-        let shift = bytes.count
-        bytes.append(contentsOf: other.bytes)
-        valueStart.append(contentsOf: other.valueStart.lazy.map { $0 + shift })
-        valueEnd.append(contentsOf: other.valueEnd.lazy.map { $0 + shift })
-        recencyStart.append(contentsOf: other.recencyStart.lazy.map { $0 < 0 ? -1 : $0 + shift })
-        recencyEnd.append(contentsOf: other.recencyEnd.lazy.map { $0 < 0 ? -1 : $0 + shift })
-        priority.append(contentsOf: other.priority)
-        completeness.append(contentsOf: other.completeness)
-        recordID.append(contentsOf: other.recordID)
-        self.source.append(contentsOf: repeatElement(source, count: other.count))
-        profile.append(contentsOf: other.profile)
-    }
-
     /// The winning candidate of each profile (-1: the profile has none) and how many candidates it
-    /// had, under `rules`, then the preferred source, then the later record: the order of the SQL
-    /// this replaced (`ORDER BY <rules>, priority, record_id DESC`), with SQLite's text semantics
+    /// had, under `rules`, then the preferred source, then the later record, then the field listed
+    /// first: the order of the SQL this replaced (`ORDER BY <rules>, priority, record_id DESC`, one
+    /// query per field in the attribute's order), with SQLite's text semantics
     /// (byte order and byte equality, characters for `length`).
     func winners(profiles: Int, rules: [SurvivorshipDefinition.Rule]) -> (winner: [Int], candidates: [Int]) {
         // Group by profile with a counting sort (profiles are numbered 0..<count).
@@ -157,7 +143,8 @@ struct GoldenCandidates {
             if order != 0 { return order > 0 }
         }
         if priority[a] != priority[b] { return priority[a] < priority[b] }
-        return recordID[a] > recordID[b]
+        if recordID[a] != recordID[b] { return recordID[a] > recordID[b] }
+        return source[a] < source[b]  // two fields of one record (a mobile and a home phone): the first listed
     }
 
     /// The value's length in characters as SQLite's `length` counts them: bytes that do not

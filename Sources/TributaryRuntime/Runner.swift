@@ -118,7 +118,8 @@ public final class Runner {
         let extractors = Dictionary(uniqueKeysWithValues: definition.sources.map { ($0.name, $0.extractor) })
         let pieceSize = options.pieceSize
         let planList = parallelMap(files.count, jobs: options.jobs) { i in
-            extractors[files[i].source]!.plan(files[i], bytes: staged[i].input.bytes, targetPieceSize: pieceSize)
+            defer { staged[i].input.evictPages() }
+            return extractors[files[i].source]!.plan(files[i], bytes: staged[i].input.bytes, targetPieceSize: pieceSize)
         }.flatMap { $0 }
         let pieces = planList
         // The last piece of each file: once it is loaded, the file's staged copy is read no more.

@@ -42,10 +42,18 @@ struct GoldenRecordStage {
         var chosenCandidates = [[Int]](repeating: [], count: attributeCount)
         var sourceNames = [[String]](repeating: [], count: attributeCount)
         // Candidates of every attribute's fields, one scan per table for all of them (22 scans of
-        // the wide source tables took 1.3 s at 100k Acme customers); kept per field, then joined
-        // in the attribute's field order, as one scan per field gave them (ties between records of
-        // one source fall to the earlier candidate).
-        var parts = survivorship.attributes.map { [GoldenCandidates](repeating: GoldenCandidates(), count: $0.fields.count) }
+        // the wide source tables took 1.3 s at 100k Acme customers). Each field's source index
+        // follows the attribute's field order (the fields with a table and a profile map: the names
+        // `golden_values.source` takes); a tie on every rule, the priority and the record goes to
+        // the lower index, as the field listed first won when each field had its own scan.
+        var sourceOf = survivorship.attributes.map { [Int](repeating: -1, count: $0.fields.count) }
+        for (a, attribute) in survivorship.attributes.enumerated() {
+            for (f, (source, _)) in attribute.fields.enumerated() where tableBySource[source] != nil && map.byTable[source] != nil {
+                sourceOf[a][f] = sourceNames[a].count
+                sourceNames[a].append(source)
+            }
+        }
+        var candidatesOf = [GoldenCandidates](repeating: GoldenCandidates(), count: attributeCount)
         for table in tables {
             guard let byRecord = map.byTable[table.source] else { continue }
             // (attribute, field index, value column, recency column or -1) for each field read here.
@@ -81,32 +89,21 @@ struct GoldenRecordStage {
                 guard record < byRecord.count, byRecord[record] >= 0 else { continue }
                 for read in reads {
                     guard let text = rows.textBytes(read.value), !text.isEmpty else { continue }
-                    parts[read.a][read.f].append(value: text, recency: read.recency < 0 ? nil : rows.textBytes(read.recency),
+                    candidatesOf[read.a].append(value: text, recency: read.recency < 0 ? nil : rows.textBytes(read.recency),
                                                  priority: read.priority, completeness: read.complete ? rows.int(completenessColumn) : 0,
-                                                 recordID: record, source: read.f, profile: byRecord[record])
+                                                 recordID: record, source: sourceOf[read.a][read.f], profile: byRecord[record])
                 }
             }
         }
-        // Each attribute's candidates in its field order; its sources are the fields that have a
-        // table and a profile map (the names `golden_values.source` takes).
-        var candidatesOf: [GoldenCandidates] = []
-        for (a, attribute) in survivorship.attributes.enumerated() {
-            var candidates = GoldenCandidates()
-            for (f, (source, _)) in attribute.fields.enumerated() {
-                guard tableBySource[source] != nil, map.byTable[source] != nil else { continue }
-                candidates.append(contentsOf: parts[a][f], source: sourceNames[a].count)
-                sourceNames[a].append(source)
-            }
-            candidatesOf.append(candidates)
-            parts[a] = []
-        }
-        parts = []
-        // The attributes ranked side by side, one per core.
-        let all = candidatesOf
+        // The attributes ranked side by side, one per core; each attribute's candidates are let
+        // go once its winners are copied out.
+        let all = CandidateSets(candidatesOf)
+        candidatesOf = []
         let rules = survivorship.attributes.map(\.rules)
-        let ranked = parallelMap(attributeCount, jobs: jobs) { a in all[a].winners(profiles: profileCount, rules: rules[a]) }
+        let ranked = parallelMap(attributeCount, jobs: jobs) { a in all.sets[a].winners(profiles: profileCount, rules: rules[a]) }
         for (a, attribute) in survivorship.attributes.enumerated() {
-            let candidates = candidatesOf[a]
+            let candidates = all.sets[a]
+            defer { all.sets[a] = GoldenCandidates() }
             let (winner, counts) = ranked[a]
             chosenStart[a] = [Int](repeating: -1, count: profileCount)
             chosenEnd[a] = chosenStart[a]
@@ -121,7 +118,6 @@ struct GoldenRecordStage {
                 chosenSource[a][p] = candidates.source[winner[p]]
                 chosenRecord[a][p] = candidates.recordID[winner[p]]
             }
-            candidatesOf[a] = GoldenCandidates()
             try store.execute("ALTER TABLE profiles ADD COLUMN \(dialect.quote(attribute.name)) \(text)")
         }
         guard attributeCount > 0 else { return 0 }
@@ -165,4 +161,11 @@ struct GoldenRecordStage {
         }
         return rows.count
     }
+}
+
+/// Every attribute's candidates, read by the ranking threads (each its own attribute) before the
+/// stage's thread empties them one by one.
+private final class CandidateSets: @unchecked Sendable {
+    var sets: [GoldenCandidates]
+    init(_ sets: [GoldenCandidates]) { self.sets = sets }
 }
