@@ -80,4 +80,24 @@ struct GoldenRankingTests {
         #expect(winner == expected, "rules \(rules.map(\.rawValue))")
         #expect(counts == expectedCounts)
     }
+
+    /// Two fields of one record tie on every rule, the priority and the record (a contact's mobile
+    /// and home phone, each seen once): the field the attribute lists first wins, whatever order
+    /// the candidates were read in (one scan per table reads a record's fields together).
+    @Test func aTieWithinOneRecordGoesToTheFieldListedFirst() {
+        for reversed in [false, true] {
+            var candidates = GoldenCandidates()
+            var fields = [(value: "+15550001111", source: 0), (value: "+15550002222", source: 1)]
+            if reversed { fields.reverse() }
+            for field in fields {
+                var text = field.value
+                text.withUTF8 { value in
+                    candidates.append(value: value, recency: nil, priority: 0, completeness: 0, recordID: 7,
+                                      source: field.source, profile: 0)
+                }
+            }
+            let (winner, _) = candidates.winners(profiles: 1, rules: [.sourcePriority, .mostFrequent, .mostRecent])
+            #expect(candidates.source[winner[0]] == 0, "read in \(reversed ? "reverse" : "field") order")
+        }
+    }
 }
