@@ -144,8 +144,8 @@ struct AudienceStage {
     /// follows is ours: each profile's values are read into columns in memory, each trait column
     /// is declared with the type of the values it got when they are all of one kind, the RFM
     /// scores are ranked in Swift, and every profile row is written once, by row. (A temporary
-    /// table, a type probe over it, an `UPDATE ... FROM` join and a window `UPDATE` for RFM took
-    /// 2.2 s at 100k Acme customers, against about 1.2 s.)
+    /// table, a type probe over it, an `UPDATE ... FROM` join and a window `UPDATE` for RFM: at 1M
+    /// Acme customers the stage took 39.9 s with them, 30.4 s without.)
     func computeTraits(on store: StageStore) throws(RunError) -> Int {
         let traits = Self.traitColumns(audience)
         let dialect = store.dialect
@@ -187,8 +187,8 @@ struct AudienceStage {
         let used = Set(valueRow)
 
         // Each trait column declared with the type of the values it got, when they are all of one
-        // kind (the declaration then converts nothing); a column of mixed or no values, or of blobs, stays
-        // untyped.
+        // kind (the declaration then converts nothing); a column of mixed or no values, or of
+        // blobs, stays untyped.
         var declared: [String] = []
         for c in traits.indices {
             var low = UInt8.max, high = UInt8(0)

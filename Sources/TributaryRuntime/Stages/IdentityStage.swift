@@ -77,13 +77,13 @@ struct IdentityStage {
         // Each record's natural key (`key:` fields joined by `:`), in one arena; -1: no key.
         var keyArena: [UInt8] = []
         var keyStart: [Int] = []
-        // Rows per table in the store: the load's columns stand for a table only when they hold
-        // as many records.
+        // Rows per table in the store: the load's columns stand for a table only when it holds
+        // as many records, numbered 1 to n as the load wrote them.
         var storedRows = [Int](repeating: -1, count: tables.count)
         if loaded != nil {
             for (t, table) in tables.enumerated() {
-                let count = try store.scan("SELECT count(*) FROM \(dialect.quote(table.tableName))")
-                if try count.next() { storedRows[t] = count.int(0) }
+                let count = try store.scan("SELECT count(*), coalesce(max(_record_id), 0) FROM \(dialect.quote(table.tableName))")
+                if try count.next(), count.int(0) == count.int(1) { storedRows[t] = count.int(0) }
                 while try count.next() {}
             }
         }
