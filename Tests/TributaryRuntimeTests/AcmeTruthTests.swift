@@ -16,15 +16,7 @@ struct AcmeTruthTests {
 
     /// Generates `persons` customers with `seed` and runs the Acme pipeline on them at D.
     static func run(persons: Int, seed: Int, _ ws: Workspace) throws -> Database {
-        let binary = try #require(GeneratorTruthTests.generator, "tributary-bench was not built beside pipeline")
-        let generate = Process()
-        generate.executableURL = URL(fileURLWithPath: binary)
-        generate.arguments = ["generate", "--shape", "acme", "--persons", String(persons), "--seed", String(seed),
-                              "--out", ws.file("export")]
-        generate.standardOutput = FileHandle.nullDevice
-        try generate.run()
-        generate.waitUntilExit()
-        #expect(generate.terminationStatus == 0)
+        try Generated.write(persons: persons, seed: seed, shape: "acme", into: ws.file("export"))
         let pipeline = CLI.packageRoot.appendingPathComponent("Pipelines/acme.yml").path
         let outcome = try CLI.run(["run", pipeline, "--as-of", "2024-11-15", "--quiet"],
                                   environment: ["ACME_DATA": ws.file("export"), "TRIBUTARY_OUT": ws.file("out")])

@@ -9,14 +9,7 @@ import TributaryTestSupport
 struct FindTests {
     @Test func findsThePersonByEmailAndPhoneAsTyped() throws {
         let ws = try Workspace()
-        let generator = try #require(GeneratorTruthTests.generator, "tributary-bench was not built beside pipeline")
-        let generate = Process()
-        generate.executableURL = URL(fileURLWithPath: generator)
-        generate.arguments = ["generate", "--shape", "acme", "--persons", "600", "--seed", "5", "--out", ws.file("export")]
-        generate.standardOutput = FileHandle.nullDevice
-        try generate.run()
-        generate.waitUntilExit()
-        try #require(generate.terminationStatus == 0)
+        try Generated.write(persons: 600, seed: 5, shape: "acme", into: ws.file("export"))
         let pipeline = CLI.packageRoot.appendingPathComponent("Pipelines/acme.yml").path
         let run = try CLI.run(["run", pipeline, "--as-of", "2024-11-15"],
                               environment: ["ACME_DATA": ws.file("export"), "TRIBUTARY_OUT": ws.file("out")])

@@ -5,16 +5,17 @@ import TributaryTestSupport
 /// The data generator (`tributary-bench generate`) as the tests run it, and the pairwise
 /// accuracy of profiles against the truth it writes.
 enum Generated {
-    /// Writes `persons` people into `folder`; returns the generator's summary line
-    /// ("3000 persons: N records (+C corrupt lines), ..."). The exit status is expected to be 0.
+    /// Writes `persons` people of `shape` (`retail`, `acme`) into `folder`; returns the
+    /// generator's summary line ("3000 persons: N records (+C corrupt lines), ..."). The exit
+    /// status is expected to be 0.
     @discardableResult
-    static func write(persons: Int, seed: Int, corruptRate: String? = nil, into folder: String,
+    static func write(persons: Int, seed: Int, shape: String = "retail", corruptRate: String? = nil, into folder: String,
                       sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
         let binary = try #require(GeneratorTruthTests.generator, "tributary-bench was not built beside pipeline",
                                   sourceLocation: sourceLocation)
         let generate = Process()
         generate.executableURL = URL(fileURLWithPath: binary)
-        generate.arguments = ["generate", "--persons", String(persons), "--seed", String(seed)]
+        generate.arguments = ["generate", "--shape", shape, "--persons", String(persons), "--seed", String(seed)]
             + (corruptRate.map { ["--corrupt-rate", $0] } ?? []) + ["--out", folder]
         let pipe = Pipe()
         generate.standardOutput = pipe

@@ -159,15 +159,8 @@ struct PostLoadInMemoryTests {
     }
 
     @Test func identityFromTheLoadsColumnsWritesWhatAScanOfTheStoreWrites() throws {
-        let binary = try #require(GeneratorTruthTests.generator, "tributary-bench was not built beside pipeline")
         let ws = try Workspace()
-        let generate = Process()
-        generate.executableURL = URL(fileURLWithPath: binary)
-        generate.arguments = ["generate", "--shape", "acme", "--persons", "800", "--seed", "5", "--out", ws.file("export")]
-        generate.standardOutput = FileHandle.nullDevice
-        try generate.run()
-        generate.waitUntilExit()
-        try #require(generate.terminationStatus == 0)
+        try Generated.write(persons: 800, seed: 5, shape: "acme", into: ws.file("export"))
         let pipeline = CLI.packageRoot.appendingPathComponent("Pipelines/acme.yml").path
         var outputs: [[String: [[String?]]]] = []
         for (i, inMemory) in [true, false].enumerated() {
