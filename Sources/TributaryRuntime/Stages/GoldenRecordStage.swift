@@ -16,7 +16,7 @@ struct GoldenRecordStage {
     let survivorship: SurvivorshipDefinition
     let tables: [SourceTable]
     let profiles: ProfileMap
-    /// Attributes ranked at once.
+    /// Threads ranking attributes at once (each attribute's candidates are ranked by one).
     var jobs = 1
 
     /// Runs the stage; returns how many golden values were chosen.
@@ -56,7 +56,9 @@ struct GoldenRecordStage {
         var candidatesOf = [GoldenCandidates](repeating: GoldenCandidates(), count: attributeCount)
         for table in tables {
             guard let byRecord = map.byTable[table.source] else { continue }
-            // (attribute, field index, value column, recency column or -1) for each field read here.
+            // For each field read here: its attribute and place among the attribute's fields, its
+            // value's column, its dating field's column (-1: none), the source's rank in `prefer`,
+            // and whether the attribute ranks by completeness.
             var reads: [(a: Int, f: Int, value: Int32, recency: Int32, priority: Int, complete: Bool)] = []
             var list: [String] = []
             var recencyColumns: [String: Int32] = [:]
